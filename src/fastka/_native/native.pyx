@@ -1,0 +1,4 @@
+# cython: language_level=3
+"""fastka's native core: one extension built from the .pxi fragments below."""
+
+include "checksum.pxi"

@@ -1,0 +1,191 @@
+"""``fastka``: keepalived's command line, same flags, same meaning.
+
+Existing units and ``KEEPALIVED_OPTIONS`` work unchanged: ``fastka -t -f FILE``
+checks a file, ``fastka -d`` prints the normalised configuration. fastka's own
+tools sit beside the flags as subcommands (``fastka keywords``).
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+from typing import Optional, TextIO
+
+import click
+
+from . import __version__, backend, backend_reason
+
+DEFAULT_CONFIG = "/etc/keepalived/keepalived.conf"
+
+# keepalived -t exit statuses (keepalived(8), "Exit status")
+EXIT_OK = 0
+EXIT_CANNOT_INIT = 2
+EXIT_CONFIG_ERRORS = 3
+
+# the signal functions of --signum whose numbers are fixed (keepalived(8), SIGNALS)
+SIGNUMS = {
+    "STOP": signal.SIGTERM,
+    "RELOAD": signal.SIGHUP,
+    "DATA": signal.SIGUSR1,
+    "STATS": signal.SIGUSR2,
+}
+
+NOT_YET = {
+    "daemon": "running the VRRP and checker daemons is not implemented yet",
+    "genhash": "genhash mode (-T) is not implemented yet",
+}
+
+
+def _optional_value(*decls: str, flag_value: str, help: str) -> click.Option:
+    """An option that may stand alone or take =VALUE (keepalived's getopt '::')."""
+    return click.Option(decls, is_flag=False, flag_value=flag_value, default=None, help=help,
+                        metavar="[VALUE]")
+
+
+def _version_text() -> str:
+    why = f" ({backend_reason})" if backend_reason else ""
+    return (f"fastka {__version__} (keepalived 2.2.7 configuration and command line)\n"
+            f"native core: {backend}{why}\n"
+            f"Python {sys.version.split()[0]}")
+
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+@click.group(context_settings=CONTEXT, invoke_without_command=True,
+             help="keepalived-compatible high-availability daemon (VRRP, health checks, IPVS).")
+@click.option("-f", "--use-file", "use_file", default=DEFAULT_CONFIG, show_default=True, metavar="FILE",
+              help="Use the specified configuration file.")
+@click.option("-P", "--vrrp", is_flag=True, help="Only run the VRRP subsystem.")
+@click.option("-C", "--check", is_flag=True, help="Only run the healthcheck subsystem.")
+@click.option("-B", "--no_bfd", "no_bfd", is_flag=True, help="Don't run the BFD subsystem (fastka has none).")
+@click.option("--all", "run_all", is_flag=True, help="Run all subsystems, even if they have no configuration.")
+@click.option("-l", "--log-console", is_flag=True, help="Log messages to the local console.")
+@click.option("-D", "--log-detail", is_flag=True, help="Detailed log messages.")
+@click.option("-S", "--log-facility", metavar="{0-7|local{0-7}|user|daemon}", help="Set syslog facility.")
+@click.option("-g", "--log-file", metavar="FILE", help="Write log entries to FILE.")
+@click.option("--flush-log-file", is_flag=True, help="Flush the log file after each write.")
+@click.option("-G", "--no-syslog", is_flag=True, help="Do not write log entries to syslog.")
+@click.option("-X", "--release-vips", is_flag=True, help="Drop VIP on transition from signal.")
+@click.option("-V", "--dont-release-vrrp", is_flag=True, help="Don't remove VRRP VIPs and VROUTEs on daemon stop.")
+@click.option("-I", "--dont-release-ipvs", is_flag=True, help="Don't remove IPVS topology on daemon stop.")
+@click.option("-R", "--dont-respawn", is_flag=True, help="Don't respawn child processes.")
+@click.option("-n", "--dont-fork", is_flag=True, help="Don't fork the daemon process.")
+@click.option("-d", "--dump-conf", is_flag=True, help="Dump the (normalised) configuration data.")
+@click.option("-p", "--pid", "pid_file", metavar="FILE", help="pidfile of the parent process.")
+@click.option("-r", "--vrrp_pid", "vrrp_pid_file", metavar="FILE", help="pidfile of the VRRP child process.")
+@click.option("-T", "--genhash", is_flag=True, help="Enter genhash utility mode.")
+@click.option("-c", "--checkers_pid", "checkers_pid_file", metavar="FILE",
+              help="pidfile of the checkers child process.")
+@click.option("-a", "--address-monitoring", is_flag=True, help="Log address changes reported by netlink.")
+@click.option("-b", "--bfd_pid", "bfd_pid_file", metavar="FILE", help="pidfile of the BFD child (fastka has none).")
+@click.option("-s", "--namespace", metavar="NAME", help="Run in network namespace NAME.")
+@click.option("-e", "--all-config", is_flag=True,
+              help="Don't load if any configuration file is missing or cannot be read.")
+@click.option("-i", "--config-id", metavar="ID", help="Configuration id for @ID conditional lines (default: host name).")
+@click.option("-x", "--snmp", is_flag=True, help="Enable the SNMP subsystem (fastka has none).")
+@click.option("-A", "--snmp-agent-socket", metavar="FILE", help="SNMP master agent socket (fastka has none).")
+@click.option("-u", "--umask", metavar="NUMBER", help="umask, in the usual numeric way.")
+@click.option("-m", "--core-dump", is_flag=True, help="Enable core dumps.")
+@click.option("--signum", metavar="SIGFUNC", help="Print the signal number of STOP, RELOAD, DATA or STATS.")
+@click.option("--no-mem-check", is_flag=True, help="Accepted for compatibility (no effect).")
+@click.option("-v", "--version", "show_version", is_flag=True, help="Display the version and exit.")
+@click.pass_context
+def main(ctx: click.Context, **opts: object) -> None:
+    if ctx.invoked_subcommand is not None:
+        return
+    if opts["show_version"]:
+        click.echo(_version_text())
+        ctx.exit(EXIT_OK)
+    if opts["signum"]:
+        name = str(opts["signum"]).upper()
+        if name not in SIGNUMS:
+            raise click.UsageError(f"--signum: unknown signal function '{opts['signum']}' "
+                                   f"(fastka knows {', '.join(SIGNUMS)})")
+        click.echo(int(SIGNUMS[name]))
+        ctx.exit(EXIT_OK)
+    if opts["genhash"]:
+        _not_yet(ctx, "genhash")
+
+    test_target = opts.get("config_test")
+    if test_target is not None or opts["dump_conf"]:
+        ctx.exit(_check_and_dump(ctx, opts, test_target))
+    _not_yet(ctx, "daemon")
+
+
+# keepalived's optional-value options (-t[=FILE], -M[=PATTERN], --perf[=..], --debug[=..])
+main.params.append(_optional_value("-t", "--config-test", flag_value="-",
+                                   help="Check the configuration and exit (0: clean, 3: errors); "
+                                        "diagnostics go to stderr, or to FILE if given as --config-test=FILE."))
+main.params.append(_optional_value("-M", "--core-dump-pattern", flag_value="core",
+                                   help="Enable core dumps and set the kernel's core_pattern."))
+main.params.append(_optional_value("--perf", flag_value="run", help="Accepted for compatibility (no effect)."))
+main.params.append(_optional_value("--debug", flag_value="", help="Accepted for compatibility (no effect)."))
+
+
+def _not_yet(ctx: click.Context, what: str) -> None:
+    click.echo(f"fastka: {NOT_YET[what]} in this version; "
+               "'fastka -t -f FILE' checks a configuration, 'fastka -d -f FILE' prints it normalised.", err=True)
+    ctx.exit(EXIT_CANNOT_INIT)
+
+
+def _check_and_dump(ctx: click.Context, opts: dict, test_target: Optional[str]) -> int:
+    from .config import dump, load_file
+
+    path = str(opts["use_file"])
+    result = load_file(path, config_id=opts["config_id"], check_system=True)
+    diags = result.diagnostics
+    if opts["all_config"]:
+        _promote_include_warnings(diags)
+
+    out: TextIO
+    close = False
+    if test_target not in (None, "-"):
+        out = open(str(test_target), "w", encoding="utf-8")
+        close = True
+    else:
+        out = sys.stderr
+    try:
+        for d in diags.sorted():
+            print(d.format(), file=out)
+        n_err, n_warn = len(diags.errors), len(diags.warnings)
+        if test_target is not None or diags.has_errors:
+            if diags.has_errors:
+                print(f"{path}: {n_err} error{'s' * (n_err != 1)}, {n_warn} warning{'s' * (n_warn != 1)}; "
+                      "nothing would be applied", file=out)
+            else:
+                print(f"{path}: configuration OK ({n_warn} warning{'s' * (n_warn != 1)})", file=out)
+    finally:
+        if close:
+            out.close()
+    if diags.has_errors:
+        return EXIT_CONFIG_ERRORS
+    if opts["dump_conf"]:
+        sys.stdout.write(dump(result.config))
+    return EXIT_OK
+
+
+def _promote_include_warnings(diags: object) -> None:
+    """-e/--all-config: a missing or unreadable include is an error, not a warning."""
+    from .config.source import ERROR, Diagnostic, Diagnostics
+
+    assert isinstance(diags, Diagnostics)
+    diags.items = [Diagnostic(ERROR, d.message, d.pos, d.source, d.expected, d.hint)
+                   if d.severity != ERROR and "include" in d.message else d for d in diags.items]
+
+
+@main.command()
+@click.option("--unsupported", is_flag=True, help="Only the keywords fastka accepts but does not act on.")
+def keywords(unsupported: bool) -> None:
+    """List every keyword fastka understands, by block, with its support status."""
+    from .config.keywords import keyword_rows
+
+    for block, keyword, support, note in keyword_rows():
+        if unsupported and support == "yes":
+            continue
+        extra = f"  ({note})" if note else ""
+        click.echo(f"{block:24} {keyword:36} {support}{extra}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

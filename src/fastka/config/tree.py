@@ -1,0 +1,91 @@
+"""Lines -> a tree of keyword nodes.
+
+keepalived.conf is line oriented: a statement is a keyword and its arguments up
+to the end of the line; `{` opens a block that belongs to the statement before
+it (on the same line or, as keepalived also accepts, alone on the next line)
+and `}` closes it. Braces may share a line with content:
+``authentication { auth_type PASS }``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional, Sequence
+
+from .source import Diagnostics, Line, Pos, Token
+
+
+@dataclass(eq=False)
+class Node:
+    keyword: Token
+    args: list[Token]
+    source: str
+    children: Optional[list["Node"]] = None  # None: no block; []: an empty block
+    close: Optional[Pos] = field(default=None)
+
+    @property
+    def name(self) -> str:
+        return self.keyword.text
+
+    @property
+    def pos(self) -> Pos:
+        return self.keyword.pos
+
+    @property
+    def tokens(self) -> list[Token]:
+        return [self.keyword, *self.args]
+
+
+def build_tree(lines: Sequence[Line], diags: Diagnostics) -> list[Node]:
+    root: list[Node] = []
+    stack: list[tuple[Node, list[Node]]] = []  # open blocks: (owner, its children)
+    level = root
+
+    for line in lines:
+        stmt: list[Token] = []
+        for tok in line.tokens:
+            if tok.is_open:
+                if stmt:
+                    node = Node(stmt[0], stmt[1:], line.source, [])
+                    level.append(node)
+                    stmt = []
+                elif level and level[-1].children is None:
+                    node = level[-1]  # `{` alone on the line after its keyword
+                    node.children = []
+                else:
+                    diags.error(
+                        "'{' does not follow a keyword",
+                        tok.pos,
+                        source=line.source,
+                        expected="a keyword before '{'",
+                    )
+                    node = Node(tok, [], line.source, [])  # parse its contents anyway
+                stack.append((node, level))
+                level = node.children  # type: ignore[assignment]
+            elif tok.is_close:
+                if stmt:
+                    level.append(Node(stmt[0], stmt[1:], line.source))
+                    stmt = []
+                if not stack:
+                    diags.error(
+                        "'}' closes no block",
+                        tok.pos,
+                        source=line.source,
+                        hint="remove it, or check the '{' above",
+                    )
+                    continue
+                owner, level = stack.pop()
+                owner.close = tok.pos
+            else:
+                stmt.append(tok)
+        if stmt:
+            level.append(Node(stmt[0], stmt[1:], line.source))
+
+    for owner, _ in reversed(stack):
+        diags.error(
+            f"block '{owner.name}' is never closed",
+            owner.pos,
+            source=owner.source,
+            expected="a matching '}'",
+        )
+    return root

@@ -1,0 +1,258 @@
+"""Value types: how the arguments of a keyword become typed Python values and back.
+
+Each type parses a list of argument tokens and formats a value back into
+keepalived syntax, so the same table drives parsing, error messages (`expected`)
+and `fastka -d`. A type reports a bad argument by raising `BadValue` naming the
+offending token; the loader turns that into a positioned diagnostic.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+from typing import Any, Optional, Sequence, Union
+
+from .source import Token
+
+IPAddress = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
+IPNetwork = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
+
+
+class BadValue(Exception):
+    def __init__(self, message: str, token: Optional[Token] = None, expected: Optional[str] = None):
+        super().__init__(message)
+        self.message = message
+        self.token = token
+        self.expected = expected
+
+
+def quote(word: str) -> str:
+    """Quote a word for keepalived syntax when it would not survive as a bare word."""
+    if word and not re.search(r"[\s\"'#!{}\\]", word):
+        return word
+    esc = word.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{esc}"'
+
+
+class ValueType:
+    expected: str = "a value"
+    min_args = 1
+    max_args: Optional[int] = 1  # None: any number
+
+    def parse(self, args: Sequence[Token]) -> Any:
+        raise NotImplementedError
+
+    def format(self, value: Any) -> list[str]:
+        return [quote(str(value))]
+
+    # helpers
+    def check_count(self, args: Sequence[Token], at: Optional[Token]) -> None:
+        n = len(args)
+        if n < self.min_args:
+            raise BadValue("missing value", at, self.expected)
+        if self.max_args is not None and n > self.max_args:
+            raise BadValue(f"unexpected extra argument '{args[self.max_args].text}'", args[self.max_args], self.expected)
+
+
+BOOL_WORDS = {"on": True, "true": True, "yes": True, "off": False, "false": False, "no": False}
+
+
+def parse_bool(tok: Token) -> bool:
+    v = BOOL_WORDS.get(tok.text.lower())
+    if v is None:
+        raise BadValue(f"'{tok.text}' is not a boolean", tok, "one of on|off|true|false|yes|no")
+    return v
+
+
+class Flag(ValueType):
+    """A keyword alone means true; keepalived also accepts an explicit BOOL after it."""
+
+    expected = "no argument, or one of on|off|true|false|yes|no"
+    min_args = 0
+
+    def parse(self, args: Sequence[Token]) -> bool:
+        if not args:
+            return True
+        return parse_bool(args[0])
+
+    def format(self, value: Any) -> list[str]:
+        return [] if value else ["false"]
+
+
+class Bool(ValueType):
+    expected = "one of on|off|true|false|yes|no"
+
+    def parse(self, args: Sequence[Token]) -> bool:
+        return parse_bool(args[0])
+
+    def format(self, value: Any) -> list[str]:
+        return ["true" if value else "false"]
+
+
+@dataclass
+class Int(ValueType):
+    lo: Optional[int] = None
+    hi: Optional[int] = None
+    base0: bool = False  # accept 0x.. / 0.. like strtol(,,0)
+
+    @property
+    def expected(self) -> str:  # type: ignore[override]
+        if self.lo is not None and self.hi is not None:
+            return f"an integer from {self.lo} to {self.hi}"
+        if self.lo is not None:
+            return f"an integer >= {self.lo}"
+        return "an integer"
+
+    def parse(self, args: Sequence[Token]) -> int:
+        return parse_int(args[0], self.lo, self.hi, self.base0, self.expected)
+
+
+def parse_int(tok: Token, lo: Optional[int], hi: Optional[int], base0: bool = False, expected: str = "an integer") -> int:
+    try:
+        v = int(tok.text, 0 if base0 else 10)
+    except ValueError:
+        raise BadValue(f"'{tok.text}' is not an integer", tok, expected) from None
+    if (lo is not None and v < lo) or (hi is not None and v > hi):
+        raise BadValue(f"{v} is out of range", tok, expected)
+    return v
+
+
+@dataclass
+class Float(ValueType):
+    """A TIMER or other decimal; seconds unless the keyword says otherwise."""
+
+    lo: Optional[float] = None
+    hi: Optional[float] = None
+    unit: str = "seconds"
+
+    @property
+    def expected(self) -> str:  # type: ignore[override]
+        if self.lo is not None and self.hi is not None:
+            return f"a number of {self.unit} from {self.lo:g} to {self.hi:g}"
+        if self.lo is not None:
+            return f"a number of {self.unit} >= {self.lo:g}"
+        return f"a number of {self.unit}"
+
+    def parse(self, args: Sequence[Token]) -> float:
+        tok = args[0]
+        try:
+            v = float(tok.text)
+        except ValueError:
+            raise BadValue(f"'{tok.text}' is not a number", tok, self.expected) from None
+        if v != v or v in (float("inf"), float("-inf")):
+            raise BadValue(f"'{tok.text}' is not a finite number", tok, self.expected)
+        if (self.lo is not None and v < self.lo) or (self.hi is not None and v > self.hi):
+            raise BadValue(f"{tok.text} is out of range", tok, self.expected)
+        return v
+
+    def format(self, value: Any) -> list[str]:
+        return [f"{value:g}" if abs(value) < 1e15 else repr(value)]
+
+
+class Str(ValueType):
+    expected = "a word"
+
+    def parse(self, args: Sequence[Token]) -> str:
+        return args[0].text
+
+
+class Words(ValueType):
+    """The rest of the line as a list of words (e.g. a script with arguments)."""
+
+    expected = "one or more words"
+    max_args = None
+
+    def __init__(self, min_args: int = 1):
+        self.min_args = min_args
+
+    def parse(self, args: Sequence[Token]) -> tuple[str, ...]:
+        return tuple(t.text for t in args)
+
+    def format(self, value: Any) -> list[str]:
+        return [quote(w) for w in value]
+
+
+@dataclass
+class Choice(ValueType):
+    choices: tuple[str, ...]
+    case: bool = False  # case sensitive?
+
+    @property
+    def expected(self) -> str:  # type: ignore[override]
+        return "one of " + "|".join(self.choices)
+
+    def parse(self, args: Sequence[Token]) -> str:
+        t = args[0].text
+        for c in self.choices:
+            if t == c or (not self.case and t.lower() == c.lower()):
+                return c
+        raise BadValue(f"'{t}' is not a valid choice", args[0], self.expected)
+
+
+@dataclass
+class IP(ValueType):
+    family: Optional[int] = None  # 4, 6 or None for either
+
+    @property
+    def expected(self) -> str:  # type: ignore[override]
+        return {4: "an IPv4 address", 6: "an IPv6 address"}.get(self.family or 0, "an IP address")
+
+    def parse(self, args: Sequence[Token]) -> IPAddress:
+        return parse_ip(args[0], self.family, self.expected)
+
+
+def parse_ip(tok: Token, family: Optional[int] = None, expected: str = "an IP address") -> IPAddress:
+    text = tok.text
+    if "%" in text:  # fe80::1%eth0: the scope belongs to the interface, keep the address
+        text = text.split("%", 1)[0]
+    try:
+        a = ipaddress.ip_address(text)
+    except ValueError:
+        raise BadValue(f"'{tok.text}' is not an IP address", tok, expected) from None
+    if family and a.version != family:
+        raise BadValue(f"'{tok.text}' is an IPv{a.version} address", tok, expected)
+    return a
+
+
+def parse_prefix(tok: Token, expected: str = "an address with optional /prefix") -> tuple[IPAddress, int]:
+    """ADDR[/LEN]: returns the address as written (host bits kept) and the length."""
+    text = tok.text
+    addr, _, plen = text.partition("/")
+    a = parse_ip(Token(addr, tok.pos, tok.quoted), None, expected)
+    maxlen = 32 if a.version == 4 else 128
+    if not plen:
+        return a, maxlen
+    try:
+        n = int(plen)
+    except ValueError:
+        raise BadValue(f"'{plen}' is not a prefix length", tok, expected) from None
+    if not 0 <= n <= maxlen:
+        raise BadValue(f"prefix length {n} is out of range for IPv{a.version}", tok, f"0 to {maxlen}")
+    return a, n
+
+
+class Prefix(ValueType):
+    expected = "an address with optional /prefix"
+
+    def parse(self, args: Sequence[Token]) -> str:
+        a, n = parse_prefix(args[0])
+        return f"{a}/{n}"
+
+
+class Port(Int):
+    def __init__(self) -> None:
+        super().__init__(0, 65535)
+
+
+class Script(ValueType):
+    """A script to run: ``"command args" [username [groupname]]``."""
+
+    expected = "a script (quoted if it has arguments), optionally followed by username [groupname]"
+    max_args = 3
+
+    def parse(self, args: Sequence[Token]) -> tuple[str, ...]:
+        return tuple(t.text for t in args)
+
+    def format(self, value: Any) -> list[str]:
+        return [quote(w) for w in value]

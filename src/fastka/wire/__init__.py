@@ -1,0 +1,19 @@
+"""Wire formats: checksums now; the VRRP advert codec and IPVS messages build on it.
+
+Every function here is served by the native core when ``fastka.backend == "native"``
+and by its pure-Python twin otherwise; both behave identically (tests run both).
+"""
+
+from __future__ import annotations
+
+from .. import native as _native
+from ..pure import checksum as _pure_checksum
+
+_impl = _native if _native is not None else _pure_checksum
+
+checksum = _impl.checksum
+sum16 = _impl.sum16
+fold = _impl.fold
+checksum_update16 = _impl.checksum_update16
+
+__all__ = ["checksum", "checksum_update16", "fold", "sum16"]
