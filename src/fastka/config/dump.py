@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from .schema import HeaderType, Spec, specs
+from .values import Flag
 
 INDENT = "    "
 
@@ -32,6 +33,10 @@ def _fields(obj: Any, depth: int, out: list[str]) -> None:
         elif spec.kind == "sub":
             for item in (v if spec.multi else [v] if v is not None else []):
                 _sub(spec, item, depth, out)
+        elif spec.kind == "items":
+            assert spec.type is not None
+            for item in v:
+                out.append(_line(depth, spec.type.format(item)))
         else:
             if not v:
                 continue
@@ -50,6 +55,8 @@ def _value(spec: Spec, f: Any, v: Any, depth: int, out: list[str]) -> None:
         return
     if v is None or v == f.default:
         return
+    if v is False and isinstance(spec.type, Flag) and f.default is not True:
+        return  # an unset flag: keepalived reads some `keyword false` lines as "configured"
     out.append(_line(depth, [spec.keyword, *spec.type.format(v)]))
 
 

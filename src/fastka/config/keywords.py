@@ -18,6 +18,9 @@ def keyword_rows(root: Any = Config) -> Iterator[tuple[str, str, str, str]]:
         seen.add((cls, label))
         for _, s in specs(cls):
             blocks = s.block if isinstance(s.block, dict) else ({s.keyword: s.block} if s.kind == "sub" else {})
+            if s.kind == "items":  # the block's own lines: show their syntax
+                yield label, f"<{s.type.expected if s.type else 'line'}>", s.support.value, s.note
+                continue
             names = tuple(blocks) if blocks else (s.keyword,)
             for name in names:
                 yield label, name, s.support.value, s.note
@@ -26,4 +29,4 @@ def keyword_rows(root: Any = Config) -> Iterator[tuple[str, str, str, str]]:
             for name, sub_cls in blocks.items():
                 yield from walk(sub_cls, name)
 
-    yield from walk(root, "top level")
+    yield from walk(root, "top-level")

@@ -11,7 +11,7 @@ import dataclasses
 import difflib
 from typing import Any, Optional
 
-from .schema import HeaderType, Spec, Support, keyword_table, specs
+from .schema import Spec, Support, items_field, keyword_table, specs
 from .source import Diagnostics, Pos
 from .tree import Node
 from .values import BadValue
@@ -30,12 +30,16 @@ class Loader:
     # -- blocks -------------------------------------------------------------
     def block(self, cls: Any, nodes: list[Node], header: dict[str, Any], pos: Pos, ctx: str) -> Any:
         table = keyword_table(cls)
+        every_line = items_field(cls)
         values: dict[str, Any] = dict(header)
         where: dict[str, Pos] = {"": pos}
         for node in nodes:
             hit = table.get(node.name)
             if hit is None:
-                self.unknown(node, table, ctx)
+                if every_line is not None:
+                    self.item(node, every_line[0].name, every_line[1], values, where)
+                else:
+                    self.unknown(node, table, ctx)
                 continue
             f, spec = hit
             if spec.support is not Support.YES:
@@ -67,6 +71,7 @@ class Loader:
             return
         v = self.convert(node, spec)
         if v is _BAD:
+            where.setdefault(name, node.pos)  # given, but refused (see Block.given)
             return
         if spec.multi:
             values.setdefault(name, []).append(v)
@@ -87,6 +92,26 @@ class Loader:
             tok = e.token or node.keyword
             self.diags.error(f"{node.name}: {e.message}", tok.pos, expected=e.expected or t.expected)
             return _BAD
+
+    def item(self, node: Node, name: str, spec: Spec, values: dict[str, Any], where: dict[str, Pos]) -> None:
+        """A line of a block whose lines are its items (``items``)."""
+        t = spec.type
+        assert t is not None
+        if spec.support is not Support.YES:
+            self.report_support(node, spec)
+        if node.children is not None:
+            self.diags.error(f"'{node.name}' cannot open a block here", node.pos, expected=t.expected)
+            return
+        toks = node.tokens
+        try:
+            t.check_count(toks, node.keyword)
+            v = t.parse(toks)
+        except BadValue as e:
+            tok = e.token or node.keyword
+            self.diags.error(e.message, tok.pos, expected=e.expected or t.expected)
+            return
+        values.setdefault(name, []).append(v)
+        where.setdefault(name, node.pos)
 
     def sub(self, node: Node, name: str, spec: Spec, values: dict[str, Any], where: dict[str, Pos]) -> None:
         cls = spec.block[node.name] if isinstance(spec.block, dict) else spec.block

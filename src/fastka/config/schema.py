@@ -31,7 +31,7 @@ class Spec:
     """What the loader needs to know about one field."""
 
     keyword: str
-    kind: str  # "value" | "sub" | "lines"
+    kind: str  # "value" | "sub" | "lines" | "items"
     type: Optional[ValueType] = None  # value: the args; lines: each line
     aliases: tuple[str, ...] = ()
     multi: bool = False  # repeated keyword -> list (value), several blocks (sub)
@@ -46,6 +46,8 @@ class Spec:
     def names(self) -> tuple[str, ...]:
         if isinstance(self.block, dict):
             return tuple(self.block)
+        if self.kind == "items":
+            return ()
         return (self.keyword, *self.aliases)
 
 
@@ -106,6 +108,22 @@ def lines(
     return _field(spec, MISSING, list)
 
 
+def items(type: ValueType, *, support: Support = Support.YES, note: str = "") -> Any:
+    """The block's own lines: every line of the block that is none of its keywords is
+    one list item, parsed whole (first word included) by ``type``, as the entries of
+    ``virtual_server_group NAME { 10.0.0.1 80 ... }``."""
+    spec = Spec("", "items", type, (), False, support, note=note)
+    return _field(spec, MISSING, list)
+
+
+def items_field(cls: Any) -> Optional[tuple[dataclasses.Field, Spec]]:
+    """The ``items`` field of a block class, if it has one."""
+    for f, s in specs(cls):
+        if s.kind == "items":
+            return f, s
+    return None
+
+
 def positions() -> Any:
     """Where each keyword of a block was written; not part of equality or repr."""
     return field(default_factory=dict, compare=False, repr=False)
@@ -123,6 +141,13 @@ class Block:
 
     def pos_of(self, name: str = "") -> Optional[Pos]:
         return self._pos.get(name) or self._pos.get("")
+
+    def given(self, name: str) -> bool:
+        """Was the keyword of field ``name`` written (even with a value that was refused)?
+
+        Checks for a missing keyword use this so that a refused value is reported
+        once, as the bad value it is, not a second time as missing."""
+        return name in self._pos
 
 
 def specs(cls: Any) -> list[tuple[dataclasses.Field, Spec]]:

@@ -1,0 +1,92 @@
+"""Tree -> model: every loader error class carries file, line, column and what was expected;
+all errors of a file are reported in one run."""
+
+from __future__ import annotations
+
+from fastka.config import load_text
+from fastka.config.source import Pos
+
+
+def errors(text: str):
+    r = load_text(text, filename="k.conf")
+    return r, [(e.pos, e.message, e.expected, e.hint) for e in r.diagnostics.errors]
+
+
+def test_unknown_keyword_with_did_you_mean():
+    _, errs = errors("vrrp_instance V {\n    interface lo\n    virtual_router_id 1\n    priorty 100\n}\n")
+    assert errs == [(Pos("k.conf", 4, 5), "unknown keyword 'priorty' in vrrp_instance", None,
+                     "did you mean 'priority'?")]
+
+
+def test_unknown_keyword_that_belongs_elsewhere():
+    _, errs = errors("global_defs {\n  lb_algo rr\n}\n")
+    ((pos, msg, _, hint),) = errs
+    assert pos == Pos("k.conf", 2, 3) and msg == "unknown keyword 'lb_algo' in global_defs"
+    assert hint == "'lb_algo' belongs in virtual_server"
+
+
+def test_bad_value_points_at_the_value():
+    _, errs = errors("vrrp_instance V {\n  interface lo\n  virtual_router_id abc\n}\n")
+    assert (Pos("k.conf", 3, 21), "virtual_router_id: 'abc' is not an integer", "an integer from 1 to 255",
+            None) in errs
+    # refused, not also reported as missing
+    assert not any("no virtual_router_id" in e[1] for e in errs)
+
+
+def test_missing_value():
+    _, errs = errors("vrrp_instance V {\n  interface lo\n  virtual_router_id\n}\n")
+    assert (Pos("k.conf", 3, 3), "virtual_router_id: missing value", "an integer from 1 to 255", None) in errs
+
+
+def test_extra_argument():
+    _, errs = errors("vrrp_instance V {\n  interface lo\n  virtual_router_id 5 6\n}\n")
+    assert (Pos("k.conf", 3, 23), "virtual_router_id: unexpected extra argument '6'", "an integer from 1 to 255",
+            None) in errs
+
+
+def test_block_where_value_expected_and_value_where_block_expected():
+    _, errs = errors("vrrp_instance V {\n  interface lo\n  virtual_router_id 5\n  priority { 1 }\n"
+                     "  authentication PASS\n}\n")
+    msgs = {(e[0].line, e[0].col): e[1] for e in errs}
+    assert msgs[(4, 3)] == "'priority' does not take a block"
+    assert msgs[(5, 3)] == "'authentication' needs a block"
+
+
+def test_block_header_errors():
+    _, errs = errors("virtual_server 10.0.0.300 80 {\n  lb_algo rr\n}\nvrrp_instance {\n}\n")
+    msgs = {(e[0].line, e[0].col): e[1] for e in errs}
+    assert msgs[(1, 16)] == "virtual_server: '10.0.0.300' is not an IP address"
+    assert msgs[(4, 1)] == "vrrp_instance: missing value"
+
+
+def test_repeated_keyword_warns_and_last_wins():
+    r = load_text("vrrp_instance V {\n  interface lo\n  virtual_router_id 5\n  priority 10\n  priority 20\n}\n",
+                  filename="k.conf")
+    assert r.config.vrrp_instances[0].priority == 20
+    (w,) = [w for w in r.diagnostics.warnings if "given again" in w.message]
+    assert w.pos == Pos("k.conf", 5, 3) and "k.conf:4:3" in w.message
+
+
+def test_parsed_not_acted_on_is_reported():
+    r = load_text("global_defs {\n  enable_snmp_vrrp\n}\n", filename="k.conf")
+    assert not r.diagnostics.has_errors
+    (w,) = [w for w in r.diagnostics.warnings if "enable_snmp_vrrp" in w.message]
+    assert w.pos == Pos("k.conf", 2, 3)
+    assert w.message.startswith("'enable_snmp_vrrp' is accepted but fastka does not act on it")
+
+
+def test_all_errors_in_one_run():
+    text = ("bogus 1\n"
+            "vrrp_instance A {\n  interface lo\n  virtual_router_id 999\n  priority 0\n}\n"
+            "global_defs {\n  router_idd x\n}\n"
+            "}\n")
+    _, errs = errors(text)
+    lines = sorted(e[0].line for e in errs)
+    assert lines == [1, 4, 5, 8, 10]
+
+
+def test_every_diagnostic_quotes_its_line():
+    r = load_text("vrrp_instance A {\n  interface lo\n  virtual_router_id 999\n}\n", filename="k.conf")
+    (e,) = r.diagnostics.errors
+    assert e.source == "  virtual_router_id 999"
+    assert e.format().splitlines()[1:3] == ["      virtual_router_id 999", "                        ^"]

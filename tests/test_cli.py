@@ -1,0 +1,149 @@
+"""keepalived's command line: -t exit statuses and diagnostics, -d, -i, -v, --signum,
+flags that need the daemon, and the installed console script."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from fastka.cli import main
+
+GOOD = """\
+global_defs {
+    router_id r1
+}
+vrrp_instance VI_1 {
+    interface lo
+    virtual_router_id 7
+    priority 150
+    advert_int 1
+    virtual_ipaddress {
+        192.0.2.1/32
+    }
+}
+"""
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def test_config_test_clean_exits_0(tmp_path):
+    f = tmp_path / "k.conf"
+    f.write_text(GOOD)
+    r = run("-t", "-f", str(f))
+    assert r.exit_code == 0, r.output
+    assert f"{f}: configuration OK" in r.stderr
+
+
+def test_config_test_reports_every_error_with_position_and_exits_3(tmp_path):
+    f = tmp_path / "k.conf"
+    f.write_text(GOOD.replace("priority 150", "priorty 150").replace("virtual_router_id 7", "virtual_router_id 300"))
+    r = run("-t", "-f", str(f))
+    assert r.exit_code == 3
+    err = r.stderr
+    assert f"{f}:6:23: error: virtual_router_id: 300 is out of range" in err
+    assert "expected: an integer from 1 to 255" in err
+    assert f"{f}:7:5: error: unknown keyword 'priorty' in vrrp_instance" in err
+    assert "hint: did you mean 'priority'?" in err
+    assert "2 errors" in err and "nothing would be applied" in err
+
+
+def test_config_test_to_file(tmp_path):
+    f = tmp_path / "k.conf"
+    f.write_text("bogus_keyword 1\n")
+    out = tmp_path / "diag.txt"
+    r = run(f"--config-test={out}", "-f", str(f))
+    assert r.exit_code == 3
+    text = out.read_text()
+    assert f"{f}:1:1: error: unknown keyword 'bogus_keyword' in top level" in text
+
+
+def test_missing_file_is_an_error(tmp_path):
+    r = run("-t", "-f", str(tmp_path / "nope.conf"))
+    assert r.exit_code == 3
+    assert "nope.conf" in r.stderr
+
+
+def test_dump_is_normalised_and_reparses(tmp_path):
+    f = tmp_path / "k.conf"
+    f.write_text(GOOD)
+    r = run("-d", "-f", str(f))
+    assert r.exit_code == 0, r.stderr
+    assert "vrrp_instance VI_1 {" in r.stdout and "    priority 150" in r.stdout
+    g = tmp_path / "dumped.conf"
+    g.write_text(r.stdout)
+    r2 = run("-d", "-f", str(g))
+    assert r2.exit_code == 0 and r2.stdout == r.stdout
+
+
+def test_config_id_selects_conditional_lines(tmp_path):
+    f = tmp_path / "k.conf"
+    f.write_text(GOOD.replace("priority 150", "@a priority 200\n    @^a priority 100"))
+    assert "priority 200" in run("-d", "-f", str(f), "-i", "a").stdout
+    assert "priority 100" in run("-d", "-f", str(f), "--config-id", "b").stdout
+
+
+def test_version_names_backend():
+    r = run("-v")
+    assert r.exit_code == 0
+    import fastka
+
+    assert r.stdout.startswith(f"fastka {fastka.__version__}")
+    assert f"native core: {fastka.backend}" in r.stdout
+
+
+@pytest.mark.parametrize("name,num", [("STOP", 15), ("RELOAD", 1), ("DATA", 10), ("STATS", 12)])
+def test_signum(name, num):
+    r = run(f"--signum={name}")
+    assert r.exit_code == 0 and r.stdout.strip() == str(num)
+
+
+def test_signum_unknown():
+    r = CliRunner().invoke(main, ["--signum=BOGUS"])
+    assert r.exit_code == 2 and "unknown signal function 'BOGUS'" in r.output
+
+
+def test_daemon_flags_accepted_and_say_what_is_missing(tmp_path):
+    f = tmp_path / "k.conf"
+    f.write_text(GOOD)
+    r = run("-n", "-l", "-D", "-P", "-f", str(f), "-p", str(tmp_path / "p.pid"), "-r", str(tmp_path / "r.pid"),
+            "-c", str(tmp_path / "c.pid"), "-V", "-I", "-R", "-S", "local3")
+    assert r.exit_code == 2
+    assert "running the VRRP and checker daemons is not implemented yet" in r.stderr
+    r = run("-T")
+    assert r.exit_code == 2 and "genhash mode (-T) is not implemented yet" in r.stderr
+
+
+def test_unknown_flag_is_a_usage_error():
+    r = CliRunner().invoke(main, ["--no-such-flag"])
+    assert r.exit_code == 2 and "No such option" in r.output
+
+
+def test_keywords_lists_unsupported():
+    r = run("keywords", "--unsupported")
+    assert r.exit_code == 0
+    rows = [line.split() for line in r.stdout.splitlines()]
+    assert rows and all(row[2] in ("parsed", "ignored") for row in rows)
+    assert any(row[1] == "enable_snmp_vrrp" for row in rows)
+    full = run("keywords").stdout
+    assert "vrrp_instance" in full and "virtual_router_id" in full and "lb_algo" in full
+
+
+def test_console_script_installed(tmp_path):
+    """The `fastka` entry point of the installed package, as a user runs it."""
+    exe = shutil.which("fastka", path=os.path.dirname(sys.executable)) or shutil.which("fastka")
+    assert exe, "the fastka console script is not installed"
+    f = tmp_path / "k.conf"
+    f.write_text(GOOD)
+    p = subprocess.run([exe, "-t", "-f", str(f)], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    p = subprocess.run([exe, "-t", "-f", str(Path(__file__).parent.parent / "examples" / "broken.conf")],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 3
