@@ -883,17 +883,17 @@ def test_samples_lex_without_errors() -> None:
         assert not diags.has_errors, [str(d) for d in diags]
 
 
-def test_large_generated_config_lexes_quickly(tmp_path: Path) -> None:
+def test_large_generated_config_lexes_completely(tmp_path: Path) -> None:
+    """Every line of a large file comes through (speed is measured in bench/, not here)."""
     block = (
         "vrrp_instance VI_{i} {{\n    state BACKUP\n    interface eth0\n    virtual_router_id {r}\n"
         "    priority 100\n    virtual_ipaddress {{\n        10.0.{r}.1/24\n    }}\n}}\n"
     )
     path = write(tmp_path / "big.conf", "".join(block.format(i=i, r=i % 255) for i in range(2000)))
-    start = time.perf_counter()
     lines, diags = lex_path(path)
-    elapsed = time.perf_counter() - start
     assert len(lines) == 18000 and not diags.items
-    assert elapsed < 1.0
+    assert [t.text for t in lines[-6].tokens] == ["virtual_router_id", str(1999 % 255)]
+    assert lines[-6].tokens[0].pos.line == 2000 * 9 - 5
 
 
 # ---------------------------------------------------------------- the per-text line cache

@@ -206,15 +206,19 @@ track_group TG1 {
     }
 }
 static_ipaddress {
-    192.168.1.1 dev eth1 scope global label eth1:st peer 192.168.1.254 home -nodad noprefixroute autojoin track_group TG1 preferred_lft forever
+    192.168.1.1 dev eth1 scope global label eth1:st peer 192.168.1.254 home -nodad track_group TG1
+    192.168.1.2 dev eth1 noprefixroute autojoin preferred_lft forever
     2001:db8:1::1/64 dev eth1 mngtmpaddr preferred_lft 0
     192.168.3.1/24 brd + dev eth1
     192.168.4.1/24 broadcast 192.168.4.255 dev eth1
 }
 static_routes {
     192.168.2.0/24 via 192.168.1.100 dev eth1 track_group TG1
-    192.168.100.0/24 table 6909 no_track nexthop via 192.168.101.1 dev eth1 onlink weight 1 nexthop via 192.168.101.2 dev eth1 onlink weight 2
-    192.168.200.0/24 dev eth1 table 6909 tos 0x04 protocol bird scope link priority 12 mtu 1000 hoplimit 100 advmss 101 rtt 102 rttvar 103 reordering 104 window 105 cwnd 106 ssthresh lock 107 realms 3/20 rto_min 108 initcwnd 109 initrwnd 110 vrf blue no_track features ecn quickack 1 congctl lock cubic fastopen_no_cookie 1 ttl-propagate enabled
+    10.100.0.0/16 table 6909 no_track nexthop via 10.1.0.1 dev eth1 onlink weight 1 nexthop via 10.1.0.2 weight 2
+    10.200.0.0/16 dev eth1 table 6909 tos 0x04 protocol bird scope link priority 12 mtu 1000 hoplimit 100 no_track
+    10.201.0.0/16 dev eth1 advmss 101 rtt 102 rttvar 103 reordering 104 window 105 cwnd 106 ssthresh lock 107
+    10.202.0.0/16 dev eth1 realms 3/20 rto_min 108 initcwnd 109 initrwnd 110 vrf blue features ecn quickack 1
+    10.203.0.0/16 dev eth1 congctl lock cubic fastopen_no_cookie 1 ttl-propagate enabled no_track
     2001:470:69e9:1:2::4 dev eth1 table 6909 pref high expires 600 append inet6
     unreachable 10.99.0.0/16 metric 5 no_track
     default via 192.168.1.254 dev eth1 onlink
@@ -223,7 +227,7 @@ static_rules {
     from 192.168.2.0/24 table 1 preference 100 track_group TG1 iif eth1 realms 30/20
     not from 192.168.28.0/24 to 192.168.29.0/26 iif eth1 oif eth2 tos 22 fwmark 24/12 preference 39 goto 40
     to 1:2:3:4:5:6:7:0/112 from 7:6:5:4:3:2::/96 table 6908 uidrange 10000-19999 preference 41
-    to 1:2:3:4:6:6:7:0/112 from 8:6:5:4:3:2::/96 l3mdev protocol 12 no_track ip_proto UDP sport 10-20 dport 20-30 preference 42
+    to 1:2:3:4:6:6:7:0/112 from 8::/96 l3mdev protocol 12 no_track ip_proto UDP sport 10-20 dport 20-30 preference 42
     from all lookup main suppress_prefixlength 0 suppress_ifgroup 5 preference 43 no_track iif eth1
     from 10.5.0.0/16 blackhole preference 44
     preference 45 table 5 inet6
@@ -514,7 +518,8 @@ def test_rich_config_round_trips_through_dump(rich):
 def test_rich_config_uses_every_route_rule_and_address_option(rich):
     text = dump(rich.config)
     section = lambda name: text.split(f"\n{name} {{\n", 1)[1].split("\n}\n", 1)[0]  # noqa: E731
-    route_words = set(section("static_routes").split()) | set(text.split("virtual_routes {", 1)[1].split("}")[0].split())
+    vroutes = text.split("virtual_routes {", 1)[1].split("}")[0]
+    route_words = set(section("static_routes").split()) | set(vroutes.split())
     assert (_ROUTE_WORDS - {"to"}) - route_words == set()  # the destination is written first, without 'to'
     rule_words = set(section("static_rules").split())
     assert _RULE_WORDS - {"unreachable", "prohibit", "nop"} - rule_words == set()
@@ -917,6 +922,16 @@ def test_bool_keywords_take_an_argument():
     assert (i.smtp_alert, i.lower_prio_no_advert, i.strict_mode) == (False, False, False)
 
 
+def test_timers_dump_exactly():
+    c = ok("vrrp_instance V {\n    interface eth0\n    virtual_router_id 1\n    preempt_delay 4.1234567\n"
+           "    virtual_ipaddress {\n        10.0.0.1\n    }\n}\n"
+           "global_defs {\n    vrrp_gna_interval 0.000001\n    vrrp_startup_delay 4294.967295\n}\n")
+    text = dump(c)
+    assert "    preempt_delay 4.1234567\n" in text
+    assert "    vrrp_gna_interval 0.000001\n" in text and "    vrrp_startup_delay 4294.967295\n" in text
+    assert load(text).config == c
+
+
 def test_track_and_peer_line_errors():
     c = load("vrrp_instance V {\n track_interface {\n  eth0 weight 254\n  eth1 weight 2 noreverse\n  eth2 reverse\n }\n"
              " track_file {\n  F weight -254 reverse\n }\n unicast_peer {\n  10.0.0.2 min_ttl 256\n"
@@ -981,7 +996,8 @@ def test_defaults_of_a_plain_instance():
     i = inst_of("vrrp_instance V {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress {\n  10.0.0.1\n }\n}\n")
     assert (i.state, i.priority, i.advert_int, i.version, i.accept, i.preempt_delay) == ("BACKUP", 100, 1.0, 2, True,
                                                                                         0.0)
-    assert (i.garp_master_delay, i.garp_master_repeat, i.garp_lower_prio_delay, i.garp_lower_prio_repeat) == (5, 5, 5, 5)
+    assert (i.garp_master_delay, i.garp_master_repeat) == (5, 5)
+    assert (i.garp_lower_prio_delay, i.garp_lower_prio_repeat) == (5, 5)
     assert (i.garp_master_refresh, i.garp_master_refresh_repeat, i.down_timer_adverts) == (0, 1, 3)
     assert (i.lower_prio_no_advert, i.higher_prio_send_advert, i.skip_check_adv_addr) == (False, False, False)
     assert (i.strict_mode, i.check_unicast_src, i.smtp_alert, i.notify_priority_changes) == (False, False, False,
@@ -1020,7 +1036,8 @@ def test_global_defs_feed_instance_defaults():
 
 def test_lower_prio_garp_defaults_follow_the_global_not_the_instance_master_values():
     i = inst_of("vrrp_instance V {\n garp_master_delay 3\n garp_master_repeat 2\n}\n")
-    assert (i.garp_master_delay, i.garp_master_repeat, i.garp_lower_prio_delay, i.garp_lower_prio_repeat) == (3, 2, 5, 5)
+    assert (i.garp_master_delay, i.garp_master_repeat) == (3, 2)
+    assert (i.garp_lower_prio_delay, i.garp_lower_prio_repeat) == (5, 5)
 
 
 def test_smtp_alert_vrrp_beats_smtp_alert():
@@ -1030,7 +1047,8 @@ def test_smtp_alert_vrrp_beats_smtp_alert():
 
 def test_vrrp_min_garp_sends_one_garp_without_a_second_set():
     i = inst_of("global_defs {\n vrrp_min_garp\n}\nvrrp_instance V {\n}\n")
-    assert (i.garp_master_delay, i.garp_master_repeat, i.garp_lower_prio_delay, i.garp_lower_prio_repeat) == (0, 1, 0, 1)
+    assert (i.garp_master_delay, i.garp_master_repeat) == (0, 1)
+    assert (i.garp_lower_prio_delay, i.garp_lower_prio_repeat) == (0, 1)
 
 
 def test_strict_mode_defaults():

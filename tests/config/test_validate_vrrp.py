@@ -315,8 +315,8 @@ def test_strict_clean_instance():
 
 @pytest.mark.parametrize("body, line, col, message", [
     ("    unicast_peer {\n        10.0.0.2\n    }\n", 10, 5, "vrrp_strict does not allow unicast_peer"),
-    ("    state MASTER\n    priority 100\n", 10, 5, "vrrp_strict allows state MASTER if and only if priority is 255 (state MASTER, "
-                                  "priority 100)"),
+    ("    state MASTER\n    priority 100\n", 10, 5,
+     "vrrp_strict allows state MASTER if and only if priority is 255 (state MASTER, priority 100)"),
     ("    priority 255\n    state BACKUP\n", 11, 5, "vrrp_strict allows state MASTER if and only if priority is 255 "
                                                      "(state BACKUP, priority 255)"),
     ("    preempt_delay 5\n", 10, 5, "vrrp_strict does not allow preempt_delay"),

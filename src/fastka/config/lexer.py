@@ -14,10 +14,29 @@ Implements the keepalived 2.2.x file syntax described in keepalived.conf(5):
 * sequence and list blocks: ``~SEQ(...)``, ``~SEQx(...)`` and ``~LST(...)``.
 
 The lexer never raises on bad input: every problem goes to the
-:class:`~fastka.config.source.Diagnostics` with a position, and the line (or
-the offending part) is dropped.  Every resource that input can make grow --
-substitution depth, line length, generated lines, include depth, brace
-expansions -- is bounded, so no input hangs it.
+:class:`~fastka.config.source.Diagnostics` with a position.  Every resource that
+input can make grow -- substitution depth, line length, generated lines, include
+depth, brace expansions -- is bounded, so no input hangs it.
+
+Where the man page leaves room, this lexer chooses:
+
+* whitespace is the C locale's (space, tab, CR, LF, VT, FF), as in keepalived;
+* backslash escapes apply inside quotes only; elsewhere a backslash is literal;
+* substitution is textual and comes before word splitting (quotes in a value
+  pair up with quotes around the reference); an unresolved unquoted ``${NAME}``
+  stays one word, and gets a notice;
+* ``include`` is recognised on the literal line only (as the man page says);
+  one that appears after a conditional or substitution is an error.  Missing or
+  unreadable files follow include_check: warnings for plain ``include``, errors
+  for what the variant's checks (or an earlier ``include_check`` line) demand.
+  ``include_check`` and ``random_seed`` lines act when read (and are still
+  passed on as lines for the parser);
+* blank lines inside a multi-line definition are skipped, and a conditional
+  that excludes a definition's first line excludes its continuation lines too;
+* a line whose substitution hits a limit is dropped (after the error);
+* ``~SEQ`` numbers are decimal or ``0x`` hex and may use parameters, so an inner
+  block can depend on an outer one; ``~SEQ(X, 0)`` is empty; the block variable
+  gets its previous value (or none) back after the block.
 
 Speed: ordinary lines (no quote, ``$``, ``@``, ``~`` or backslash) take a fast
 path: strip the comment, split with one regex, build the tuples directly.  The

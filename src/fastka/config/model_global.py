@@ -23,12 +23,13 @@ from .model_vrrp import (
     OptChoice,
     OptInt,
     OptWords,
+    Timer,
     check_ifname,
     parse_c_int,
 )
 from .schema import Block, Support, kw, lines, positions
 from .source import Pos, Token
-from .values import IP, BadValue, Float, Int, Script, Str, ValueType, parse_int, parse_ip, quote
+from .values import IP, BadValue, Int, Script, Str, ValueType, parse_int, parse_ip, quote
 
 SNMP_NOTE = "fastka has no SNMP agent; see `fastka status` and metrics"
 DBUS_NOTE = "fastka has no DBus interface; see `fastka status`"
@@ -250,8 +251,8 @@ class GlobalDefs(Block):
     vrrp_garp_lower_prio_repeat: Optional[int] = kw("vrrp_garp_lower_prio_repeat", Int(0, UINT32))
     vrrp_garp_master_refresh: Optional[int] = kw("vrrp_garp_master_refresh", Int(0, UINT32))
     vrrp_garp_master_refresh_repeat: Optional[int] = kw("vrrp_garp_master_refresh_repeat", Int(1, UINT32))
-    vrrp_garp_interval: Optional[float] = kw("vrrp_garp_interval", Float(0.0))
-    vrrp_gna_interval: Optional[float] = kw("vrrp_gna_interval", Float(0.0))
+    vrrp_garp_interval: Optional[float] = kw("vrrp_garp_interval", Timer(0.0))
+    vrrp_gna_interval: Optional[float] = kw("vrrp_gna_interval", Timer(0.0))
     vrrp_min_garp: Optional[bool] = kw("vrrp_min_garp", BoolFlag())
     vrrp_garp_extra_if: Optional[GarpExtraIf] = kw("vrrp_garp_extra_if", GarpExtraIfType())
     vrrp_lower_prio_no_advert: Optional[bool] = kw("vrrp_lower_prio_no_advert", BoolFlag())
@@ -331,7 +332,7 @@ class GlobalDefs(Block):
     rs_init_notifies: bool = kw("rs_init_notifies", BoolFlag(), False)
     no_checker_emails: bool = kw("no_checker_emails", BoolFlag(), False)
     umask: Optional[int] = kw("umask", UmaskType())
-    vrrp_startup_delay: Optional[float] = kw("vrrp_startup_delay", Float(0.001, 4294.967295))
+    vrrp_startup_delay: Optional[float] = kw("vrrp_startup_delay", Timer(0.001, 4294.967295))
     log_unknown_vrids: bool = kw("log_unknown_vrids", Bare(), False)
     vmac_prefix: Optional[str] = kw("vmac_prefix", Str())
     vmac_addr_prefix: Optional[str] = kw("vmac_addr_prefix", Str())
@@ -392,14 +393,14 @@ class UpDownDelayLine(ValueType):
     max_args = 3
 
     def parse(self, args: Sequence[Token]) -> UpDownDelay:
-        t = Float(0.0, 255.0)
+        t = Timer(0.0, 255.0)
         d = UpDownDelay(check_ifname(args[0]), t.parse(args[1:2]), pos=args[0].pos)
         if len(args) > 2:
             d.up = t.parse(args[2:3])
         return d
 
     def format(self, value: Any) -> list[str]:
-        f = Float().format
+        f = Timer().format
         return [value.interface, *f(value.down)] + (f(value.up) if value.up is not None else [])
 
 

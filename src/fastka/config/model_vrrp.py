@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from decimal import Decimal
 from dataclasses import dataclass, field
 from typing import Any, Optional, Sequence, Union
 
@@ -122,6 +123,20 @@ class BoolFlag(ValueType):
 
     def format(self, value: Any) -> list[str]:
         return [] if value else ["false"]
+
+
+class Timer(Float):
+    """A TIMER (seconds, microsecond resolution) or other decimal, dumped exactly.
+
+    `Float` formats with ``:g`` (6 significant digits), which turns 4.1234567 into
+    4.12346 and 999999999999 into 1e+12; this writes the shortest text that reads
+    back as the same float, without an exponent."""
+
+    def format(self, value: Any) -> list[str]:
+        text = format(Decimal(repr(float(value))), "f")
+        if "." in text:
+            text = text.rstrip("0").rstrip(".")
+        return [text]
 
 
 class OptChoice(ValueType):
@@ -1157,9 +1172,9 @@ class VrrpTrackProcess(Block):
     weight: Optional[Weight] = kw("weight", WeightType(-254, 254))
     quorum: Optional[int] = kw("quorum", Int(0, 65535))
     quorum_max: Optional[int] = kw("quorum_max", Int(0, 65535))
-    fork_delay: Optional[float] = kw("fork_delay", Float(0.0))
-    terminate_delay: Optional[float] = kw("terminate_delay", Float(0.0))
-    delay: Optional[float] = kw("delay", Float(0.0))
+    fork_delay: Optional[float] = kw("fork_delay", Timer(0.0))
+    terminate_delay: Optional[float] = kw("terminate_delay", Timer(0.0))
+    delay: Optional[float] = kw("delay", Timer(0.0))
     full_command: bool = kw("full_command", Bare(), False)
     _pos: dict = positions()
 
@@ -1173,9 +1188,9 @@ class BfdInstance(Block):
     name: str
     neighbor_ip: Optional[Any] = kw("neighbor_ip", IP(), aliases=("neighbour_ip",))
     source_ip: Optional[Any] = kw("source_ip", IP())
-    min_rx: Optional[float] = kw("min_rx", Float(0.0, unit="milliseconds"))
-    min_tx: Optional[float] = kw("min_tx", Float(0.0, unit="milliseconds"))
-    idle_tx: Optional[float] = kw("idle_tx", Float(0.0, unit="milliseconds"))
+    min_rx: Optional[float] = kw("min_rx", Timer(0.0, unit="milliseconds"))
+    min_tx: Optional[float] = kw("min_tx", Timer(0.0, unit="milliseconds"))
+    idle_tx: Optional[float] = kw("idle_tx", Timer(0.0, unit="milliseconds"))
     multiplier: Optional[int] = kw("multiplier", Int(1, 255))
     passive: bool = kw("passive", Bare(), False)
     ttl: Optional[int] = kw("ttl", Int(1, 255))
@@ -1236,8 +1251,8 @@ class VrrpSyncGroup(Block):
 class GarpGroup(Block):
     """``garp_group { }``: GARP / unsolicited NA pacing per interface or group of interfaces."""
 
-    garp_interval: Optional[float] = kw("garp_interval", Float(0.0))
-    gna_interval: Optional[float] = kw("gna_interval", Float(0.0))
+    garp_interval: Optional[float] = kw("garp_interval", Timer(0.0))
+    gna_interval: Optional[float] = kw("gna_interval", Timer(0.0))
     interface: Optional[str] = kw("interface", IfName())
     interfaces: list[str] = lines("interfaces", IfName(), per_word=True)
     _pos: dict = positions()
@@ -1287,7 +1302,7 @@ class VrrpInstance(Block):
     higher_prio_send_advert: Optional[bool] = kw("higher_prio_send_advert", BoolFlag())
     virtual_router_id: Optional[int] = kw("virtual_router_id", Int(1, 255))
     priority: Optional[int] = kw("priority", Int(1, 255))
-    advert_int: Optional[float] = kw("advert_int", Float(0.0, 255.0))
+    advert_int: Optional[float] = kw("advert_int", Timer(0.0, 255.0))
     authentication: Optional[Authentication] = sub("authentication", Authentication)
     virtual_ipaddress: list[VirtualIP] = lines("virtual_ipaddress", VirtualIPLine())
     virtual_ipaddress_excluded: list[VirtualIP] = lines("virtual_ipaddress_excluded", VirtualIPLine())
@@ -1299,7 +1314,7 @@ class VrrpInstance(Block):
     nopreempt: bool = kw("nopreempt", Bare(), False, aliases=("no_preempt",))
     preempt: bool = kw("preempt", Bare(), False, support=Support.IGNORED,
                        note="preempting is the default; keepalived keeps it for backwards compatibility")
-    preempt_delay: Optional[float] = kw("preempt_delay", Float(0.0, 1000.0))
+    preempt_delay: Optional[float] = kw("preempt_delay", Timer(0.0, 1000.0))
     skip_check_adv_addr: Optional[bool] = kw("skip_check_adv_addr", BoolFlag())
     strict_mode: Optional[bool] = kw("strict_mode", BoolFlag())
     debug: Optional[int] = kw("debug", Int(0, 4), support=Support.IGNORED,

@@ -2,9 +2,9 @@
 
 Runs after :func:`model_vrrp.apply_defaults`, so effective values are filled;
 whether the user wrote a keyword is ``obj.given(name)`` (true also when its value
-was refused, so a refused value is not reported a second time as missing). Every problem is
-reported (never only the first), positioned at the keyword -- or the list item
--- it is about. Errors are configurations keepalived refuses, drops or silently
+was refused, so a refused value is not reported again as missing). Every problem
+is reported (never only the first), positioned at the keyword -- or the list
+item -- it is about. Errors are configurations keepalived refuses, drops or silently
 rewrites into something else; warnings are what keepalived corrects or ignores
 with a log line, or what is legal but almost certainly not meant.
 """
@@ -128,9 +128,6 @@ class _Validator:
         if p.quorum is not None and p.quorum_max is not None and p.quorum_max < p.quorum:
             self.d.error(f"vrrp_track_process '{p.name}': quorum_max {p.quorum_max} is below quorum {p.quorum}, "
                          "so the process can never be up", p.pos_of("quorum_max"))
-        if p.delay is not None and (p.given("fork_delay") or p.given("terminate_delay")):
-            self.d.warning(f"vrrp_track_process '{p.name}': delay sets fork_delay and terminate_delay, which are "
-                           "also given", p.pos_of("delay"))
 
     def track_refs(self, owner: Any, what: str) -> None:
         """The track_script / track_file / track_process / track_bfd lists of an instance or sync group."""
