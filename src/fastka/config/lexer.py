@@ -1024,7 +1024,7 @@ def _unbrace(s: str) -> str:
 
 
 @contextmanager
-def _gc_paused() -> Iterator[None]:
+def gc_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector while lexing.
 
     The lexer allocates ~1M small tuples for a large config and none of them form
@@ -1054,7 +1054,7 @@ def lex_file(path: str | os.PathLike[str], diags: Diagnostics, *, config_id: str
     directory = os.path.dirname(name)
     state = _FileState(name, directory, os.path.abspath(directory or "."), frozenset(), os.path.realpath(name))
     lexer = _Lexer(diags, default_config_id() if config_id is None else config_id)
-    with _gc_paused():
+    with gc_paused():
         lexer.lex(text, state)
     return lexer.out
 
@@ -1067,6 +1067,6 @@ def lex_text(text: str, diags: Diagnostics, *, filename: str = "<string>", confi
     real = os.path.realpath(filename) if os.path.isfile(filename) else None
     state = _FileState(filename, directory, os.path.abspath(directory or "."), frozenset(), real)
     lexer = _Lexer(diags, default_config_id() if config_id is None else config_id)
-    with _gc_paused():
+    with gc_paused():
         lexer.lex(text, state)
     return lexer.out

@@ -44,9 +44,22 @@ class Loader:
             f, spec = hit
             if spec.support is not Support.YES:
                 self.report_support(node, spec)
-            if spec.kind == "value":
-                self.value(node, f.name, spec, values, where)
-            elif spec.kind == "sub":
+            kind = spec.kind
+            if kind == "value":
+                name = f.name
+                if node.children is None and not spec.multi and name not in values:
+                    # the common case, inlined: a single keyword with valid arguments
+                    t = spec.type
+                    args = node.args
+                    if (t.min_args <= len(args) and (t.max_args is None or len(args) <= t.max_args)):  # type: ignore[union-attr]
+                        try:
+                            values[name] = t.parse(args)  # type: ignore[union-attr]
+                            where[name] = node.keyword.pos
+                            continue
+                        except BadValue:
+                            pass  # the general path reports it
+                self.value(node, name, spec, values, where)
+            elif kind == "sub":
                 self.sub(node, f.name, spec, values, where)
             else:
                 self.lines(node, f.name, spec, values, where)

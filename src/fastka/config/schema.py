@@ -118,10 +118,15 @@ def items(type: ValueType, *, support: Support = Support.YES, note: str = "") ->
 
 def items_field(cls: Any) -> Optional[tuple[dataclasses.Field, Spec]]:
     """The ``items`` field of a block class, if it has one."""
-    for f, s in specs(cls):
-        if s.kind == "items":
-            return f, s
-    return None
+    try:
+        return _ITEMS[cls]
+    except KeyError:
+        found = next(((f, s) for f, s in specs(cls) if s.kind == "items"), None)
+        _ITEMS[cls] = found
+        return found
+
+
+_ITEMS: dict[Any, Optional[tuple[dataclasses.Field, Spec]]] = {}
 
 
 def positions() -> Any:

@@ -9,19 +9,25 @@ and `}` closes it. Braces may share a line with content:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
 from .source import Diagnostics, Line, Pos, Token
 
 
-@dataclass(eq=False)
 class Node:
-    keyword: Token
-    args: list[Token]
-    source: str
-    children: Optional[list["Node"]] = None  # None: no block; []: an empty block
-    close: Optional[Pos] = field(default=None)
+    """One statement: keyword, arguments, and its block's children (None: no block).
+
+    A plain __slots__ class: a large file makes hundreds of thousands of these."""
+
+    __slots__ = ("keyword", "args", "source", "children", "close")
+
+    def __init__(self, keyword: Token, args: list[Token], source: str,
+                 children: Optional[list["Node"]] = None, close: Optional[Pos] = None):
+        self.keyword = keyword
+        self.args = args
+        self.source = source
+        self.children = children
+        self.close = close
 
     @property
     def name(self) -> str:
@@ -35,6 +41,9 @@ class Node:
     def tokens(self) -> list[Token]:
         return [self.keyword, *self.args]
 
+    def __repr__(self) -> str:
+        return f"Node({self.name!r}, {[a.text for a in self.args]!r}, children={self.children!r})"
+
 
 def build_tree(lines: Sequence[Line], diags: Diagnostics) -> list[Node]:
     root: list[Node] = []
@@ -42,8 +51,16 @@ def build_tree(lines: Sequence[Line], diags: Diagnostics) -> list[Node]:
     level = root
 
     for line in lines:
+        toks = line.tokens
+        src = line.source
+        # Every token's text comes from the source line unless a parameter or a
+        # sequence was substituted, so a source without braces, `$` or `~` cannot
+        # hold a block delimiter: one statement (the common case, decided in C).
+        if "{" not in src and "}" not in src and "$" not in src and "~" not in src:
+            level.append(Node(toks[0], list(toks[1:]), src))
+            continue
         stmt: list[Token] = []
-        for tok in line.tokens:
+        for tok in toks:
             if tok.is_open:
                 if stmt:
                     node = Node(stmt[0], stmt[1:], line.source, [])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import socket
 from dataclasses import dataclass
 from typing import Any, Optional, Sequence, Union
 
@@ -105,7 +106,14 @@ class Int(ValueType):
         return "an integer"
 
     def parse(self, args: Sequence[Token]) -> int:
-        return parse_int(args[0], self.lo, self.hi, self.base0, self.expected)
+        tok = args[0]
+        try:  # the common case without building the `expected` text
+            v = int(tok.text, 0 if self.base0 else 10)
+        except ValueError:
+            v = None
+        if v is None or (self.lo is not None and v < self.lo) or (self.hi is not None and v > self.hi):
+            return parse_int(tok, self.lo, self.hi, self.base0, self.expected)  # raises the right error
+        return v
 
 
 def parse_int(tok: Token, lo: Optional[int], hi: Optional[int], base0: bool = False, expected: str = "an integer") -> int:
@@ -202,10 +210,19 @@ class IP(ValueType):
         return parse_ip(args[0], self.family, self.expected)
 
 
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_IPV4 = re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}\Z")
+
+
 def parse_ip(tok: Token, family: Optional[int] = None, expected: str = "an IP address") -> IPAddress:
     text = tok.text
     if "%" in text:  # fe80::1%eth0: the scope belongs to the interface, keep the address
         text = text.split("%", 1)[0]
+    if _IPV4.match(text):  # the common case, without ipaddress's per-octet parsing
+        a: IPAddress = ipaddress.IPv4Address(int.from_bytes(socket.inet_aton(text), "big"))
+        if family == 6:
+            raise BadValue(f"'{tok.text}' is an IPv4 address", tok, expected)
+        return a
     try:
         a = ipaddress.ip_address(text)
     except ValueError:
