@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from .schema import HeaderType, Spec, specs
-from .values import Flag
+from .values import Bare
 
 INDENT = "    "
 
@@ -55,8 +55,8 @@ def _value(spec: Spec, f: Any, v: Any, depth: int, out: list[str]) -> None:
         return
     if v is None or v == f.default:
         return
-    if v is False and isinstance(spec.type, Flag) and f.default is not True:
-        return  # an unset flag: keepalived reads some `keyword false` lines as "configured"
+    if v is False and isinstance(spec.type, Bare):
+        return  # a no-argument keyword has no way to say false: leave it out
     out.append(_line(depth, [spec.keyword, *spec.type.format(v)]))
 
 

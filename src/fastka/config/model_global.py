@@ -13,8 +13,6 @@ from typing import Any, Optional, Sequence, Union
 
 from .model_vrrp import (
     UINT32,
-    Bare,
-    BoolFlag,
     GarpExtraIf,
     GarpExtraIfType,
     IfName,
@@ -23,11 +21,11 @@ from .model_vrrp import (
     OptChoice,
     OptInt,
     OptWords,
-    Timer,
     check_ifname,
     parse_c_int,
 )
 from .schema import Block, Support, kw, lines, positions
+from .values import Bare, Flag, Timer
 from .source import Pos, Token
 from .values import IP, BadValue, Int, Script, Str, ValueType, parse_int, parse_ip, quote
 
@@ -231,10 +229,10 @@ class GlobalDefs(Block):
     smtp_server: Optional[SmtpServer] = kw("smtp_server", SmtpServerType())
     smtp_helo_name: Optional[str] = kw("smtp_helo_name", Str())
     smtp_connect_timeout: Optional[int] = kw("smtp_connect_timeout", Int(1, UINT32))
-    smtp_alert: Optional[bool] = kw("smtp_alert", BoolFlag())
-    smtp_alert_vrrp: Optional[bool] = kw("smtp_alert_vrrp", BoolFlag())
-    smtp_alert_checker: Optional[bool] = kw("smtp_alert_checker", BoolFlag())
-    checker_log_all_failures: Optional[bool] = kw("checker_log_all_failures", BoolFlag())
+    smtp_alert: Optional[bool] = kw("smtp_alert", Flag())
+    smtp_alert_vrrp: Optional[bool] = kw("smtp_alert_vrrp", Flag())
+    smtp_alert_checker: Optional[bool] = kw("smtp_alert_checker", Flag())
+    checker_log_all_failures: Optional[bool] = kw("checker_log_all_failures", Flag())
     no_email_faults: bool = kw("no_email_faults", Bare(), False)
     router_id: Optional[str] = kw("router_id", Str())
     vrrp_mcast_group4: Optional[Any] = kw("vrrp_mcast_group4", IP(4))
@@ -253,10 +251,10 @@ class GlobalDefs(Block):
     vrrp_garp_master_refresh_repeat: Optional[int] = kw("vrrp_garp_master_refresh_repeat", Int(1, UINT32))
     vrrp_garp_interval: Optional[float] = kw("vrrp_garp_interval", Timer(0.0))
     vrrp_gna_interval: Optional[float] = kw("vrrp_gna_interval", Timer(0.0))
-    vrrp_min_garp: Optional[bool] = kw("vrrp_min_garp", BoolFlag())
+    vrrp_min_garp: Optional[bool] = kw("vrrp_min_garp", Flag())
     vrrp_garp_extra_if: Optional[GarpExtraIf] = kw("vrrp_garp_extra_if", GarpExtraIfType())
-    vrrp_lower_prio_no_advert: Optional[bool] = kw("vrrp_lower_prio_no_advert", BoolFlag())
-    vrrp_higher_prio_send_advert: Optional[bool] = kw("vrrp_higher_prio_send_advert", BoolFlag())
+    vrrp_lower_prio_no_advert: Optional[bool] = kw("vrrp_lower_prio_no_advert", Flag())
+    vrrp_higher_prio_send_advert: Optional[bool] = kw("vrrp_higher_prio_send_advert", Flag())
     vrrp_version: Optional[int] = kw("vrrp_version", Int(2, 3))
     nftables: Optional[tuple[str, ...]] = kw("nftables", OptWords(1, "[TABLENAME]"), support=Support.PARSED,
                                              note=FIREWALL_NOTE)
@@ -278,7 +276,7 @@ class GlobalDefs(Block):
     vrrp_check_unicast_src: bool = kw("vrrp_check_unicast_src", Bare(), False)
     vrrp_skip_check_adv_addr: bool = kw("vrrp_skip_check_adv_addr", Bare(), False)
     vrrp_strict: bool = kw("vrrp_strict", Bare(), False)
-    vrrp_notify_priority_changes: Optional[bool] = kw("vrrp_notify_priority_changes", BoolFlag())
+    vrrp_notify_priority_changes: Optional[bool] = kw("vrrp_notify_priority_changes", Flag())
     max_auto_priority: Optional[int] = kw("max_auto_priority", OptInt(-1, 99, bare=99))
     min_auto_priority_delay: Optional[int] = kw("min_auto_priority_delay", Int(1, 10_000_000))
     vrrp_priority: Optional[int] = kw("vrrp_priority", Int(-20, 19))
@@ -318,19 +316,19 @@ class GlobalDefs(Block):
     fifo_write_vrrp_states_on_reload: bool = kw("fifo_write_vrrp_states_on_reload", Bare(), False)
     dynamic_interfaces: Optional[str] = kw("dynamic_interfaces", OptChoice(("allow_if_changes",), bare="on"))
     vrrp_netlink_cmd_rcv_bufs: Optional[int] = kw("vrrp_netlink_cmd_rcv_bufs", Int(0, UINT32))
-    vrrp_netlink_cmd_rcv_bufs_force: Optional[bool] = kw("vrrp_netlink_cmd_rcv_bufs_force", BoolFlag())
+    vrrp_netlink_cmd_rcv_bufs_force: Optional[bool] = kw("vrrp_netlink_cmd_rcv_bufs_force", Flag())
     vrrp_netlink_monitor_rcv_bufs: Optional[int] = kw("vrrp_netlink_monitor_rcv_bufs", Int(0, UINT32))
-    vrrp_netlink_monitor_rcv_bufs_force: Optional[bool] = kw("vrrp_netlink_monitor_rcv_bufs_force", BoolFlag())
+    vrrp_netlink_monitor_rcv_bufs_force: Optional[bool] = kw("vrrp_netlink_monitor_rcv_bufs_force", Flag())
     lvs_netlink_cmd_rcv_bufs: Optional[int] = kw("lvs_netlink_cmd_rcv_bufs", Int(0, UINT32))
-    lvs_netlink_cmd_rcv_bufs_force: Optional[bool] = kw("lvs_netlink_cmd_rcv_bufs_force", BoolFlag())
+    lvs_netlink_cmd_rcv_bufs_force: Optional[bool] = kw("lvs_netlink_cmd_rcv_bufs_force", Flag())
     lvs_netlink_monitor_rcv_bufs: Optional[int] = kw("lvs_netlink_monitor_rcv_bufs", Int(0, UINT32))
-    lvs_netlink_monitor_rcv_bufs_force: Optional[bool] = kw("lvs_netlink_monitor_rcv_bufs_force", BoolFlag())
+    lvs_netlink_monitor_rcv_bufs_force: Optional[bool] = kw("lvs_netlink_monitor_rcv_bufs_force", Flag())
     process_monitor_rcv_bufs: Optional[int] = kw("process_monitor_rcv_bufs", Int(0, UINT32))
-    process_monitor_rcv_bufs_force: Optional[bool] = kw("process_monitor_rcv_bufs_force", BoolFlag())
+    process_monitor_rcv_bufs_force: Optional[bool] = kw("process_monitor_rcv_bufs_force", Flag())
     vrrp_rx_bufs_policy: Optional[Union[str, int]] = kw("vrrp_rx_bufs_policy", RxBufsPolicyType())
     vrrp_rx_bufs_multiplier: Optional[int] = kw("vrrp_rx_bufs_multiplier", Int(1, UINT32))
-    rs_init_notifies: bool = kw("rs_init_notifies", BoolFlag(), False)
-    no_checker_emails: bool = kw("no_checker_emails", BoolFlag(), False)
+    rs_init_notifies: bool = kw("rs_init_notifies", Flag(), False)
+    no_checker_emails: bool = kw("no_checker_emails", Flag(), False)
     umask: Optional[int] = kw("umask", UmaskType())
     vrrp_startup_delay: Optional[float] = kw("vrrp_startup_delay", Timer(0.001, 4294.967295))
     log_unknown_vrids: bool = kw("log_unknown_vrids", Bare(), False)
@@ -343,7 +341,7 @@ class GlobalDefs(Block):
     reload_time_file: Optional[str] = kw("reload_time_file", Str())
     reload_repeat: bool = kw("reload_repeat", Bare(), False)
     reload_file: Optional[tuple[str, ...]] = kw("reload_file", OptWords(1, "[ABSOLUTE-PATHNAME-OF-FILE]"))
-    data_use_instance: Optional[bool] = kw("data_use_instance", BoolFlag())
+    data_use_instance: Optional[bool] = kw("data_use_instance", Flag())
     _pos: dict = positions()
 
 

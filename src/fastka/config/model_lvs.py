@@ -28,7 +28,6 @@ from .values import (
     Script,
     Str,
     ValueType,
-    parse_bool,
     parse_int,
     parse_ip,
     parse_prefix,
@@ -79,19 +78,6 @@ class IPText(ValueType):
         return str(parse_ip(args[0], None, self.expected))
 
 
-class BoolFlag(ValueType):
-    """``keyword [<BOOL>]`` where keepalived reads the BOOL: ``alpha false`` on a real
-    server is a setting of its own (it overrides the virtual server's), so unlike a
-    plain :class:`Flag` the dump writes a false value out."""
-
-    expected = Flag.expected
-    min_args = 0
-
-    def parse(self, args: Sequence[Token]) -> bool:
-        return True if not args else parse_bool(args[0])
-
-    def format(self, value: Any) -> list[str]:
-        return [] if value else ["false"]
 
 
 class Text(ValueType):
@@ -525,12 +511,12 @@ class _ConnOpts(Block):
 class Checker(Block):
     """Options every checker with the standard options has (MISC_CHECK has only these)."""
 
-    alpha: Optional[bool] = kw("alpha", BoolFlag())
+    alpha: Optional[bool] = kw("alpha", Flag())
     retry: Optional[int] = kw("retry", Int(0, UINT32_MAX), aliases=("nb_get_retry",))
     delay_before_retry: Optional[float] = kw("delay_before_retry", Float(0.0))
     warmup: Optional[float] = kw("warmup", Float(0.0))
     delay_loop: Optional[float] = kw("delay_loop", Float(0.0))
-    log_all_failures: Optional[bool] = kw("log_all_failures", BoolFlag())
+    log_all_failures: Optional[bool] = kw("log_all_failures", Flag())
     _pos: dict = positions()
 
     KEYWORD: ClassVar[str] = ""
@@ -694,16 +680,16 @@ class RealServer(Block):
     notify_down: Optional[tuple[str, ...]] = kw("notify_down", Script())
     uthreshold: Optional[int] = kw("uthreshold", Int(0, UINT32_MAX))
     lthreshold: Optional[int] = kw("lthreshold", Int(0, UINT32_MAX))
-    smtp_alert: Optional[bool] = kw("smtp_alert", BoolFlag())
+    smtp_alert: Optional[bool] = kw("smtp_alert", Flag())
     virtualhost: Optional[str] = kw("virtualhost", Str())
     snmp_name: Optional[str] = kw("snmp_name", Text(), support=Support.PARSED, note=_SNMP_NOTE)
-    alpha: Optional[bool] = kw("alpha", BoolFlag())
+    alpha: Optional[bool] = kw("alpha", Flag())
     connect_timeout: Optional[float] = kw("connect_timeout", Float(0.0))
     retry: Optional[int] = kw("retry", Int(1, UINT32_MAX))
     delay_before_retry: Optional[float] = kw("delay_before_retry", Float(0.0))
     warmup: Optional[float] = kw("warmup", Float(0.0))
     delay_loop: Optional[float] = kw("delay_loop", Float(0.0))
-    inhibit_on_failure: Optional[bool] = kw("inhibit_on_failure", BoolFlag())
+    inhibit_on_failure: Optional[bool] = kw("inhibit_on_failure", Flag())
     checkers: list[Any] = sub("checker", CHECKERS, multi=True)
     bfd_checks: list[BfdCheck] = sub("BFD_CHECK", BfdCheck, multi=True, support=Support.PARSED,
                                      note="fastka has no BFD")
@@ -741,7 +727,7 @@ class VirtualServer(Block):
     persistence_granularity: Optional[str] = kw("persistence_granularity", Str())
     protocol: Optional[str] = kw("protocol", Choice(("TCP", "UDP", "SCTP")))
     ha_suspend: bool = kw("ha_suspend", Flag(), False)
-    smtp_alert: Optional[bool] = kw("smtp_alert", BoolFlag())
+    smtp_alert: Optional[bool] = kw("smtp_alert", Flag())
     virtualhost: Optional[str] = kw("virtualhost", Str())
     snmp_name: Optional[str] = kw("snmp_name", Text(), support=Support.PARSED, note=_SNMP_NOTE)
     alpha: bool = kw("alpha", Flag(), False)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from decimal import Decimal
 from dataclasses import dataclass, field
 from typing import Any, Optional, Sequence, Union
 
@@ -22,12 +21,13 @@ from .source import Pos, Token
 from .values import (
     IP,
     BadValue,
+    Bare,
     Choice,
     Flag,
-    Float,
     Int,
     Script,
     Str,
+    Timer,
     ValueType,
     Words,
     parse_int,
@@ -90,53 +90,10 @@ def check_ifname(tok: Token) -> str:
     return t
 
 
-class Bare(ValueType):
-    """A keyword keepalived.conf(5) shows without an argument: written means on.
-
-    keepalived 2.2.7 ignores an argument after such a keyword and turns the option on
-    anyway ('nopreempt false' means nopreempt), so an argument is refused rather than
-    read the other way round. Keywords documented with ``[<BOOL>]`` use `Flag`."""
-
-    expected = "no argument (keepalived would ignore it and turn the option on)"
-    min_args = 0
-    max_args = 0
-
-    def parse(self, args: Sequence[Token]) -> bool:
-        return True
-
-    def format(self, value: Any) -> list[str]:
-        return []
 
 
-class BoolFlag(ValueType):
-    """A keyword keepalived.conf(5) shows with ``[<BOOL>]`` or ``<BOOL>``: alone means on.
-
-    Unlike `Flag`, an explicit false is dumped (``strict_mode false``): these fields are
-    ``None`` unless written, and a written false overrides a global default, which
-    keepalived reads correctly from the BOOL."""
-
-    expected = "no argument, or one of on|off|true|false|yes|no"
-    min_args = 0
-
-    def parse(self, args: Sequence[Token]) -> bool:
-        return Flag().parse(args)
-
-    def format(self, value: Any) -> list[str]:
-        return [] if value else ["false"]
 
 
-class Timer(Float):
-    """A TIMER (seconds, microsecond resolution) or other decimal, dumped exactly.
-
-    `Float` formats with ``:g`` (6 significant digits), which turns 4.1234567 into
-    4.12346 and 999999999999 into 1e+12; this writes the shortest text that reads
-    back as the same float, without an exponent."""
-
-    def format(self, value: Any) -> list[str]:
-        text = format(Decimal(repr(float(value))), "f")
-        if "." in text:
-            text = text.rstrip("0").rstrip(".")
-        return [text]
 
 
 class OptChoice(ValueType):
@@ -1238,8 +1195,8 @@ class VrrpSyncGroup(Block):
     notify_stop: Optional[tuple[str, ...]] = kw("notify_stop", Script())
     notify_deleted: Optional[tuple[str, ...]] = kw("notify_deleted", NotifyDeletedType())
     notify: Optional[tuple[str, ...]] = kw("notify", Script())
-    notify_priority_changes: Optional[bool] = kw("notify_priority_changes", BoolFlag())
-    smtp_alert: Optional[bool] = kw("smtp_alert", BoolFlag())
+    notify_priority_changes: Optional[bool] = kw("notify_priority_changes", Flag())
+    smtp_alert: Optional[bool] = kw("smtp_alert", Flag())
     global_tracking: bool = kw("global_tracking", Bare(), False)
     sync_group_tracking_weight: bool = kw("sync_group_tracking_weight", Bare(), False)
     _pos: dict = positions()
@@ -1298,8 +1255,8 @@ class VrrpInstance(Block):
     garp_master_refresh_repeat: Optional[int] = kw("garp_master_refresh_repeat", Int(1, UINT32))
     garp_extra_if: Optional[GarpExtraIf] = kw("garp_extra_if", GarpExtraIfType())
     down_timer_adverts: Optional[int] = kw("down_timer_adverts", Int(1, 100))
-    lower_prio_no_advert: Optional[bool] = kw("lower_prio_no_advert", BoolFlag())
-    higher_prio_send_advert: Optional[bool] = kw("higher_prio_send_advert", BoolFlag())
+    lower_prio_no_advert: Optional[bool] = kw("lower_prio_no_advert", Flag())
+    higher_prio_send_advert: Optional[bool] = kw("higher_prio_send_advert", Flag())
     virtual_router_id: Optional[int] = kw("virtual_router_id", Int(1, 255))
     priority: Optional[int] = kw("priority", Int(1, 255))
     advert_int: Optional[float] = kw("advert_int", Timer(0.0, 255.0))
@@ -1315,8 +1272,8 @@ class VrrpInstance(Block):
     preempt: bool = kw("preempt", Bare(), False, support=Support.IGNORED,
                        note="preempting is the default; keepalived keeps it for backwards compatibility")
     preempt_delay: Optional[float] = kw("preempt_delay", Timer(0.0, 1000.0))
-    skip_check_adv_addr: Optional[bool] = kw("skip_check_adv_addr", BoolFlag())
-    strict_mode: Optional[bool] = kw("strict_mode", BoolFlag())
+    skip_check_adv_addr: Optional[bool] = kw("skip_check_adv_addr", Flag())
+    strict_mode: Optional[bool] = kw("strict_mode", Flag())
     debug: Optional[int] = kw("debug", Int(0, 4), support=Support.IGNORED,
                               note="keepalived does not implement the debug level either")
     notify_master: Optional[tuple[str, ...]] = kw("notify_master", Script())
@@ -1326,8 +1283,8 @@ class VrrpInstance(Block):
     notify_deleted: Optional[tuple[str, ...]] = kw("notify_deleted", NotifyDeletedType())
     notify: Optional[tuple[str, ...]] = kw("notify", Script())
     notify_master_rx_lower_pri: Optional[tuple[str, ...]] = kw("notify_master_rx_lower_pri", Script())
-    notify_priority_changes: Optional[bool] = kw("notify_priority_changes", BoolFlag())
-    smtp_alert: Optional[bool] = kw("smtp_alert", BoolFlag())
+    notify_priority_changes: Optional[bool] = kw("notify_priority_changes", Flag())
+    smtp_alert: Optional[bool] = kw("smtp_alert", Flag())
     kernel_rx_buf_size: Optional[int] = kw("kernel_rx_buf_size", Int(0, UINT32))
     linkbeat_use_polling: bool = kw("linkbeat_use_polling", Bare(), False)
     lvs_sync_daemon_interface: Optional[str] = kw("lvs_sync_daemon_interface", IfName())

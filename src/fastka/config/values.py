@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import socket
+from decimal import Decimal
 from dataclasses import dataclass
 from typing import Any, Optional, Sequence, Union
 
@@ -79,6 +80,25 @@ class Flag(ValueType):
 
     def format(self, value: Any) -> list[str]:
         return [] if value else ["false"]
+
+
+class Bare(ValueType):
+    """A keyword keepalived.conf(5) shows without an argument: written means on.
+
+    keepalived 2.2.7 ignores an argument after such a keyword and turns the option on
+    anyway ('nopreempt false' means nopreempt), so an argument is refused rather than
+    read the other way round. Keywords documented with ``[<BOOL>]`` use `Flag`. The
+    dump leaves an unset Bare keyword out (it has no way to say false)."""
+
+    expected = "no argument (keepalived would ignore it and turn the option on)"
+    min_args = 0
+    max_args = 0
+
+    def parse(self, args: Sequence[Token]) -> bool:
+        return True
+
+    def format(self, value: Any) -> list[str]:
+        return []
 
 
 class Bool(ValueType):
@@ -155,7 +175,16 @@ class Float(ValueType):
         return v
 
     def format(self, value: Any) -> list[str]:
-        return [f"{value:g}" if abs(value) < 1e15 else repr(value)]
+        # the shortest text that reads back as the same float, never an exponent
+        # (`:g` keeps 6 digits: 4.1234567 -> 4.12346, 999999999999 -> 1e+12)
+        text = format(Decimal(repr(float(value))), "f")
+        if "." in text:
+            text = text.rstrip("0").rstrip(".")
+        return [text]
+
+
+class Timer(Float):
+    """A TIMER: seconds with a fractional part (keepalived.conf(5), PARAMETER SYNTAX)."""
 
 
 class Str(ValueType):
