@@ -554,7 +554,7 @@ def test_virtual_server_defaults(cascade):
     vs = cascade.virtual_servers[0]
     assert vs.lvs_sched == "wlc"
     assert vs.lvs_method == m.LvsMethod("NAT")
-    assert vs.protocol == "TCP"
+    assert vs.protocol == "UDP"  # keepalived 2.2.7 defaults to UDP
     assert (vs.quorum, vs.hysteresis) == (1, 0)
     assert (vs.connect_timeout, vs.delay_loop) == (5.0, 20.0)
     assert (vs.retry, vs.delay_before_retry, vs.warmup) == (2, None, None)  # no virtual-server-wide default
@@ -611,7 +611,7 @@ def test_checker_type_defaults(cascade):
 
 def test_portless_and_granularity_make_persistent(cascade):
     vs3, vs4 = cascade.virtual_servers[2:]
-    assert vs3.persistence_timeout == 360 and vs3.protocol == "TCP"
+    assert vs3.persistence_timeout == 360 and vs3.protocol == "UDP"
     assert vs3.real_servers[0].port is None
     assert vs3.real_servers[0].checkers[0].connect_port is None  # PING_CHECK needs none
     assert vs4.persistence_timeout == 360

@@ -7,8 +7,13 @@ from fastka.config import load_text
 from fastka.config import model_lvs as m
 
 
-def load(text):
-    return load_text(text, filename="v.conf").diagnostics
+def load(text, *, keep_protocol_warning=False):
+    """Diagnostics of text; the 'no protocol' warning (most snippets here leave the
+    protocol out) is tested on its own."""
+    diags = load_text(text, filename="v.conf").diagnostics
+    if keep_protocol_warning:
+        return diags
+    return [d for d in diags if "has no protocol" not in d.message]
 
 
 def where(d):
@@ -52,9 +57,9 @@ def test_duplicate_group():
 
 
 def test_duplicate_virtual_server():
-    text = vs("delay_loop 5") + vs("delay_loop 6") + vs("protocol UDP")  # the UDP one is another service
+    text = vs("delay_loop 5") + vs("delay_loop 6") + vs("protocol TCP")  # the TCP one is another service
     e = one(load(text))
-    assert e.message == "virtual_server 10.0.0.1 80 is defined again (protocol TCP); the first is at v.conf:1:1"
+    assert e.message == "virtual_server 10.0.0.1 80 is defined again (protocol UDP); the first is at v.conf:1:1"
     assert where(e) == ("v.conf", 6, 1)
 
 
@@ -211,10 +216,19 @@ def test_fwmark_service_warnings():
 
 
 def test_ops_needs_udp():
-    e = one(load(vs("ops")), "warning")
+    e = one(load(vs("ops\n    protocol TCP")), "warning")
     assert e.message == "ops (one-packet scheduling) needs protocol UDP; keepalived turns it off"
     assert where(e) == ("v.conf", 2, 5)
     assert list(load(vs("ops\n    protocol UDP"))) == []
+
+
+def test_no_protocol_warns_that_keepalived_defaults_to_udp():
+    diags = load(vs("delay_loop 3"), keep_protocol_warning=True)
+    w = one(diags, "warning")
+    assert w.message == "virtual_server 10.0.0.1 80 has no protocol; keepalived defaults to UDP, and so does fastka"
+    assert w.hint == "add 'protocol TCP' for a TCP service"
+    assert where(w) == ("v.conf", 1, 1)
+    assert list(load(vs("protocol TCP"), keep_protocol_warning=True)) == []
 
 
 def test_portless_service_becomes_persistent():

@@ -39,7 +39,7 @@ UINT32_MAX = 2**32 - 1
 # keepalived's documented defaults (keepalived.conf(5), LVS CONFIGURATION)
 DEFAULT_SCHED = "wlc"  # "no scheduler set, setting default 'wlc'"; ipvsadm(8): "This is the default."
 DEFAULT_METHOD = "NAT"  # "Override default LVS forwarding method (default is NAT)."
-DEFAULT_PROTOCOL = "TCP"
+DEFAULT_PROTOCOL = "UDP"  # keepalived 2.2.7: "no protocol set - defaulting to UDP" (validate_lvs warns)
 DEFAULT_PERSISTENCE_TIMEOUT = 360  # "LVS persistence timeout in seconds, default 6 minutes"
 DEFAULT_QUORUM = 1  # "Defaults to 1."
 DEFAULT_HYSTERESIS = 0  # "Defaults to 0."

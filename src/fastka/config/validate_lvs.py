@@ -125,6 +125,10 @@ def _check_vs(vs: VirtualServer, group: Optional[VirtualServerGroup], diags: Dia
     label = f"virtual_server {vs.label}"
     fam = _vs_family(vs, group)
 
+    if vs.protocol is not None and not vs.given("protocol"):
+        diags.warning(f"{label} has no protocol; keepalived defaults to {vs.protocol}, and so does fastka",
+                      vs.pos_of(), hint="add 'protocol TCP' for a TCP service")
+
     if vs.ip is not None and vs.ip_family is not None:
         want = 6 if vs.ip_family == "inet6" else 4
         if want != fam:
