@@ -19,7 +19,7 @@ global_defs {
     router_id r1
 }
 vrrp_instance VI_1 {
-    interface lo
+    interface vrrp0
     virtual_router_id 7
     priority 150
     advert_int 1

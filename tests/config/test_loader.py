@@ -13,7 +13,7 @@ def errors(text: str):
 
 
 def test_unknown_keyword_with_did_you_mean():
-    _, errs = errors("vrrp_instance V {\n    interface lo\n    virtual_router_id 1\n    priorty 100\n}\n")
+    _, errs = errors("vrrp_instance V {\n    interface vrrp0\n    virtual_router_id 1\n    priorty 100\n}\n")
     assert errs == [(Pos("k.conf", 4, 5), "unknown keyword 'priorty' in vrrp_instance", None,
                      "did you mean 'priority'?")]
 
@@ -26,7 +26,7 @@ def test_unknown_keyword_that_belongs_elsewhere():
 
 
 def test_bad_value_points_at_the_value():
-    _, errs = errors("vrrp_instance V {\n  interface lo\n  virtual_router_id abc\n}\n")
+    _, errs = errors("vrrp_instance V {\n  interface vrrp0\n  virtual_router_id abc\n}\n")
     assert (Pos("k.conf", 3, 21), "virtual_router_id: 'abc' is not an integer", "an integer from 1 to 255",
             None) in errs
     # refused, not also reported as missing
@@ -34,18 +34,18 @@ def test_bad_value_points_at_the_value():
 
 
 def test_missing_value():
-    _, errs = errors("vrrp_instance V {\n  interface lo\n  virtual_router_id\n}\n")
+    _, errs = errors("vrrp_instance V {\n  interface vrrp0\n  virtual_router_id\n}\n")
     assert (Pos("k.conf", 3, 3), "virtual_router_id: missing value", "an integer from 1 to 255", None) in errs
 
 
 def test_extra_argument():
-    _, errs = errors("vrrp_instance V {\n  interface lo\n  virtual_router_id 5 6\n}\n")
+    _, errs = errors("vrrp_instance V {\n  interface vrrp0\n  virtual_router_id 5 6\n}\n")
     assert (Pos("k.conf", 3, 23), "virtual_router_id: unexpected extra argument '6'", "an integer from 1 to 255",
             None) in errs
 
 
 def test_block_where_value_expected_and_value_where_block_expected():
-    _, errs = errors("vrrp_instance V {\n  interface lo\n  virtual_router_id 5\n  priority { 1 }\n"
+    _, errs = errors("vrrp_instance V {\n  interface vrrp0\n  virtual_router_id 5\n  priority { 1 }\n"
                      "  authentication PASS\n}\n")
     msgs = {(e[0].line, e[0].col): e[1] for e in errs}
     assert msgs[(4, 3)] == "'priority' does not take a block"
@@ -60,7 +60,7 @@ def test_block_header_errors():
 
 
 def test_repeated_keyword_warns_and_last_wins():
-    r = load_text("vrrp_instance V {\n  interface lo\n  virtual_router_id 5\n  priority 10\n  priority 20\n}\n",
+    r = load_text("vrrp_instance V {\n  interface vrrp0\n  virtual_router_id 5\n  priority 10\n  priority 20\n}\n",
                   filename="k.conf")
     assert r.config.vrrp_instances[0].priority == 20
     (w,) = [w for w in r.diagnostics.warnings if "given again" in w.message]
@@ -77,7 +77,7 @@ def test_parsed_not_acted_on_is_reported():
 
 def test_all_errors_in_one_run():
     text = ("bogus 1\n"
-            "vrrp_instance A {\n  interface lo\n  virtual_router_id 999\n  priority 0\n}\n"
+            "vrrp_instance A {\n  interface vrrp0\n  virtual_router_id 999\n  priority 0\n}\n"
             "global_defs {\n  router_idd x\n}\n"
             "}\n")
     _, errs = errors(text)
@@ -86,7 +86,7 @@ def test_all_errors_in_one_run():
 
 
 def test_every_diagnostic_quotes_its_line():
-    r = load_text("vrrp_instance A {\n  interface lo\n  virtual_router_id 999\n}\n", filename="k.conf")
+    r = load_text("vrrp_instance A {\n  interface vrrp0\n  virtual_router_id 999\n}\n", filename="k.conf")
     (e,) = r.diagnostics.errors
     assert e.source == "  virtual_router_id 999"
     assert e.format().splitlines()[1:3] == ["      virtual_router_id 999", "                        ^"]

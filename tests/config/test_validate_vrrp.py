@@ -439,3 +439,11 @@ def test_missing_interfaces_only_with_check_system(tmp_path, monkeypatch):
 def test_real_sys_class_net_has_lo():
     text = inst().replace("interface eth0", "interface lo")
     assert [m for m in diags(text, "warning", check_system=True) if "does not exist" in m[3]] == []
+
+
+def test_loopback_interface_is_refused():
+    r = load_text("vrrp_instance V {\n    interface lo\n    virtual_router_id 5\n    virtual_ipaddress {\n"
+                  "        192.0.2.1/32\n    }\n}\n", filename="v.conf")
+    (e,) = r.diagnostics.errors
+    assert e.message == "vrrp_instance 'V': VRRP cannot run on the loopback interface"
+    assert (e.pos.file, e.pos.line, e.pos.col) == ("v.conf", 2, 5)

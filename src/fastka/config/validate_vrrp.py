@@ -207,6 +207,9 @@ class _Validator:
 
         if inst.virtual_router_id is None and not inst.given("virtual_router_id"):
             self.d.error(f"{what} has no virtual_router_id", inst.pos_of(), expected="virtual_router_id <1..255>")
+        if inst.interface == "lo":
+            self.d.error(f"{what}: VRRP cannot run on the loopback interface", inst.pos_of("interface"),
+                         expected="interface <a broadcast interface>", hint="keepalived ignores the instance")
         if inst.interface is None and not inst.given("interface"):
             ll = [a for a in self._unicast_addrs(inst) if a.version == 6 and a.is_link_local]
             if not inst.unicast_peer:
