@@ -27,6 +27,6 @@ def test_example_is_clean_for_each_host(cid, prio, router_id):
 def test_broken_example_reports_each_mistake():
     path = EXAMPLES / "broken.conf"
     r = load_file(path, check_system=False)
-    got = [(e.pos.line, e.pos.col) for e in r.diagnostics.errors]
+    got = sorted((e.pos.line, e.pos.col) for e in r.diagnostics.errors)
     assert got == [(11, 23), (12, 5), (13, 5), (15, 9), (24, 9), (30, 5), (39, 9)]
     assert all(e.pos.file == str(path) for e in r.diagnostics.errors)
