@@ -147,3 +147,13 @@ def test_console_script_installed(tmp_path):
     p = subprocess.run([exe, "-t", "-f", str(Path(__file__).parent.parent / "examples" / "broken.conf")],
                        capture_output=True, text=True, timeout=60)
     assert p.returncode == 3
+
+
+def test_all_config_makes_a_missing_include_an_error(tmp_path):
+    f = tmp_path / "k.conf"
+    f.write_text(GOOD + "include conf.d/*.conf\n")
+    r = run("-t", "-f", str(f))
+    assert r.exit_code == 0 and "warning" in r.stderr and "conf.d/*.conf" in r.stderr
+    r = run("-t", "-e", "-f", str(f))
+    assert r.exit_code == 3
+    assert f"{f}:13:9: error: no file matches 'conf.d/*.conf'" in r.stderr

@@ -133,10 +133,8 @@ def _check_and_dump(ctx: click.Context, opts: dict, test_target: Optional[str]) 
     from .config import dump, load_file
 
     path = str(opts["use_file"])
-    result = load_file(path, config_id=opts["config_id"], check_system=True)
+    result = load_file(path, config_id=opts["config_id"], check_system=True, all_config=bool(opts["all_config"]))
     diags = result.diagnostics
-    if opts["all_config"]:
-        _promote_include_warnings(diags)
 
     out: TextIO
     close = False
@@ -163,15 +161,6 @@ def _check_and_dump(ctx: click.Context, opts: dict, test_target: Optional[str]) 
     if opts["dump_conf"]:
         sys.stdout.write(dump(result.config))
     return EXIT_OK
-
-
-def _promote_include_warnings(diags: object) -> None:
-    """-e/--all-config: a missing or unreadable include is an error, not a warning."""
-    from .config.source import ERROR, Diagnostic, Diagnostics
-
-    assert isinstance(diags, Diagnostics)
-    diags.items = [Diagnostic(ERROR, d.message, d.pos, d.source, d.expected, d.hint)
-                   if d.severity != ERROR and "include" in d.message else d for d in diags.items]
 
 
 @main.command()

@@ -49,16 +49,17 @@ def _finish(lines: list, diags: Diagnostics, pos: Pos, check_system: bool) -> Lo
 
 
 def load_file(path: "str | os.PathLike[str]", *, config_id: Optional[str] = None,
-              check_system: bool = True) -> LoadResult:
+              check_system: bool = True, all_config: bool = False) -> LoadResult:
     """Read and check a configuration file (and what it includes).
 
-    ``check_system`` adds the checks that look at this host (interfaces exist).
+    ``check_system`` adds the checks that look at this host (interfaces exist);
+    ``all_config`` (keepalived's -e) makes every missing or unreadable include an error.
     """
     from .lexer import gc_paused, lex_file
 
     diags = Diagnostics()
     with gc_paused():  # ~1M small acyclic objects: the collector's passes would double the time
-        lines = lex_file(path, diags, config_id=config_id)
+        lines = lex_file(path, diags, config_id=config_id, all_config=all_config)
         return _finish(lines, diags, Pos(os.fspath(path), 1, 1), check_system)
 
 

@@ -1040,7 +1040,8 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def lex_file(path: str | os.PathLike[str], diags: Diagnostics, *, config_id: str | None = None) -> list[Line]:
+def lex_file(path: str | os.PathLike[str], diags: Diagnostics, *, config_id: str | None = None,
+             all_config: bool = False) -> list[Line]:
     """Lex a configuration file and everything it includes.
 
     An unreadable file is reported in ``diags`` (not raised) and gives no lines.
@@ -1052,7 +1053,9 @@ def lex_file(path: str | os.PathLike[str], diags: Diagnostics, *, config_id: str
         diags.error(f"cannot read configuration file {name}: {e.strerror or e}", Pos(name, 1, 1))
         return []
     directory = os.path.dirname(name)
-    state = _FileState(name, directory, os.path.abspath(directory or "."), frozenset(), os.path.realpath(name))
+    # keepalived -e / --all-config: every include is checked as by includea
+    checks = INCLUDE_CHECKS if all_config else frozenset()
+    state = _FileState(name, directory, os.path.abspath(directory or "."), checks, os.path.realpath(name))
     lexer = _Lexer(diags, default_config_id() if config_id is None else config_id)
     with gc_paused():
         lexer.lex(text, state)
