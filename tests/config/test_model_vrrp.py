@@ -1103,3 +1103,32 @@ def test_samples_have_no_unknown_vrrp_or_global_keywords(name):
         assert unknown == []
     again = load_text(dump(r.config))
     assert again.config == r.config
+
+
+# the IPv4 fast path of virtual_ipaddress lines agrees with the general address parser
+from hypothesis import given as _given  # noqa: E402
+from hypothesis import strategies as _st  # noqa: E402
+
+
+@_given(_st.one_of(
+    _st.ip_addresses(v=4).map(str),
+    _st.from_regex(r"\A[0-9]{1,4}(\.[0-9]{1,4}){2,4}(/[0-9]{1,3})?\Z"),
+), _st.one_of(_st.none(), _st.integers(0, 40)))
+def test_vip_ipv4_fast_path_matches_general_parser(addr, plen):
+    from fastka.config.model_vrrp import VirtualIPLine
+    from fastka.config.source import Pos, Token
+    from fastka.config.values import BadValue, parse_prefix
+
+    text = addr if plen is None or "/" in addr else f"{addr}/{plen}"
+    tok = Token(text, Pos("f", 1, 1))
+    try:
+        a, n = parse_prefix(tok)
+        want = (str(a), n)
+    except BadValue:
+        want = None
+    try:
+        vip = VirtualIPLine().parse([tok])
+        got = (vip.address, vip.prefixlen)
+    except BadValue:
+        got = None
+    assert got == want

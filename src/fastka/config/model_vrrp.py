@@ -244,6 +244,8 @@ class VirtualIP:
 
 
 SCOPES = ("site", "link", "host", "nowhere", "global")
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_IPV4_PREFIX = re.compile(rf"({_OCTET}(?:\.{_OCTET}){{3}})(?:/([0-9]{{1,2}}))?\Z")
 _VIP_FLAGS = {"home": "home", "-nodad": "nodad", "mngtmpaddr": "mngtmpaddr", "noprefixroute": "noprefixroute",
               "autojoin": "autojoin", "no_track": "no_track", "use_vmac": "use_vmac"}
 _VIP_OPTS = {"brd": "brd", "broadcast": "brd", "dev": "dev", "scope": "scope", "label": "label", "peer": "peer",
@@ -266,8 +268,22 @@ class VirtualIPLine(ValueType):
     max_args = None
 
     def parse(self, args: Sequence[Token]) -> VirtualIP:
-        addr, plen = parse_prefix(args[0], "an IP address with optional /prefix")
-        vip = VirtualIP(str(addr), plen, pos=args[0].pos)
+        head = args[0]
+        m = _IPV4_PREFIX.match(head.text)
+        if m is not None and (m[2] is None or int(m[2]) <= 32):
+            # the common case: dotted quad (canonical as written), optional /len
+            version = 4
+            vip = VirtualIP(m[1], int(m[2]) if m[2] is not None else 32, pos=head.pos)
+        else:
+            addr, plen = parse_prefix(head, "an IP address with optional /prefix")
+            version = addr.version
+            vip = VirtualIP(str(addr), plen, pos=head.pos)
+        if len(args) == 1:
+            return vip
+        return self._options(args, vip, version)
+
+    def _options(self, args: Sequence[Token], vip: VirtualIP, version: int) -> VirtualIP:
+        plen = vip.prefixlen
         seen: set[str] = set()
         i = 1
         while i < len(args):
@@ -287,11 +303,11 @@ class VirtualIPLine(ValueType):
                 if val.text in ("+", "-"):
                     vip.brd = val.text
                 else:
-                    vip.brd = str(parse_ip(val, addr.version, f"an IPv{addr.version} address, '+' or '-'"))
-                if addr.version == 6:
+                    vip.brd = str(parse_ip(val, version, f"an IPv{version} address, '+' or '-'"))
+                if version == 6:
                     raise BadValue("IPv6 addresses have no broadcast address", args[i], self.expected)
             elif attr == "peer":
-                vip.peer = str(parse_ip(val, addr.version, f"an IPv{addr.version} address"))
+                vip.peer = str(parse_ip(val, version, f"an IPv{version} address"))
             elif attr == "scope":
                 vip.scope = parse_scope(val)
             elif attr == "preferred_lft":
@@ -304,7 +320,7 @@ class VirtualIPLine(ValueType):
                 setattr(vip, attr, val.text)
             i += 2
         if vip.peer is not None:
-            if plen != (32 if addr.version == 4 else 128):
+            if plen != (32 if version == 4 else 128):
                 raise BadValue("an address with a peer takes no prefix length", args[0],
                                "<IPADDR> peer <IPADDR> (the prefix is implied by the peer)")
             if vip.brd is not None:
