@@ -102,14 +102,14 @@ def test_braces_are_separate_tokens_even_when_attached() -> None:
 def test_sources_hold_every_physical_line() -> None:
     text = "a {\n\n  # c\n  b \"x\"\n}"
     lines, diags = lex(text, filename="f.conf")
-    assert [diags.sources[("f.conf", n)] for n in range(1, 6)] == ["a {", "", "  # c", '  b "x"', "}"]
+    assert [diags.source_line("f.conf", n) for n in range(1, 6)] == ["a {", "", "  # c", '  b "x"', "}"]
     assert [line.source for line in lines] == ["a {", '  b "x"', "}"]
 
 
 def test_crlf_line_ends() -> None:
     lines, diags = lex("a b\r\nc\r\n", filename="w.conf")
     assert located(lines) == [[("a", 1, 1), ("b", 1, 3)], [("c", 2, 1)]]
-    assert diags.sources[("w.conf", 1)] == "a b"
+    assert diags.source_line("w.conf", 1) == "a b"
 
 
 def test_only_ascii_whitespace_separates_words() -> None:
@@ -661,7 +661,7 @@ def test_include_splices_lines_with_their_own_positions(tmp_path: Path) -> None:
         Pos(str(tmp_path / "sub" / "more.conf"), 1, 1),
         Pos(str(main), 3, 1),
     ]
-    assert diags.sources[(str(tmp_path / "sub" / "part.conf"), 1)] == "  b"
+    assert diags.source_line(str(tmp_path / "sub" / "part.conf"), 1) == "  b"
 
 
 def test_include_paths_are_shown_as_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -43,7 +43,7 @@ def check_lines(lines: list[Line], diags: Diagnostics, filename: str) -> None:
             assert isinstance(tok.text, str)
             assert tok.pos.file == filename
             assert tok.pos.line >= 1 and tok.pos.col >= 1
-            assert (tok.pos.file, tok.pos.line) in diags.sources
+            assert diags.source_line(tok.pos.file, tok.pos.line) is not None
     for d in diags:
         assert d.pos is not None and d.pos.line >= 1 and d.pos.col >= 1 and d.pos.file
         assert d.message

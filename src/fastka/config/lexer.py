@@ -55,7 +55,6 @@ import socket
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from itertools import count, repeat
 from typing import NamedTuple
 
 from .source import ERROR, NOTICE, WARNING, Diagnostics, Line, Pos, Token
@@ -405,7 +404,7 @@ class _Lexer:
             lines.pop()
         if "\r" in text:
             lines = [raw.removesuffix("\r") for raw in lines]
-        self.diags.sources.update(zip(zip(repeat(name), count(1)), lines))
+        self.diags.sources[name] = lines
         out_append = self.out.append
         cache = self.line_cache
         cache_get = cache.get

@@ -94,9 +94,15 @@ class Diagnostics:
     """Collects every problem found in a run, so all are reported at once."""
 
     items: list[Diagnostic] = field(default_factory=list)
-    # source text of each line, by (file, line), filled by the lexer so later
-    # stages can quote the line without re-reading the file
-    sources: dict[tuple[str, int], str] = field(default_factory=dict)
+    # the physical lines of each file read, filled by the lexer so later stages can
+    # quote a line without re-reading the file (see source_line)
+    sources: dict[str, list[str]] = field(default_factory=dict)
+
+    def source_line(self, file: str, line: int) -> Optional[str]:
+        lines = self.sources.get(file)
+        if lines is None or not 0 < line <= len(lines):
+            return None
+        return lines[line - 1]
 
     def add(
         self,
@@ -109,7 +115,7 @@ class Diagnostics:
         hint: Optional[str] = None,
     ) -> Diagnostic:
         if source is None and pos is not None:
-            source = self.sources.get((pos.file, pos.line))
+            source = self.source_line(pos.file, pos.line)
         d = Diagnostic(severity, message, pos, source, expected, hint)
         self.items.append(d)
         return d

@@ -341,7 +341,7 @@ def _deprecated_alias(obj: Any, name: str, alias: str, canonical: str, diags: Di
     pos = obj._pos.get(name)
     if pos is None:
         return
-    src = diags.sources.get((pos.file, pos.line))
+    src = diags.source_line(pos.file, pos.line)
     if src is None:
         return
     word = src[pos.col - 1:].split(None, 1)
