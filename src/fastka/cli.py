@@ -82,7 +82,8 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 @click.option("-s", "--namespace", metavar="NAME", help="Run in network namespace NAME.")
 @click.option("-e", "--all-config", is_flag=True,
               help="Don't load if any configuration file is missing or cannot be read.")
-@click.option("-i", "--config-id", metavar="ID", help="Configuration id for @ID conditional lines (default: host name).")
+@click.option("-i", "--config-id", metavar="ID",
+              help="Configuration id for @ID conditional lines (default: host name).")
 @click.option("-x", "--snmp", is_flag=True, help="Enable the SNMP subsystem (fastka has none).")
 @click.option("-A", "--snmp-agent-socket", metavar="FILE", help="SNMP master agent socket (fastka has none).")
 @click.option("-u", "--umask", metavar="NUMBER", help="umask, in the usual numeric way.")
@@ -108,6 +109,7 @@ def main(ctx: click.Context, **opts: object) -> None:
         _not_yet(ctx, "genhash")
 
     test_target = opts.get("config_test")
+    assert test_target is None or isinstance(test_target, str)
     if test_target is not None or opts["dump_conf"]:
         ctx.exit(_check_and_dump(ctx, opts, test_target))
     _not_yet(ctx, "daemon")

@@ -16,7 +16,8 @@ def _impls():
     if fastka.native is not None:
         params.append(pytest.param(fastka.native, id="native"))
     else:
-        params.append(pytest.param(None, id="native", marks=pytest.mark.skip(reason=f"no native core: {fastka.backend_reason}")))
+        skip = pytest.mark.skip(reason=f"no native core: {fastka.backend_reason}")
+        params.append(pytest.param(None, id="native", marks=skip))
     return params
 
 

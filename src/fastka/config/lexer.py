@@ -429,7 +429,8 @@ class _Lexer:
                         toks = (new(Token, (w, new(Pos, (name, n, c)), q)),)
                     elif k == 2:
                         (w, c, q), (w2, c2, q2) = words
-                        toks = (new(Token, (w, new(Pos, (name, n, c)), q)), new(Token, (w2, new(Pos, (name, n, c2)), q2)))
+                        toks = (new(Token, (w, new(Pos, (name, n, c)), q)),
+                                new(Token, (w2, new(Pos, (name, n, c2)), q2)))
                     elif k:
                         toks = tuple([new(Token, (w, new(Pos, (name, n, c)), q)) for w, c, q in words])
                     else:
@@ -818,7 +819,7 @@ class _Lexer:
             for row in rows:
                 if self.expansion_stopped:
                     return
-                for name, value in zip(names, row):
+                for name, value in zip(names, row, strict=False):
                     self.params[name] = value
                 self._process(body, body_cols, origin, depth + 1)
         finally:

@@ -308,9 +308,9 @@ def _check_checker(rs: RealServer, ch: Any, diags: Diagnostics, check_system: bo
         if ch.misc_path is None:
             diags.error("MISC_CHECK has no misc_path", ch.pos_of(), expected="misc_path <STRING>|<QUOTED-STRING>")
     elif isinstance(ch, UdpCheck):
-        lo, hi = ch.min_reply_length, ch.max_reply_length
-        if lo is not None and hi is not None and lo > hi:
-            diags.warning(f"min_reply_length {lo} > max_reply_length {hi}: the check will always fail",
+        rmin, rmax = ch.min_reply_length, ch.max_reply_length
+        if rmin is not None and rmax is not None and rmin > rmax:
+            diags.warning(f"min_reply_length {rmin} > max_reply_length {rmax}: the check will always fail",
                           ch.pos_of("min_reply_length"))
     elif isinstance(ch, FileCheck):
         if ch.track_file is None:

@@ -54,7 +54,8 @@ class ValueType:
         if n < self.min_args:
             raise BadValue("missing value", at, self.expected)
         if self.max_args is not None and n > self.max_args:
-            raise BadValue(f"unexpected extra argument '{args[self.max_args].text}'", args[self.max_args], self.expected)
+            extra = args[self.max_args]
+            raise BadValue(f"unexpected extra argument '{extra.text}'", extra, self.expected)
 
 
 BOOL_WORDS = {"on": True, "true": True, "yes": True, "off": False, "false": False, "no": False}
@@ -136,7 +137,8 @@ class Int(ValueType):
         return v
 
 
-def parse_int(tok: Token, lo: Optional[int], hi: Optional[int], base0: bool = False, expected: str = "an integer") -> int:
+def parse_int(tok: Token, lo: Optional[int], hi: Optional[int], base0: bool = False,
+              expected: str = "an integer") -> int:
     try:
         v = int(tok.text, 0 if base0 else 10)
     except ValueError:
