@@ -2,3 +2,5 @@
 """fastka's native core: one extension built from the .pxi fragments below."""
 
 include "checksum.pxi"
+include "advert.pxi"
+include "timerwheel.pxi"

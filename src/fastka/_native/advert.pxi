@@ -1,0 +1,1 @@
+# VRRP advert codec over csrc/vrrp.c (being written).

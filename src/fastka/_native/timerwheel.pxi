@@ -1,0 +1,1 @@
+# Timer wheel over csrc/timerwheel.c (being written).
