@@ -689,3 +689,13 @@ def test_every_lvs_keyword_is_in_the_rich_config():
     assert declared - _written(RICH) == set()
     assert {"lb_algo", "lb_kind", "nb_get_retry"} <= _written(RICH)
     assert len(declared) == 85  # distinct keyword names (many are shared by several blocks)
+
+
+def test_top_level_ssl_block():
+    r = load_text('SSL {\n    password "s3 cret"\n    ca /etc/ssl/ca.pem\n    certificate /etc/ssl/c.pem\n'
+                  '    key /etc/ssl/k.pem\n}\n', filename="t.conf")
+    assert not r.diagnostics.has_errors, [str(d) for d in r.diagnostics]
+    ssl = r.config.ssl
+    assert (ssl.password, ssl.ca, ssl.certificate, ssl.key) == ("s3 cret", "/etc/ssl/ca.pem", "/etc/ssl/c.pem",
+                                                                "/etc/ssl/k.pem")
+    assert load_text(dump(r.config)).config == r.config

@@ -14,7 +14,7 @@ from .model_global import (
     UpDownDelay,
     UpDownDelayLine,
 )
-from .model_lvs import VirtualServer, VirtualServerGroup, VirtualServerHeader
+from .model_lvs import SslConfig, VirtualServer, VirtualServerGroup, VirtualServerHeader
 from .model_vrrp import (
     Bare,
     BfdInstance,
@@ -71,6 +71,7 @@ class Config(Block):
     garp_groups: list[GarpGroup] = sub("garp_group", GarpGroup, multi=True)
     vrrp_instances: list[VrrpInstance] = sub("vrrp_instance", VrrpInstance, header=NameHeader(), multi=True)
     # LVS CONFIGURATION
+    ssl: Optional[SslConfig] = sub("SSL", SslConfig)
     virtual_server_groups: list[VirtualServerGroup] = sub("virtual_server_group", VirtualServerGroup,
                                                           header=NameHeader(), multi=True)
     virtual_servers: list[VirtualServer] = sub("virtual_server", VirtualServer, header=VirtualServerHeader(),
