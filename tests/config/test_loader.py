@@ -90,3 +90,26 @@ def test_every_diagnostic_quotes_its_line():
     (e,) = r.diagnostics.errors
     assert e.source == "  virtual_router_id 999"
     assert e.format().splitlines()[1:3] == ["      virtual_router_id 999", "                        ^"]
+
+
+def test_numbers_read_as_keepalived_reads_them():
+    """ASCII digits only, no '+', '_' or exponent; TIMERs to the microsecond."""
+    def errs(vrid="1", delay="1"):
+        return [e[1] for e in errors("global_defs {\n  vrrp_startup_delay %s\n}\n"
+                                          "vrrp_instance V {\n  interface vrrp0\n  virtual_router_id %s\n"
+                                          "  virtual_ipaddress {\n    192.0.2.1\n  }\n}\n" % (delay, vrid))[1]]
+    assert errs() == []
+    for bad in ("5_0", "\u0661\u0660", "+1", "0x10", "1e1"):
+        assert errs(vrid=bad) == [f"virtual_router_id: '{bad}' is not an integer"]
+    assert errs(delay="1e-3") == ["vrrp_startup_delay: '1e-3' is not a number"]
+    assert errs(delay="1.2345678") == [
+        "vrrp_startup_delay: '1.2345678' has more than 6 decimal places (keepalived's resolution is 1 us)"]
+    assert errs(delay="1.234567") == []
+
+
+def test_state_and_auth_type_are_case_sensitive_as_in_keepalived():
+    _, errs = errors("vrrp_instance V {\n  state master\n  interface vrrp0\n  virtual_router_id 1\n"
+                     "  authentication {\n    auth_type pass\n  }\n}\n")
+    msgs = [(e[0].line, e[1]) for e in errs]
+    assert (2, "state: 'master' is not a valid choice") in msgs
+    assert (6, "auth_type: 'pass' is not a valid choice") in msgs

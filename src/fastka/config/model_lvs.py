@@ -906,7 +906,7 @@ def _checker_defaults(rs: RealServer, ch: Any) -> None:
 def _conn_defaults(co: _ConnOpts, ip: Optional[str], port: Optional[int], timeout: Optional[float]) -> None:
     if co.connect_ip is None:
         co.connect_ip = ip  # "The default is the realserver IP"
-    if co.connect_port is None:
+    if co.connect_port is None and port:  # port 0: none (keepalived refuses connect_port 0)
         co.connect_port = port  # "The default is the realserver port"
     if co.connect_timeout is None:
         co.connect_timeout = timeout

@@ -1099,7 +1099,7 @@ class InitFileType(ValueType):
 
 @dataclass
 class Authentication(Block):
-    auth_type: Optional[str] = kw("auth_type", Choice(("PASS", "AH")))
+    auth_type: Optional[str] = kw("auth_type", Choice(("PASS", "AH"), case=True))  # keepalived: exact match
     auth_pass: Optional[str] = kw("auth_pass", Str())
     _pos: dict = positions()
 
@@ -1239,7 +1239,7 @@ class VrrpInstance(Block):
     """``vrrp_instance NAME { }``."""
 
     name: str
-    state: Optional[str] = kw("state", Choice(STATES))
+    state: Optional[str] = kw("state", Choice(STATES, case=True))  # keepalived: exact, else BACKUP
     interface: Optional[str] = kw("interface", IfName())
     vrf: Optional[str] = kw("vrf", IfName())
     use_vmac: Optional[UseVmac] = kw("use_vmac", UseVmacType())

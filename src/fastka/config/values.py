@@ -128,24 +128,38 @@ class Int(ValueType):
 
     def parse(self, args: Sequence[Token]) -> int:
         tok = args[0]
-        try:  # the common case without building the `expected` text
-            v = int(tok.text, 0 if self.base0 else 10)
-        except ValueError:
-            v = None
+        v: Optional[int] = None
+        if (_INTEGER0 if self.base0 else _INTEGER).match(tok.text):
+            v = int(tok.text, 0 if self.base0 else 10) if not self.base0 else _int0(tok.text)
         if v is None or (self.lo is not None and v < self.lo) or (self.hi is not None and v > self.hi):
             return parse_int(tok, self.lo, self.hi, self.base0, self.expected)  # raises the right error
         return v
 
 
+def _int0(text: str) -> int:
+    """strtol(, , 0) without octal surprises: 0x.. is hex, anything else decimal."""
+    neg = text.startswith("-")
+    body = text[1:] if neg else text
+    v = int(body, 16) if body[:2] in ("0x", "0X") else int(body)
+    return -v if neg else v
+
+
 def parse_int(tok: Token, lo: Optional[int], hi: Optional[int], base0: bool = False,
               expected: str = "an integer") -> int:
-    try:
-        v = int(tok.text, 0 if base0 else 10)
-    except ValueError:
-        raise BadValue(f"'{tok.text}' is not an integer", tok, expected) from None
+    if not (_INTEGER0 if base0 else _INTEGER).match(tok.text):
+        raise BadValue(f"'{tok.text}' is not an integer", tok, expected)
+    v = _int0(tok.text) if base0 else int(tok.text)
     if (lo is not None and v < lo) or (hi is not None and v > hi):
         raise BadValue(f"{v} is out of range", tok, expected)
     return v
+
+
+# what keepalived's number readers take: ASCII digits, an optional sign, no exponent,
+# no '_' separators; decimals to the microsecond
+_DECIMAL = re.compile(r"-?[0-9]+(?:\.[0-9]{0,6})?\Z|-?\.[0-9]{1,6}\Z")
+_DECIMAL_ANY = re.compile(r"-?[0-9]*\.[0-9]+\Z")
+_INTEGER = re.compile(r"-?[0-9]+\Z")
+_INTEGER0 = re.compile(r"-?(?:0[xX][0-9a-fA-F]+|[0-9]+)\Z")
 
 
 @dataclass
@@ -166,10 +180,12 @@ class Float(ValueType):
 
     def parse(self, args: Sequence[Token]) -> float:
         tok = args[0]
-        try:
-            v = float(tok.text)
-        except ValueError:
-            raise BadValue(f"'{tok.text}' is not a number", tok, self.expected) from None
+        if not _DECIMAL.match(tok.text):
+            if _DECIMAL_ANY.match(tok.text):
+                raise BadValue(f"'{tok.text}' has more than 6 decimal places (keepalived's resolution is 1 us)",
+                               tok, self.expected)
+            raise BadValue(f"'{tok.text}' is not a number", tok, self.expected)
+        v = float(tok.text)
         if v != v or v in (float("inf"), float("-inf")):
             raise BadValue(f"'{tok.text}' is not a finite number", tok, self.expected)
         if (self.lo is not None and v < self.lo) or (self.hi is not None and v > self.hi):
