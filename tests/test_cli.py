@@ -74,20 +74,20 @@ def test_missing_file_is_an_error(tmp_path):
 def test_dump_is_normalised_and_reparses(tmp_path):
     f = tmp_path / "k.conf"
     f.write_text(GOOD)
-    r = run("-d", "-f", str(f))
+    r = run("-t", "-d", "-f", str(f))
     assert r.exit_code == 0, r.stderr
     assert "vrrp_instance VI_1 {" in r.stdout and "    priority 150" in r.stdout
     g = tmp_path / "dumped.conf"
     g.write_text(r.stdout)
-    r2 = run("-d", "-f", str(g))
+    r2 = run("-t", "-d", "-f", str(g))
     assert r2.exit_code == 0 and r2.stdout == r.stdout
 
 
 def test_config_id_selects_conditional_lines(tmp_path):
     f = tmp_path / "k.conf"
     f.write_text(GOOD.replace("priority 150", "@a priority 200\n    @^a priority 100"))
-    assert "priority 200" in run("-d", "-f", str(f), "-i", "a").stdout
-    assert "priority 100" in run("-d", "-f", str(f), "--config-id", "b").stdout
+    assert "priority 200" in run("-t", "-d", "-f", str(f), "-i", "a").stdout
+    assert "priority 100" in run("-t", "-d", "-f", str(f), "--config-id", "b").stdout
 
 
 def test_version_names_backend():
@@ -157,3 +157,43 @@ def test_all_config_makes_a_missing_include_an_error(tmp_path):
     r = run("-t", "-e", "-f", str(f))
     assert r.exit_code == 3
     assert f"{f}:13:9: error: no file matches 'conf.d/*.conf'" in r.stderr
+
+
+def test_dump_alone_dumps_then_says_the_daemon_is_missing(tmp_path):
+    """keepalived -d runs the daemon (dumping the configuration); fastka cannot run it yet."""
+    f = tmp_path / "k.conf"
+    f.write_text(GOOD)
+    r = run("-d", "-f", str(f))
+    assert r.exit_code == 2
+    assert "vrrp_instance VI_1 {" in r.stdout
+    assert "not implemented yet" in r.stderr
+
+
+def test_config_test_file_appends_and_refuses_links(tmp_path):
+    f = tmp_path / "k.conf"
+    f.write_text("bogus_keyword 1\n")
+    log = tmp_path / "diag.txt"
+    log.write_text("earlier line\n")
+    assert run(f"--config-test={log}", "-f", str(f)).exit_code == 3
+    text = log.read_text()
+    assert text.startswith("earlier line\n") and "unknown keyword 'bogus_keyword'" in text
+    target = tmp_path / "target.txt"
+    target.write_text("keep me\n")
+    link = tmp_path / "link.txt"
+    link.symlink_to(target)
+    r = run(f"--config-test={link}", "-f", str(f))
+    assert r.exit_code == 2 and "unable to open config-test log file" in r.stderr
+    assert target.read_text() == "keep me\n"
+    r = run(f"--config-test={tmp_path}/no/such/dir/x", "-f", str(f))
+    assert r.exit_code == 2 and "unable to open config-test log file" in r.stderr
+
+
+def test_long_lines_and_many_errors_stay_readable(tmp_path):
+    f = tmp_path / "k.conf"
+    f.write_text(" ".join(f"bogus{i} {{ }}" for i in range(2000)) + "\n")
+    r = run("-t", "-f", str(f))
+    assert r.exit_code == 3
+    lines = r.stderr.splitlines()
+    assert max(len(x) for x in lines) < 200
+    assert "... and 1500 more diagnostics" in r.stderr
+    assert "2000 errors" in lines[-1]

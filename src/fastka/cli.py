@@ -1,12 +1,13 @@
 """``fastka``: keepalived's command line, same flags, same meaning.
 
 Existing units and ``KEEPALIVED_OPTIONS`` work unchanged: ``fastka -t -f FILE``
-checks a file, ``fastka -d`` prints the normalised configuration. fastka's own
+checks a file, ``fastka -t -d`` also prints the normalised configuration. fastka's own
 tools sit beside the flags as subcommands (``fastka keywords``).
 """
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 from typing import Optional, TextIO
@@ -21,6 +22,8 @@ DEFAULT_CONFIG = "/etc/keepalived/keepalived.conf"
 EXIT_OK = 0
 EXIT_CANNOT_INIT = 2
 EXIT_CONFIG_ERRORS = 3
+
+MAX_SHOWN = 500  # diagnostics printed by one run; the summary line counts them all
 
 # the signal functions of --signum whose numbers are fixed (keepalived(8), SIGNALS)
 SIGNUMS = {
@@ -71,7 +74,8 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 @click.option("-I", "--dont-release-ipvs", is_flag=True, help="Don't remove IPVS topology on daemon stop.")
 @click.option("-R", "--dont-respawn", is_flag=True, help="Don't respawn child processes.")
 @click.option("-n", "--dont-fork", is_flag=True, help="Don't fork the daemon process.")
-@click.option("-d", "--dump-conf", is_flag=True, help="Dump the (normalised) configuration data.")
+@click.option("-d", "--dump-conf", is_flag=True,
+              help="Dump the normalised configuration to stdout (with -t: check, dump and exit).")
 @click.option("-p", "--pid", "pid_file", metavar="FILE", help="pidfile of the parent process.")
 @click.option("-r", "--vrrp_pid", "vrrp_pid_file", metavar="FILE", help="pidfile of the VRRP child process.")
 @click.option("-T", "--genhash", is_flag=True, help="Enter genhash utility mode.")
@@ -110,8 +114,12 @@ def main(ctx: click.Context, **opts: object) -> None:
 
     test_target = opts.get("config_test")
     assert test_target is None or isinstance(test_target, str)
-    if test_target is not None or opts["dump_conf"]:
+    if test_target is not None:
         ctx.exit(_check_and_dump(ctx, opts, test_target))
+    if opts["dump_conf"]:  # keepalived -d dumps the configuration, then runs the daemon
+        status = _check_and_dump(ctx, opts, None)
+        if status != EXIT_OK:
+            ctx.exit(status)
     _not_yet(ctx, "daemon")
 
 
@@ -127,7 +135,7 @@ main.params.append(_optional_value("--debug", flag_value="", help="Accepted for 
 
 def _not_yet(ctx: click.Context, what: str) -> None:
     click.echo(f"fastka: {NOT_YET[what]} in this version; "
-               "'fastka -t -f FILE' checks a configuration, 'fastka -d -f FILE' prints it normalised.", err=True)
+               "'fastka -t -f FILE' checks a configuration, 'fastka -t -d -f FILE' also prints it normalised.", err=True)
     ctx.exit(EXIT_CANNOT_INIT)
 
 
@@ -141,13 +149,22 @@ def _check_and_dump(ctx: click.Context, opts: dict, test_target: Optional[str]) 
     out: TextIO
     close = False
     if test_target not in (None, "-"):
-        out = open(str(test_target), "w", encoding="utf-8")
+        # as keepalived: append, and never through a symbolic link
+        try:
+            fd = os.open(str(test_target), os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o644)
+        except OSError as e:
+            click.echo(f"fastka: unable to open config-test log file {test_target}: {e.strerror}", err=True)
+            return EXIT_CANNOT_INIT
+        out = os.fdopen(fd, "w", encoding="utf-8")
         close = True
     else:
         out = sys.stderr
     try:
-        for d in diags.sorted():
+        shown = diags.sorted()
+        for d in shown[:MAX_SHOWN]:
             print(d.format(), file=out)
+        if len(shown) > MAX_SHOWN:
+            print(f"... and {len(shown) - MAX_SHOWN} more diagnostics", file=out)
         n_err, n_warn = len(diags.errors), len(diags.warnings)
         if test_target is not None or diags.has_errors:
             if diags.has_errors:

@@ -17,6 +17,8 @@ NOTICE = "notice"
 
 _SEVERITY_ORDER = {ERROR: 0, WARNING: 1, NOTICE: 2}
 
+SOURCE_WIDTH = 120  # the widest slice of a source line a diagnostic quotes
+
 
 class Pos(NamedTuple):
     """A place in a configuration file. Lines and columns count from 1.
@@ -77,8 +79,14 @@ class Diagnostic:
         out = [f"{where}{self.severity}: {self.message}"]
         if self.source is not None and self.pos is not None:
             text = self.source.rstrip("\n").expandtabs(1)
+            col = max(self.pos.col - 1, 0)
+            if len(text) > SOURCE_WIDTH:  # show a window around the column, not a 100 KB line
+                start = max(0, min(col - SOURCE_WIDTH // 2, len(text) - SOURCE_WIDTH))
+                text = ("..." if start else "") + text[start:start + SOURCE_WIDTH] + \
+                    ("..." if start + SOURCE_WIDTH < len(text) else "")
+                col = col - start + (3 if start else 0)
             out.append(f"    {text}")
-            out.append("    " + " " * max(self.pos.col - 1, 0) + "^")
+            out.append("    " + " " * col + "^")
         if self.expected:
             out.append(f"    expected: {self.expected}")
         if self.hint:
