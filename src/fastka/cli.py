@@ -135,7 +135,8 @@ main.params.append(_optional_value("--debug", flag_value="", help="Accepted for 
 
 def _not_yet(ctx: click.Context, what: str) -> None:
     click.echo(f"fastka: {NOT_YET[what]} in this version; "
-               "'fastka -t -f FILE' checks a configuration, 'fastka -t -d -f FILE' also prints it normalised.", err=True)
+               "'fastka -t -f FILE' checks a configuration, 'fastka -t -d -f FILE' also prints it normalised.",
+               err=True)
     ctx.exit(EXIT_CANNOT_INIT)
 
 
