@@ -113,3 +113,25 @@ def test_state_and_auth_type_are_case_sensitive_as_in_keepalived():
     msgs = [(e[0].line, e[1]) for e in errs]
     assert (2, "state: 'master' is not a valid choice") in msgs
     assert (6, "auth_type: 'pass' is not a valid choice") in msgs
+
+
+def test_misc_path_with_unquoted_arguments_is_refused():
+    _, errs = errors("virtual_server 192.0.2.1 80 {\n  protocol TCP\n  real_server 10.0.0.2 80 {\n"
+                     "    MISC_CHECK {\n      misc_path /bin/check.sh a b\n    }\n  }\n}\n")
+    assert errs == [(Pos("k.conf", 5, 31), "misc_path: keepalived would run only '/bin/check.sh' and ignore 'a'",
+                     'the whole command in quotes: "/bin/check.sh a b"', None)]
+    _, errs = errors("virtual_server 192.0.2.1 80 {\n  protocol TCP\n  real_server 10.0.0.2 80 {\n"
+                     "    MISC_CHECK {\n      misc_path \"/bin/check.sh a b\"\n    }\n  }\n}\n")
+    assert errs == []
+
+
+def test_script_user_that_does_not_exist_is_an_error_on_this_host():
+    text = ("global_defs {\n  enable_script_security\n}\n"
+            "vrrp_instance V {\n  interface vrrp0\n  virtual_router_id 1\n  virtual_ipaddress {\n    192.0.2.1\n  }\n"
+            "  notify_master /bin/echo master\n  notify_backup \"/bin/echo backup\" root\n}\n")
+    r = load_text(text, filename="k.conf", check_system=True)
+    (e,) = r.diagnostics.errors
+    assert e.pos == Pos("k.conf", 10, 3)
+    assert e.message == "notify_master: user 'master' does not exist, so keepalived would not run '/bin/echo'"
+    assert e.hint == 'if it is an argument of the script, quote the whole command: "/bin/echo master"'
+    assert not load_text(text, filename="k.conf").diagnostics.has_errors  # a host check only

@@ -20,6 +20,7 @@ from typing import Any, ClassVar, Optional, Sequence
 from .schema import Block, HeaderType, Support, items, kw, positions, sub
 from .source import Pos, Token
 from .values import (
+    Command,
     BadValue,
     Choice,
     Flag,
@@ -607,7 +608,7 @@ class DnsCheck(ConnChecker):
 
 @dataclass
 class MiscCheck(Checker):
-    misc_path: Optional[str] = kw("misc_path", Text())
+    misc_path: Optional[str] = kw("misc_path", Command())
     misc_timeout: Optional[int] = kw("misc_timeout", Int(0, UINT32_MAX))
     misc_dynamic: bool = kw("misc_dynamic", Flag(), False)
     user: Optional[tuple[str, ...]] = kw("user", UserGroup())

@@ -1,14 +1,61 @@
 """Semantic checks keepalived does not make: ranges that depend on other keywords,
-duplicates, references between blocks, vrrp_strict, families."""
+duplicates, references between blocks, vrrp_strict, families, script users."""
 
 from __future__ import annotations
 
+import grp
+import pwd
+from typing import Any, Iterator
+
 from .model import Config
+from .schema import Block, specs
 from .source import Diagnostics
 from .validate_lvs import validate_lvs
 from .validate_vrrp import validate_vrrp
+from .values import Script
 
 
 def validate(config: Config, diags: Diagnostics, *, check_system: bool = False) -> None:
     validate_vrrp(config, diags, check_system=check_system)
     validate_lvs(config, diags, check_system=check_system)
+    if check_system:
+        script_users(config, diags)
+
+
+def _blocks(obj: Any) -> Iterator[Block]:
+    yield obj
+    for f, spec in specs(type(obj)):
+        if spec.kind != "sub":
+            continue
+        v = getattr(obj, f.name)
+        for item in (v if spec.multi else [v] if v is not None else []):
+            yield from _blocks(item)
+
+
+def _exists(lookup: Any, name: str) -> bool:
+    try:
+        lookup(name)
+    except KeyError:
+        return False
+    return True
+
+
+def script_users(config: Config, diags: Diagnostics) -> None:
+    """``notify_master /x.sh arg``: keepalived reads `arg` as the user to run /x.sh as,
+    and drops the script when no such user exists."""
+    for block in _blocks(config):
+        for f, spec in specs(type(block)):
+            if spec.kind != "value" or not isinstance(spec.type, Script):
+                continue
+            values = getattr(block, f.name)
+            for v in (values if spec.multi else [values]):
+                if not v or len(v) < 2:
+                    continue
+                pos = block.pos_of(f.name)
+                hint = f"if it is an argument of the script, quote the whole command: \"{' '.join(v)}\""
+                if not _exists(pwd.getpwnam, v[1]):
+                    diags.error(f"{spec.keyword}: user '{v[1]}' does not exist, so keepalived would not run "
+                                f"'{v[0]}'", pos, hint=hint)
+                elif len(v) > 2 and not _exists(grp.getgrnam, v[2]):
+                    diags.error(f"{spec.keyword}: group '{v[2]}' does not exist, so keepalived would not run "
+                                f"'{v[0]}'", pos, hint=hint)

@@ -305,7 +305,7 @@ def _check_checker(rs: RealServer, ch: Any, diags: Diagnostics, check_system: bo
                 diags.error(f"regex_min_offset {url.regex_min_offset} is beyond regex_max_offset "
                             f"{url.regex_max_offset}", url.pos_of("regex_min_offset"))
     elif isinstance(ch, MiscCheck):
-        if ch.misc_path is None:
+        if ch.misc_path is None and not ch.given("misc_path"):
             diags.error("MISC_CHECK has no misc_path", ch.pos_of(), expected="misc_path <STRING>|<QUOTED-STRING>")
     elif isinstance(ch, UdpCheck):
         rmin, rmax = ch.min_reply_length, ch.max_reply_length

@@ -309,6 +309,26 @@ class Port(Int):
         super().__init__(0, 65535)
 
 
+class Command(ValueType):
+    """A command line given as one word (``misc_path "/x.sh arg"``).
+
+    keepalived takes the first word and silently ignores the rest, so
+    ``misc_path /x.sh arg`` would run /x.sh without its argument: refused."""
+
+    expected = "the command, quoted if it has arguments: \"/path/script arg ...\""
+    max_args = None
+
+    def parse(self, args: Sequence[Token]) -> str:
+        if len(args) > 1:
+            whole = " ".join(t.text for t in args)
+            raise BadValue(f"keepalived would run only '{args[0].text}' and ignore '{args[1].text}'",
+                           args[1], f'the whole command in quotes: "{whole}"')
+        return args[0].text
+
+    def format(self, value: Any) -> list[str]:
+        return [quote(value)]
+
+
 class Script(ValueType):
     """A script to run: ``"command args" [username [groupname]]``."""
 
