@@ -3,7 +3,7 @@ all errors of a file are reported in one run."""
 
 from __future__ import annotations
 
-from fastka.config import load_text
+from fastka.config import dump, load_text
 from fastka.config.source import Pos
 
 
@@ -135,3 +135,23 @@ def test_script_user_that_does_not_exist_is_an_error_on_this_host():
     assert e.message == "notify_master: user 'master' does not exist, so keepalived would not run '/bin/echo'"
     assert e.hint == 'if it is an argument of the script, quote the whole command: "/bin/echo master"'
     assert not load_text(text, filename="k.conf").diagnostics.has_errors  # a host check only
+
+
+def test_repeated_keywords_follow_keepalived():
+    """status_code and regex_options add up, digest and DNS name keep the first,
+    lvs_timeouts lines combine, everything else: the last wins (with a warning)."""
+    text = ("global_defs {\n  lvs_timeouts tcp 100\n  lvs_timeouts udp 50\n}\n"
+            "virtual_server 192.0.2.1 80 {\n  protocol TCP\n  real_server 10.0.0.2 80 {\n    HTTP_GET {\n"
+            "      url {\n        path /\n        status_code 200\n        status_code 301-302\n"
+            "        digest 0123456789abcdef0123456789abcdef\n        digest ffffffffffffffffffffffffffffffff\n"
+            "      }\n    }\n  }\n}\n")
+    r = load_text(text, filename="k.conf")
+    assert not r.diagnostics.has_errors
+    t = r.config.global_defs.lvs_timeouts
+    assert (t.tcp, t.tcpfin, t.udp) == (100, None, 50)
+    url = r.config.virtual_servers[0].real_servers[0].checkers[0].urls[0]
+    assert url.status_code == ((200, 200), (301, 302))
+    assert url.digest == "0123456789abcdef0123456789abcdef"
+    (w,) = [w for w in r.diagnostics.warnings if "digest" in w.message]
+    assert w.pos == Pos("k.conf", 14, 9) and "keepalived keeps the value at k.conf:13:9" in w.message
+    assert load_text(dump(r.config)).config == r.config

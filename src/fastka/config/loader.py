@@ -91,6 +91,14 @@ class Loader:
             where.setdefault(name, node.pos)
             return
         if name in values:
+            if spec.repeat == "merge":
+                old = values[name]  # keepalived adds them up
+                values[name] = old.merge(v) if hasattr(old, "merge") else tuple(old) + tuple(v)
+                return
+            if spec.repeat == "first":
+                self.diags.warning(f"'{node.name}' is given again; keepalived keeps the value at {where[name]}",
+                                   node.pos)
+                return
             self.diags.warning(f"'{node.name}' is given again; the value at {where[name]} is replaced", node.pos)
         values[name] = v
         where[name] = node.pos

@@ -141,6 +141,11 @@ class LvsTimeouts:
     tcpfin: Optional[int] = None
     udp: Optional[int] = None
 
+    def merge(self, later: "LvsTimeouts") -> "LvsTimeouts":
+        """A second lvs_timeouts line sets its timeouts and keeps the others (as keepalived)."""
+        return LvsTimeouts(*(b if b is not None else a for a, b in
+                             ((self.tcp, later.tcp), (self.tcpfin, later.tcpfin), (self.udp, later.udp))))
+
 
 class LvsTimeoutsType(ValueType):
     expected = "[tcp SECS] [tcpfin SECS] [udp SECS] (at least one)"
@@ -239,7 +244,7 @@ class GlobalDefs(Block):
     vrrp_mcast_group6: Optional[Any] = kw("vrrp_mcast_group6", IP(6))
     default_interface: Optional[str] = kw("default_interface", IfName())
     lvs_sync_daemon: Optional[LvsSyncDaemon] = kw("lvs_sync_daemon", LvsSyncDaemonType())
-    lvs_timeouts: Optional[LvsTimeouts] = kw("lvs_timeouts", LvsTimeoutsType())
+    lvs_timeouts: Optional[LvsTimeouts] = kw("lvs_timeouts", LvsTimeoutsType(), repeat="merge")
     lvs_flush: bool = kw("lvs_flush", Bare(), False)
     lvs_flush_on_stop: Optional[str] = kw("lvs_flush_on_stop", OptChoice(("VS",), bare="all"))
     vrrp_garp_master_delay: Optional[int] = kw("vrrp_garp_master_delay", Int(0, 4294))

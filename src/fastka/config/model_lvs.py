@@ -546,12 +546,12 @@ class TcpCheck(ConnChecker):
 @dataclass
 class Url(Block):
     path: Optional[str] = kw("path", Text())
-    digest: Optional[str] = kw("digest", Str())
-    status_code: Optional[tuple[tuple[int, int], ...]] = kw("status_code", StatusCodes())
+    digest: Optional[str] = kw("digest", Str(), repeat="first")
+    status_code: Optional[tuple[tuple[int, int], ...]] = kw("status_code", StatusCodes(), repeat="merge")
     virtualhost: Optional[str] = kw("virtualhost", Str())
     regex: Optional[str] = kw("regex", Text())
     regex_no_match: bool = kw("regex_no_match", Flag(), False)
-    regex_options: Optional[tuple[str, ...]] = kw("regex_options", RegexOptions())
+    regex_options: Optional[tuple[str, ...]] = kw("regex_options", RegexOptions(), repeat="merge")
     regex_stack: Optional[tuple[int, int]] = kw("regex_stack", RegexStack())
     regex_min_offset: Optional[int] = kw("regex_min_offset", Int(0, UINT32_MAX))
     regex_max_offset: Optional[int] = kw("regex_max_offset", Int(0, UINT32_MAX))
@@ -598,7 +598,7 @@ class SmtpCheck(ConnChecker):
 @dataclass
 class DnsCheck(ConnChecker):
     type: Optional[str] = kw("type", Choice(DNS_TYPES))
-    name: Optional[str] = kw("name", Str())
+    name: Optional[str] = kw("name", Str(), repeat="first")  # keepalived: "already specified - ignoring"
     _pos: dict = positions()
 
     KEYWORD: ClassVar[str] = "DNS_CHECK"

@@ -40,6 +40,9 @@ class Spec:
     header: Optional[ValueType] = None  # sub: the args after the keyword
     per_word: bool = False  # lines: every word of every line is one item
     note: str = ""  # why it is PARSED / IGNORED, for the report
+    # a keyword given twice, as keepalived treats it: "last" replaces, "first" keeps the
+    # first, "merge" adds the values up (tuples are concatenated)
+    repeat: str = "last"
     key: Optional[Callable[[Any], Any]] = None  # multi sub: identity for duplicates
 
     @property
@@ -67,9 +70,11 @@ def kw(
     multi: bool = False,
     support: Support = Support.YES,
     note: str = "",
+    repeat: str = "last",
 ) -> Any:
-    """A keyword with arguments on its line. ``multi`` collects repeats into a list."""
-    spec = Spec(keyword, "value", type, tuple(aliases), multi, support, note=note)
+    """A keyword with arguments on its line. ``multi`` collects repeats into a list;
+    ``repeat`` says what a second occurrence does (see Spec.repeat)."""
+    spec = Spec(keyword, "value", type, tuple(aliases), multi, support, note=note, repeat=repeat)
     if multi:
         return _field(spec, MISSING, list)
     return _field(spec, default, MISSING)
