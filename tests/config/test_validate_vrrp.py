@@ -362,9 +362,12 @@ def test_global_defs_checks():
     assert diags(text) == [
         ("v.conf", 2, 5, "vrrp_mcast_group4 10.0.0.1 is not a multicast address"),
         ("v.conf", 4, 5, "vrrp_notify_fifo uses the same FIFO '/run/f' as notify_fifo; the FIFO names must all differ"),
-        ("v.conf", 5, 5, "lvs_notify_fifo_script is given without lvs_notify_fifo; the script reads that FIFO"),
         ("v.conf", 6, 5, "lvs_sync_daemon refers to vrrp_instance 'VI_X', which is not defined"),
     ]
+    # keepalived -t accepts a FIFO script without its FIFO: a warning
+    (w,) = [d for d in load_text(text, filename="v.conf").diagnostics.warnings if "notify_fifo_script" in d.message]
+    assert (w.pos.line, w.pos.col, w.message) == (
+        5, 5, "lvs_notify_fifo_script is given without lvs_notify_fifo, so it is never run")
 
 
 def test_track_groups_and_static_references():

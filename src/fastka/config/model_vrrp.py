@@ -1457,6 +1457,10 @@ def apply_defaults(config: Any) -> None:
                     gd = config.global_defs = GlobalDefs()
                 gd.lvs_sync_daemon = LvsSyncDaemon(inst.lvs_sync_daemon_interface, inst.name)
                 break
+    # moved, not copied: the dump must not say it twice (keepalived warns on that)
+    if gd is not None and gd.lvs_sync_daemon is not None:
+        for inst in getattr(config, "vrrp_instances", ()):
+            inst.lvs_sync_daemon_interface = None
 
 
 def __getattr__(name: str) -> Any:  # GlobalDefs used to live here

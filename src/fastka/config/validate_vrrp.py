@@ -113,8 +113,8 @@ class _Validator:
         for name in ("notify_fifo_script", "vrrp_notify_fifo_script", "lvs_notify_fifo_script"):
             fifo = name[: -len("_script")]
             if getattr(gd, name) is not None and getattr(gd, fifo) is None:
-                self.d.error(f"{name} is given without {fifo}; the script reads that FIFO", gd.pos_of(name),
-                             expected=f"{fifo} FIFO_NAME")
+                self.d.warning(f"{name} is given without {fifo}, so it is never run", gd.pos_of(name),
+                               expected=f"{fifo} FIFO_NAME")
         sd = gd.lvs_sync_daemon
         if sd is not None and sd.instance is not None and sd.instance not in self.instances:
             self.d.error(f"lvs_sync_daemon refers to vrrp_instance '{sd.instance}', which is not defined",
