@@ -155,3 +155,14 @@ def test_repeated_keywords_follow_keepalived():
     (w,) = [w for w in r.diagnostics.warnings if "digest" in w.message]
     assert w.pos == Pos("k.conf", 14, 9) and "keepalived keeps the value at k.conf:13:9" in w.message
     assert load_text(dump(r.config)).config == r.config
+
+
+def test_scripts_without_script_security_warn_once():
+    body = ("vrrp_script a {\n  script /bin/true\n}\nvrrp_script b {\n  script /bin/false\n}\n")
+    r = load_text(body, filename="k.conf")
+    (w,) = [w for w in r.diagnostics.warnings if "enable_script_security" in w.message]
+    assert w.pos == Pos("k.conf", 2, 3)
+    assert w.message == ("script: scripts are configured but global_defs has no enable_script_security; "
+                         "keepalived reports a security violation")
+    r = load_text("global_defs {\n  enable_script_security\n}\n" + body, filename="k.conf")
+    assert not [w for w in r.diagnostics.warnings if "enable_script_security" in w.message]

@@ -274,7 +274,7 @@ bfd_instance BFD2 {
     neighbour_ip 2001:db8::2
 }
 vrrp_script CHK1 {
-    script "/usr/local/bin/check.sh arg1" arg2
+    script "/usr/local/bin/check.sh arg1 arg2"
     interval 2
     timeout 3
     weight -4 reverse
@@ -669,7 +669,7 @@ def test_track_file_process_script_bfd_values(rich):
     assert (b1.weight, b1.vrrp, b1.checker) == (Weight(-20, True), True, True)
     assert b2.neighbor_ip == IP("2001:db8::2")
     s = c.vrrp_scripts[0]
-    assert s.script == ("/usr/local/bin/check.sh arg1", "arg2")
+    assert s.script == "/usr/local/bin/check.sh arg1 arg2"
     assert (s.interval, s.timeout, s.weight, s.rise, s.fall) == (2, 3, Weight(-4, True), 2, 3)
     assert (s.user, s.init_fail) == (("nobody", "nogroup"), True)
 

@@ -8,12 +8,12 @@ from fastka.config import model_lvs as m
 
 
 def load(text, *, keep_protocol_warning=False):
-    """Diagnostics of text; the 'no protocol' warning (most snippets here leave the
-    protocol out) is tested on its own."""
+    """Diagnostics of text; the 'no protocol' and script-security warnings (most
+    snippets here leave those out) are tested on their own."""
     diags = load_text(text, filename="v.conf").diagnostics
     if keep_protocol_warning:
         return diags
-    return [d for d in diags if "has no protocol" not in d.message]
+    return [d for d in diags if "has no protocol" not in d.message and "enable_script_security" not in d.message]
 
 
 def where(d):

@@ -22,6 +22,7 @@ from .values import (
     IP,
     BadValue,
     Bare,
+    Command,
     Choice,
     Flag,
     Int,
@@ -1109,7 +1110,7 @@ class VrrpScript(Block):
     """``vrrp_script NAME { }``."""
 
     name: str
-    script: Optional[tuple[str, ...]] = kw("script", Words())
+    script: Optional[str] = kw("script", Command())  # keepalived runs the first word only: quote a command line
     interval: Optional[int] = kw("interval", Int(1, 4294))
     timeout: Optional[int] = kw("timeout", Int(1, 4294))
     weight: Optional[Weight] = kw("weight", WeightType(-253, 253))

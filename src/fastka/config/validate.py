@@ -12,12 +12,13 @@ from .schema import Block, specs
 from .source import Diagnostics
 from .validate_lvs import validate_lvs
 from .validate_vrrp import validate_vrrp
-from .values import Script
+from .values import Command, Script
 
 
 def validate(config: Config, diags: Diagnostics, *, check_system: bool = False) -> None:
     validate_vrrp(config, diags, check_system=check_system)
     validate_lvs(config, diags, check_system=check_system)
+    script_security(config, diags)
     if check_system:
         script_users(config, diags)
 
@@ -59,3 +60,18 @@ def script_users(config: Config, diags: Diagnostics) -> None:
                 elif len(v) > 2 and not _exists(grp.getgrnam, v[2]):
                     diags.error(f"{spec.keyword}: group '{v[2]}' does not exist, so keepalived would not run "
                                 f"'{v[0]}'", pos, hint=hint)
+
+
+def script_security(config: Config, diags: Diagnostics) -> None:
+    """keepalived refuses to run scripts as root unless global_defs enable_script_security
+    is set ("SECURITY VIOLATION"); say so once, at the first script."""
+    gd = config.global_defs
+    if gd is not None and gd.enable_script_security:
+        return
+    for block in _blocks(config):
+        for f, spec in specs(type(block)):
+            if spec.kind == "value" and isinstance(spec.type, (Script, Command)) and getattr(block, f.name):
+                diags.warning(f"{spec.keyword}: scripts are configured but global_defs has no "
+                              "enable_script_security; keepalived reports a security violation", block.pos_of(f.name),
+                              hint="add enable_script_security (and script_user) to global_defs")
+                return
