@@ -12,6 +12,100 @@ cdef extern from "checksum.h" nogil:
 
 
 # --- vrrp.h (advert codec) -------------------------------------------------------
+cdef extern from "vrrp.h" nogil:
+    enum fk_vrrp_limits:
+        FK_VRRP_PROTO
+        FK_VRRP_TTL
+        FK_VRRP_TYPE_ADVERT
+        FK_VRRP_HDR_LEN
+        FK_VRRP_V2_AUTH_LEN
+        FK_VRRP_MAX_ADDRS
+        FK_VRRP_ADDR_MAX_LEN
+        FK_VRRP_ADDRS_CAP
+        FK_VRRP_MAX_LEN
+        FK_VRRP_V3_MAX_INTERVAL
+
+    enum fk_vrrp_family:
+        FK_VRRP_IPV4
+        FK_VRRP_IPV6
+
+    enum fk_vrrp_checksum_form:
+        FK_VRRP_CSUM_V2
+        FK_VRRP_CSUM_PSEUDO
+        FK_VRRP_CSUM_PLAIN
+
+    enum fk_vrrp_reason:
+        FK_VRRP_OK
+        FK_VRRP_ETTL
+        FK_VRRP_ELENGTH
+        FK_VRRP_EVERSION
+        FK_VRRP_ETYPE
+        FK_VRRP_ECOUNT
+        FK_VRRP_ECHECKSUM
+        FK_VRRP_EINTERVAL
+        FK_VRRP_EAUTH
+
+    enum fk_vrrp_build_error:
+        FK_VRRP_EBUF
+        FK_VRRP_EINVAL
+        FK_VRRP_ENOTSUP
+
+    struct fk_vrrp_advert:
+        uint8_t version
+        uint8_t type
+        uint8_t vrid
+        uint8_t priority
+        uint8_t count
+        uint8_t family
+        uint8_t auth_type
+        uint8_t checksum_form
+        uint16_t advert_int_cs
+        uint16_t checksum
+        uint8_t auth_data[8]
+        uint8_t addrs[4080]
+
+    size_t fk_vrrp_length(int version, int family, int count)
+    uint64_t fk_vrrp_pseudo_sum(int family, const uint8_t *src, const uint8_t *dst, size_t len)
+    int fk_vrrp_build(uint8_t *out, size_t cap, const fk_vrrp_advert *a,
+                      const uint8_t *src, const uint8_t *dst)
+    int fk_vrrp_parse(fk_vrrp_advert *out, const uint8_t *msg, size_t len,
+                      int family, const uint8_t *src, const uint8_t *dst, int ttl,
+                      int expect_auth_type, const uint8_t *expect_auth_data)
+    int fk_vrrp_set_priority(uint8_t *msg, size_t len, uint8_t priority)
+    int fk_vrrp_pton4(const char *text, size_t len, uint8_t *out)
+    size_t fk_vrrp_ntop4(const uint8_t *addr, char *out)
+    size_t fk_vrrp_ntop6(const uint8_t *addr, char *out)
+
+
+# libc address conversion, used by the advert codec's Python edge (advert.pxi).
+cdef extern from "<arpa/inet.h>" nogil:
+    int AF_INET
+    int AF_INET6
+    int inet_pton(int af, const char *src, void *dst)
 
 
 # --- timerwheel.h ----------------------------------------------------------------
+cdef extern from "timerwheel.h" nogil:
+    enum fk_wheel_status:
+        FK_WHEEL_NONE
+        FK_WHEEL_EBADID
+        FK_WHEEL_EINVAL
+        FK_WHEEL_ERANGE
+
+    struct fk_wheel
+
+    fk_wheel *fk_wheel_new(uint32_t capacity, int64_t start_ns, int64_t tick_ns)
+    void fk_wheel_free(fk_wheel *w)
+    uint32_t fk_wheel_capacity(const fk_wheel *w)
+    int64_t fk_wheel_start_ns(const fk_wheel *w)
+    int64_t fk_wheel_tick_ns(const fk_wheel *w)
+    uint32_t fk_wheel_count(const fk_wheel *w)
+    int fk_wheel_arm(fk_wheel *w, uint32_t id, int64_t deadline_ns)
+    int fk_wheel_arm_periodic(fk_wheel *w, uint32_t id, int64_t first_deadline_ns, int64_t interval_ns)
+    int fk_wheel_rearm(fk_wheel *w, uint32_t id, int64_t interval_ns)
+    int fk_wheel_cancel(fk_wheel *w, uint32_t id)
+    int fk_wheel_is_armed(const fk_wheel *w, uint32_t id)
+    int64_t fk_wheel_deadline(const fk_wheel *w, uint32_t id)
+    int64_t fk_wheel_period(const fk_wheel *w, uint32_t id)
+    int fk_wheel_advance(fk_wheel *w, int64_t now_ns, uint32_t *out, uint32_t max)
+    int64_t fk_wheel_next_expiry(const fk_wheel *w)

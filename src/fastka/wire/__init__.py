@@ -1,4 +1,4 @@
-"""Wire formats: checksums now; the VRRP advert codec and IPVS messages build on it.
+"""Wire formats: checksums and the VRRP advert codec; IPVS messages build on them.
 
 Every function here is served by the native core when ``fastka.backend == "native"``
 and by its pure-Python twin otherwise; both behave identically (tests run both).
@@ -16,4 +16,16 @@ sum16 = _impl.sum16
 fold = _impl.fold
 checksum_update16 = _impl.checksum_update16
 
-__all__ = ["checksum", "checksum_update16", "fold", "sum16"]
+from .advert import Advert, AdvertError, build_advert, parse_advert, set_advert_priority  # noqa: E402
+
+__all__ = [
+    "Advert",
+    "AdvertError",
+    "build_advert",
+    "checksum",
+    "checksum_update16",
+    "fold",
+    "parse_advert",
+    "set_advert_priority",
+    "sum16",
+]
