@@ -1,7 +1,9 @@
 import pytest
 
 import fastka
+from fastka.pure import advert as pure_advert
 from fastka.pure import checksum as pure_checksum
+from fastka.pure import timerwheel as pure_timerwheel
 
 from .cffi_kernels import build
 
@@ -11,17 +13,20 @@ def cffi_checksum(tmp_path_factory):
     return build(["checksum"], tmp_path_factory.mktemp("cffi"))
 
 
-def _impls():
-    params = [pytest.param(pure_checksum, id="python")]
+def twin_and_native(twin, native_attr=None):
+    """Params for a fixture: the pure-Python twin, and the native core (or its
+    attribute `native_attr`), skipped with the reason when the core is not loaded."""
+    params = [pytest.param(twin, id="python")]
     if fastka.native is not None:
-        params.append(pytest.param(fastka.native, id="native"))
+        native = getattr(fastka.native, native_attr) if native_attr else fastka.native
+        params.append(pytest.param(native, id="native"))
     else:
         skip = pytest.mark.skip(reason=f"no native core: {fastka.backend_reason}")
         params.append(pytest.param(None, id="native", marks=skip))
     return params
 
 
-@pytest.fixture(scope="session", params=_impls())
+@pytest.fixture(scope="session", params=twin_and_native(pure_checksum))
 def checksum_impl(request):
     """The same tests run against the native core and its pure-Python twin."""
     return request.param
@@ -36,19 +41,7 @@ def cffi_timerwheel(tmp_path_factory):
     return build(["timerwheel"], tmp_path_factory.mktemp("cffi_timerwheel"))
 
 
-def _wheel_impls():
-    from fastka.pure import timerwheel as pure_timerwheel
-
-    params = [pytest.param(pure_timerwheel.TimerWheel, id="python")]
-    if fastka.native is not None:
-        params.append(pytest.param(fastka.native.TimerWheel, id="native"))
-    else:
-        skip = pytest.mark.skip(reason=f"no native core: {fastka.backend_reason}")
-        params.append(pytest.param(None, id="native", marks=skip))
-    return params
-
-
-@pytest.fixture(scope="session", params=_wheel_impls())
+@pytest.fixture(scope="session", params=twin_and_native(pure_timerwheel.TimerWheel, "TimerWheel"))
 def wheel_cls(request):
     """The TimerWheel class: the native one and its pure-Python twin."""
     return request.param
@@ -63,19 +56,7 @@ def cffi_vrrp(tmp_path_factory):
     return build(["checksum", "vrrp"], tmp_path_factory.mktemp("cffi_vrrp"))
 
 
-def _advert_impls():
-    from fastka.pure import advert as pure_advert
-
-    params = [pytest.param(pure_advert, id="python")]
-    if fastka.native is not None:
-        params.append(pytest.param(fastka.native, id="native"))
-    else:
-        skip = pytest.mark.skip(reason=f"no native core: {fastka.backend_reason}")
-        params.append(pytest.param(None, id="native", marks=skip))
-    return params
-
-
-@pytest.fixture(scope="session", params=_advert_impls())
+@pytest.fixture(scope="session", params=twin_and_native(pure_advert))
 def advert_impl(request):
     """A module with build_advert / parse_advert / set_advert_priority: the native core
     and its pure-Python twin."""
