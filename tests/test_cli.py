@@ -99,7 +99,8 @@ def test_version_names_backend():
     assert f"native core: {fastka.backend}" in r.stdout
 
 
-@pytest.mark.parametrize("name,num", [("STOP", 15), ("RELOAD", 1), ("DATA", 10), ("STATS", 12)])
+@pytest.mark.parametrize("name,num", [("STOP", 15), ("RELOAD", 1), ("DATA", 10), ("STATS", 12), ("JSON", 36),
+                                      ("STATS_CLEAR", 63)])
 def test_signum(name, num):
     r = run(f"--signum={name}")
     assert r.exit_code == 0 and r.stdout.strip() == str(num)
@@ -197,3 +198,11 @@ def test_long_lines_and_many_errors_stay_readable(tmp_path):
     assert max(len(x) for x in lines) < 200
     assert "... and 1500 more diagnostics" in r.stderr
     assert "2000 errors" in lines[-1]
+
+
+@pytest.mark.parametrize("args,message", [(["-S", "9"], "invalid log facility '9'"),
+                                          (["-S", "local8"], "invalid log facility 'local8'"),
+                                          (["-u", "abc"], "invalid umask 'abc'")])
+def test_bad_flag_values_are_refused(args, message):
+    r = CliRunner().invoke(main, [*args, "-t", "-f", "/nonexistent"])
+    assert r.exit_code == 2 and message in r.output

@@ -25,13 +25,35 @@ EXIT_CONFIG_ERRORS = 3
 
 MAX_SHOWN = 500  # diagnostics printed by one run; the summary line counts them all
 
-# the signal functions of --signum whose numbers are fixed (keepalived(8), SIGNALS)
+# the signal functions of --signum (keepalived(8), SIGNALS), with keepalived 2.2.7's
+# numbers for the real-time ones (36 and 63 on Linux), which fastka's daemon will honour
 SIGNUMS = {
-    "STOP": signal.SIGTERM,
-    "RELOAD": signal.SIGHUP,
-    "DATA": signal.SIGUSR1,
-    "STATS": signal.SIGUSR2,
+    "STOP": int(signal.SIGTERM),
+    "RELOAD": int(signal.SIGHUP),
+    "DATA": int(signal.SIGUSR1),
+    "STATS": int(signal.SIGUSR2),
+    "JSON": int(signal.SIGRTMIN) + 2,
+    "STATS_CLEAR": int(signal.SIGRTMAX) - 1,
 }
+
+LOG_FACILITIES = {str(i) for i in range(8)} | {f"local{i}" for i in range(8)} | {"user", "daemon"}
+
+
+def _check_facility(ctx: click.Context, param: click.Parameter, value: Optional[str]) -> Optional[str]:
+    if value is not None and value not in LOG_FACILITIES:
+        raise click.BadParameter(f"invalid log facility '{value}' (0-7, local0-local7, user or daemon)")
+    return value
+
+
+def _check_umask(ctx: click.Context, param: click.Parameter, value: Optional[str]) -> Optional[str]:
+    if value is not None:
+        try:
+            ok = 0 <= int(value, 0 if value.lower().startswith("0x") else 8) <= 0o777
+        except ValueError:
+            ok = False
+        if not ok:
+            raise click.BadParameter(f"invalid umask '{value}' (an octal number up to 0777)")
+    return value
 
 NOT_YET = {
     "daemon": "running the VRRP and checker daemons is not implemented yet",
@@ -65,7 +87,8 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 @click.option("--all", "run_all", is_flag=True, help="Run all subsystems, even if they have no configuration.")
 @click.option("-l", "--log-console", is_flag=True, help="Log messages to the local console.")
 @click.option("-D", "--log-detail", is_flag=True, help="Detailed log messages.")
-@click.option("-S", "--log-facility", metavar="{0-7|local{0-7}|user|daemon}", help="Set syslog facility.")
+@click.option("-S", "--log-facility", metavar="{0-7|local{0-7}|user|daemon}", callback=_check_facility,
+              help="Set syslog facility.")
 @click.option("-g", "--log-file", metavar="FILE", help="Write log entries to FILE.")
 @click.option("--flush-log-file", is_flag=True, help="Flush the log file after each write.")
 @click.option("-G", "--no-syslog", is_flag=True, help="Do not write log entries to syslog.")
@@ -90,9 +113,10 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
               help="Configuration id for @ID conditional lines (default: host name).")
 @click.option("-x", "--snmp", is_flag=True, help="Enable the SNMP subsystem (fastka has none).")
 @click.option("-A", "--snmp-agent-socket", metavar="FILE", help="SNMP master agent socket (fastka has none).")
-@click.option("-u", "--umask", metavar="NUMBER", help="umask, in the usual numeric way.")
+@click.option("-u", "--umask", metavar="NUMBER", callback=_check_umask, help="umask, in the usual numeric way.")
 @click.option("-m", "--core-dump", is_flag=True, help="Enable core dumps.")
-@click.option("--signum", metavar="SIGFUNC", help="Print the signal number of STOP, RELOAD, DATA or STATS.")
+@click.option("--signum", metavar="SIGFUNC",
+              help="Print the signal number of STOP, RELOAD, DATA, STATS, JSON or STATS_CLEAR.")
 @click.option("--no-mem-check", is_flag=True, help="Accepted for compatibility (no effect).")
 @click.option("-v", "--version", "show_version", is_flag=True, help="Display the version and exit.")
 @click.pass_context
