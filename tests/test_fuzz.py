@@ -1,0 +1,28 @@
+"""A short coverage-guided fuzzing run of each harness in fuzz/ (atheris), bounded in
+runs and time. Longer runs: `.venv/bin/python fuzz/<harness>.py -max_total_time=600`."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+FUZZ = Path(__file__).resolve().parent.parent / "fuzz"
+
+RUNS = {"fuzz_advert": ("advert", 50_000), "fuzz_config": ("config", 2_000)}
+
+
+@pytest.mark.parametrize("harness", sorted(RUNS))
+def test_fuzz_harness_short_run(harness, tmp_path):
+    pytest.importorskip("atheris", reason="atheris is not installed (it is in the test extra)")
+    seeds, runs = RUNS[harness]
+    corpus = tmp_path / "corpus"
+    shutil.copytree(FUZZ / "corpus" / seeds, corpus)  # the fuzzer adds to its corpus: keep ours clean
+    p = subprocess.run([sys.executable, str(FUZZ / f"{harness}.py"), f"-runs={runs}", "-max_total_time=120",
+                        "-rss_limit_mb=2048", f"-artifact_prefix={tmp_path}/", str(corpus)],
+                       capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert p.returncode == 0, p.stderr[-3000:]
+    assert "Done" in p.stderr, p.stderr[-2000:]
