@@ -166,3 +166,13 @@ def test_scripts_without_script_security_warn_once():
                          "keepalived reports a security violation")
     r = load_text("global_defs {\n  enable_script_security\n}\n" + body, filename="k.conf")
     assert not [w for w in r.diagnostics.warnings if "enable_script_security" in w.message]
+
+
+def test_a_refused_address_is_not_also_reported_as_no_addresses():
+    head = "vrrp_instance V {\n  interface vrrp0\n  virtual_router_id 1\n"
+    r = load_text(head + "  virtual_ipaddress {\n    192.0.2.300\n  }\n}\n", filename="k.conf")
+    assert [e.pos.line for e in r.diagnostics.errors] == [5]
+    assert not [w for w in r.diagnostics.warnings if "has no virtual_ipaddress" in w.message]
+    r = load_text(head + "  virtual_ipaddress {\n  }\n}\n", filename="k.conf")
+    assert [w.message for w in r.diagnostics.warnings if "has no virtual_ipaddress" in w.message] == [
+        "vrrp_instance 'V' has no virtual_ipaddress"]

@@ -195,7 +195,8 @@ class Loader:
         if name in where:
             self.diags.warning(f"'{node.name}' is given again; its items are added to those at {where[name]}",
                                node.pos)
-        where.setdefault(name, node.pos)
+        if items:  # an empty block counts as not given (Block.given), a refused item as given
+            where.setdefault(name, node.pos)
         for toks in items:
             try:
                 t.check_count(toks, toks[0])

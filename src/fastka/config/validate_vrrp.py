@@ -316,7 +316,7 @@ class _Validator:
                                  hint="put addresses of the other family in virtual_ipaddress_excluded, or in "
                                       "another vrrp_instance")
             self._dup_addresses(vips, inst, "virtual_ipaddress", what)
-        elif not inst.virtual_ipaddress_excluded:
+        elif not inst.virtual_ipaddress_excluded and not inst.given("virtual_ipaddress"):
             self.d.warning(f"{what} has no virtual_ipaddress", inst.pos_of(), expected="virtual_ipaddress { ... }",
                            hint="keepalived runs it, but an instance without addresses moves nothing")
         self._dup_addresses(inst.virtual_ipaddress_excluded, inst, "virtual_ipaddress_excluded", what)
