@@ -1,4 +1,3 @@
-import os
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,3 @@ def pytest_report_header(config):
 @pytest.fixture(scope="session")
 def root() -> Path:
     return ROOT
-
-
-def is_root() -> bool:
-    return os.geteuid() == 0

@@ -11,7 +11,7 @@ import dataclasses
 import difflib
 from typing import Any, Optional
 
-from .schema import Spec, Support, items_field, keyword_table, specs
+from .schema import Spec, Support, items_field, keyword_table
 from .source import Diagnostics, Pos
 from .tree import Node
 from .values import BadValue
@@ -231,22 +231,11 @@ class Loader:
     def where_valid(self) -> dict[str, list[str]]:
         """keyword -> the blocks it is valid in, over the whole model."""
         if self._where is None:
+            from .keywords import keyword_rows  # the one walk over the model's classes
+
             out: dict[str, list[str]] = {}
-            seen: set[Any] = set()
-
-            def walk(cls: Any, label: str) -> None:
-                if cls in seen:
-                    return
-                seen.add(cls)
-                for _, s in specs(cls):
-                    for n in s.names:
-                        out.setdefault(n, []).append(label)
-                    if s.kind == "sub":
-                        blocks = s.block if isinstance(s.block, dict) else {s.keyword: s.block}
-                        for k, c in blocks.items():
-                            walk(c, k)
-
-            walk(self.root_cls, "the top level")
+            for block, keyword, _, _ in keyword_rows(self.root_cls):
+                out.setdefault(keyword, []).append("the top level" if block == "top-level" else block)
             self._where = out
         return self._where
 

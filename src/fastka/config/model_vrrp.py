@@ -20,6 +20,7 @@ from .schema import Block, HeaderType, Support, kw, lines, positions, sub
 from .source import Pos, Token
 from .values import (
     IP,
+    IPV4_TEXT,
     BadValue,
     Bare,
     Command,
@@ -245,8 +246,7 @@ class VirtualIP:
 
 
 SCOPES = ("site", "link", "host", "nowhere", "global")
-_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
-_IPV4_PREFIX = re.compile(rf"({_OCTET}(?:\.{_OCTET}){{3}})(?:/([0-9]{{1,2}}))?\Z")
+_IPV4_PREFIX = re.compile(rf"({IPV4_TEXT})(?:/([0-9]{{1,2}}))?\Z")
 _VIP_FLAGS = {"home": "home", "-nodad": "nodad", "mngtmpaddr": "mngtmpaddr", "noprefixroute": "noprefixroute",
               "autojoin": "autojoin", "no_track": "no_track", "use_vmac": "use_vmac"}
 _VIP_OPTS = {"brd": "brd", "broadcast": "brd", "dev": "dev", "scope": "scope", "label": "label", "peer": "peer",

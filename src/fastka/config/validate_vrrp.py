@@ -15,7 +15,7 @@ import difflib
 import ipaddress
 import math
 import os
-from typing import Any, Iterable, Optional
+from typing import Any, Callable, Iterable, Iterator, Optional
 
 from .model_vrrp import PosStr, TrackRef, VirtualIP, VrrpInstance, VrrpSyncGroup, effective_strict
 from .source import Diagnostics, Pos
@@ -26,6 +26,16 @@ SYS_NET = "/sys/class/net"
 def validate_vrrp(config: Any, diags: Diagnostics, *, check_system: bool = False) -> None:
     v = _Validator(config, diags, check_system)
     v.run()
+
+
+def _repeats(items: Iterable[Any], key: Callable[[Any], Any]) -> Iterator[Any]:
+    """The items whose key an earlier item already had."""
+    seen: set[Any] = set()
+    for item in items:
+        k = key(item)
+        if k in seen:
+            yield item
+        seen.add(k)
 
 
 def _item_pos(item: Any, owner: Any, name: str) -> Optional[Pos]:
@@ -145,12 +155,9 @@ class _Validator:
                     self.d.warning(f"{what}: {field} '{ref.name}' is given twice; keepalived ignores the repeat",
                                    pos)
                 seen.add(ref.name)
-        seen = set()
-        for ref in owner.track_interface:
-            if ref.name in seen:
-                self.d.warning(f"{what}: track_interface '{ref.name}' is given twice; keepalived ignores the repeat",
-                               _item_pos(ref, owner, "track_interface"))
-            seen.add(ref.name)
+        for ref in _repeats(owner.track_interface, lambda r: r.name):
+            self.d.warning(f"{what}: track_interface '{ref.name}' is given twice; keepalived ignores the repeat",
+                           _item_pos(ref, owner, "track_interface"))
 
     def weighted_refs(self, owner: Any) -> Iterable[tuple[str, TrackRef, int]]:
         """(field, ref, effective weight) of every tracked item with a non-zero weight."""
@@ -336,13 +343,8 @@ class _Validator:
         self._routes_rules(inst, "virtual_routes", "virtual_rules", f"{what}: ")
 
     def _dup_addresses(self, vips: list[VirtualIP], owner: Any, name: str, what: str) -> None:
-        seen: dict[tuple[str, Optional[str]], VirtualIP] = {}
-        for vip in vips:
-            k = (vip.address, vip.dev)
-            if k in seen:
-                self.d.warning(f"{what}: {name} {vip.address} is given twice", _item_pos(vip, owner, name))
-            else:
-                seen[k] = vip
+        for vip in _repeats(vips, lambda v: (v.address, v.dev)):
+            self.d.warning(f"{what}: {name} {vip.address} is given twice", _item_pos(vip, owner, name))
 
     def _routes_rules(self, owner: Any, routes: str, rules: str, what: str) -> None:
         for r in getattr(owner, routes):
@@ -409,12 +411,8 @@ class _Validator:
             if p.min_ttl is not None and p.max_ttl is not None and p.min_ttl > p.max_ttl:
                 self.d.warning(f"{what}: unicast_peer {p.address} has min_ttl {p.min_ttl} > max_ttl {p.max_ttl}; "
                                "every advert from it is dropped", pos)
-        seen: set[str] = set()
-        for p in inst.unicast_peer:
-            if p.address in seen:
-                self.d.warning(f"{what}: unicast_peer {p.address} is given twice",
-                               _item_pos(p, inst, "unicast_peer"))
-            seen.add(p.address)
+        for p in _repeats(inst.unicast_peer, lambda q: q.address):
+            self.d.warning(f"{what}: unicast_peer {p.address} is given twice", _item_pos(p, inst, "unicast_peer"))
         m = inst.mcast_dst_ip
         if m is not None and inst.given("mcast_dst_ip"):
             if m.version != fam:
@@ -556,12 +554,10 @@ class _Validator:
         for inst in c.vrrp_instances:
             if inst.interface is not None:
                 by_if.setdefault(inst.interface, []).append(inst)
-        seen: set[str] = set()
+        for ud in _repeats(c.interface_up_down_delays, lambda u: u.interface):
+            self.d.warning(f"interface_up_down_delays: '{ud.interface}' is given twice",
+                           _item_pos(ud, c, "interface_up_down_delays"))
         for ud in c.interface_up_down_delays:
-            if ud.interface in seen:
-                self.d.warning(f"interface_up_down_delays: '{ud.interface}' is given twice",
-                               _item_pos(ud, c, "interface_up_down_delays"))
-            seen.add(ud.interface)
             delay = max(ud.down, ud.up if ud.up is not None else ud.down)
             for inst in by_if.get(ud.interface, ()):
                 if inst.advert_int is None or inst.down_timer_adverts is None:

@@ -120,20 +120,18 @@ class Int(ValueType):
 
     @property
     def expected(self) -> str:  # type: ignore[override]
-        if self.lo is not None and self.hi is not None:
-            return f"an integer from {self.lo} to {self.hi}"
-        if self.lo is not None:
-            return f"an integer >= {self.lo}"
-        return "an integer"
+        return _int_range_text(self.lo, self.hi)
 
     def parse(self, args: Sequence[Token]) -> int:
-        tok = args[0]
-        v: Optional[int] = None
-        if (_INTEGER0 if self.base0 else _INTEGER).match(tok.text):
-            v = int(tok.text, 0 if self.base0 else 10) if not self.base0 else _int0(tok.text)
-        if v is None or (self.lo is not None and v < self.lo) or (self.hi is not None and v > self.hi):
-            return parse_int(tok, self.lo, self.hi, self.base0, self.expected)  # raises the right error
-        return v
+        return parse_int(args[0], self.lo, self.hi, self.base0)
+
+
+def _int_range_text(lo: Optional[int], hi: Optional[int]) -> str:
+    if lo is not None and hi is not None:
+        return f"an integer from {lo} to {hi}"
+    if lo is not None:
+        return f"an integer >= {lo}"
+    return "an integer"
 
 
 def _int0(text: str) -> int:
@@ -145,12 +143,14 @@ def _int0(text: str) -> int:
 
 
 def parse_int(tok: Token, lo: Optional[int], hi: Optional[int], base0: bool = False,
-              expected: str = "an integer") -> int:
+              expected: Optional[str] = None) -> int:
+    """An integer as keepalived reads it, in [lo, hi]; ``expected`` (default: the range)
+    is only built for an error, so the common case costs one regex match."""
     if not (_INTEGER0 if base0 else _INTEGER).match(tok.text):
-        raise BadValue(f"'{tok.text}' is not an integer", tok, expected)
+        raise BadValue(f"'{tok.text}' is not an integer", tok, expected or _int_range_text(lo, hi))
     v = _int0(tok.text) if base0 else int(tok.text)
     if (lo is not None and v < lo) or (hi is not None and v > hi):
-        raise BadValue(f"{v} is out of range", tok, expected)
+        raise BadValue(f"{v} is out of range", tok, expected or _int_range_text(lo, hi))
     return v
 
 
@@ -257,8 +257,9 @@ class IP(ValueType):
         return parse_ip(args[0], self.family, self.expected)
 
 
-_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
-_IPV4 = re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}\Z")
+# a dotted quad in the canonical form (no leading zeros): what ipaddress would print back
+IPV4_TEXT = r"(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_IPV4 = re.compile(IPV4_TEXT + r"\Z")
 
 
 def parse_ip(tok: Token, family: Optional[int] = None, expected: str = "an IP address") -> IPAddress:
