@@ -139,9 +139,9 @@ def main(ctx: click.Context, **opts: object) -> None:
     test_target = opts.get("config_test")
     assert test_target is None or isinstance(test_target, str)
     if test_target is not None:
-        ctx.exit(_check_and_dump(ctx, opts, test_target))
+        ctx.exit(_check_and_dump(opts, test_target))
     if opts["dump_conf"]:  # keepalived -d dumps the configuration, then runs the daemon
-        status = _check_and_dump(ctx, opts, None)
+        status = _check_and_dump(opts, None)
         if status != EXIT_OK:
             ctx.exit(status)
     _not_yet(ctx, "daemon")
@@ -164,7 +164,7 @@ def _not_yet(ctx: click.Context, what: str) -> None:
     ctx.exit(EXIT_CANNOT_INIT)
 
 
-def _check_and_dump(ctx: click.Context, opts: dict, test_target: Optional[str]) -> int:
+def _check_and_dump(opts: dict, test_target: Optional[str]) -> int:
     from .config import dump, load_file
 
     path = str(opts["use_file"])

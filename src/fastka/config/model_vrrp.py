@@ -1463,10 +1463,3 @@ def apply_defaults(config: Any) -> None:
         for inst in getattr(config, "vrrp_instances", ()):
             inst.lvs_sync_daemon_interface = None
 
-
-def __getattr__(name: str) -> Any:  # GlobalDefs used to live here
-    if name == "GlobalDefs":
-        from .model_global import GlobalDefs
-
-        return GlobalDefs
-    raise AttributeError(name)

@@ -9,7 +9,7 @@ the file, the line, a caret under the column, and what was expected.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator, NamedTuple, Optional
+from typing import Iterator, NamedTuple, Optional
 
 ERROR = "error"
 WARNING = "warning"
@@ -166,8 +166,6 @@ class Diagnostics:
     def __len__(self) -> int:
         return len(self.items)
 
-    def extend(self, other: Iterable[Diagnostic]) -> None:
-        self.items.extend(other)
 
 
 class ConfigError(Exception):
