@@ -49,8 +49,6 @@ int fk_vrrp_build(uint8_t *out, size_t cap, const struct fk_vrrp_advert *a,
             return FK_VRRP_EINVAL;
         if (a->advert_int_cs % 100 || a->advert_int_cs < 100 || a->advert_int_cs > 25500)
             return FK_VRRP_EINVAL;
-        if (a->auth_type == 2)
-            return FK_VRRP_ENOTSUP;
         if (a->auth_type > 2)
             return FK_VRRP_EINVAL;
     } else {
@@ -273,4 +271,11 @@ size_t fk_vrrp_ntop6(const uint8_t *addr, char *out)
         out[n++] = hex[w & 0xf];
     }
     return n;
+}
+
+int fk_vrrp_ll_first(const struct fk_vrrp_advert *a)
+{
+    if (a->family != FK_VRRP_IPV6)
+        return 1;
+    return a->count > 0 && a->addrs[0] == 0xfe && (a->addrs[1] & 0xc0) == 0x80;
 }

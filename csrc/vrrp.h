@@ -65,8 +65,7 @@ enum fk_vrrp_reason {
 /* fk_vrrp_build errors (negative returns). */
 enum fk_vrrp_build_error {
     FK_VRRP_EBUF = -1,       /* cap too small: fk_vrrp_length() bytes are needed */
-    FK_VRRP_EINVAL = -2,     /* a field is out of range (see fk_vrrp_build) */
-    FK_VRRP_ENOTSUP = -3     /* v2 auth type 2 (IP AH): not implemented */
+    FK_VRRP_EINVAL = -2      /* a field is out of range (see fk_vrrp_build) */
 };
 
 /* One advertisement: what fk_vrrp_build reads and fk_vrrp_parse fills. */
@@ -98,7 +97,8 @@ uint64_t fk_vrrp_pseudo_sum(int family, const uint8_t *src, const uint8_t *dst, 
  * For v3 over IPv4, a->checksum_form == FK_VRRP_CSUM_PLAIN selects the plain form,
  * anything else the pseudo form. Checks: version 2 or 3; family 4 or 6 (v2: 4);
  * vrid >= 1; count >= 1; v2: advert_int_cs a multiple of 100 in 100..25500 and
- * auth_type 0 or 1 (2 gives FK_VRRP_ENOTSUP); v3: advert_int_cs 1..4095 and
+ * auth_type 0, 1 or 2 (IP AH: the message carries zero auth data, ah.h adds the
+ * AH around it); v3: advert_int_cs 1..4095 and
  * auth_type 0. Returns the length written, or a negative enum fk_vrrp_build_error. */
 int fk_vrrp_build(uint8_t *out, size_t cap, const struct fk_vrrp_advert *a,
                   const uint8_t *src, const uint8_t *dst);
@@ -117,6 +117,13 @@ int fk_vrrp_parse(struct fk_vrrp_advert *out, const uint8_t *msg, size_t len,
  * incrementally (valid for every checksum form: the pseudo-header does not change).
  * Returns 0, or -1 if len < 8. */
 int fk_vrrp_set_priority(uint8_t *msg, size_t len, uint8_t priority);
+
+/* RFC 9568 sec. 7.1 has an IPv6 advertisement list the virtual router's link-local
+ * address first; keepalived 2.2.7 lists only the configured VIPs, so the installed
+ * base deviates. Returns 1 if a (parsed, IPv6) starts with a link-local address
+ * (fe80::/10), 0 if not; 1 for IPv4 (the rule does not apply). Receivers accept
+ * either and count the 0s. */
+int fk_vrrp_ll_first(const struct fk_vrrp_advert *a);
 
 /* IPv4 text <-> bytes, exactly as inet_pton / inet_ntop (AF_INET) do it, without
  * the locale and NUL-terminator handling: text[0..len) must be four decimal numbers

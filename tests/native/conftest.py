@@ -2,6 +2,7 @@ import pytest
 
 import fastka
 from fastka.pure import advert as pure_advert
+from fastka.pure import ah as pure_ah
 from fastka.pure import checksum as pure_checksum
 from fastka.pure import timerwheel as pure_timerwheel
 
@@ -61,3 +62,15 @@ def advert_impl(request):
     """A module with build_advert / parse_advert / set_advert_priority: the native core
     and its pure-Python twin."""
     return request.param
+
+
+@pytest.fixture(scope="session", params=twin_and_native(pure_ah))
+def ah_impl(request):
+    """A module with build_ah_packet / parse_ah_packet: the native core and its twin."""
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def cffi_ah(tmp_path_factory):
+    """csrc/ah.c (with checksum.c) bound through cffi straight from its header: (ffi, lib)."""
+    return build(["checksum", "ah"], tmp_path_factory.mktemp("cffi_ah"))

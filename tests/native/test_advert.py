@@ -295,7 +295,8 @@ BAD_BUILDS = [
     (ValueError, dict(version=2, src=V6[0], dst=V6[1], addresses=["fe80::1"])),
     (ValueError, dict(auth_type=1, auth_data=b"x")),
     (ValueError, dict(auth_data=b"x")),
-    (ValueError, dict(version=2, auth_type=2)),
+    (ValueError, dict(version=2, auth_type=2, auth_data=b"x")),
+    (ValueError, dict(version=3, auth_type=2)),
     (ValueError, dict(version=2, auth_type=3)),
     (ValueError, dict(version=2, auth_type=2**65)),
     (ValueError, dict(version=2, auth_type=1, auth_data=b"123456789")),
@@ -329,9 +330,14 @@ def test_build_argument_errors_same_message(exc, bad):
         assert errors[0] == errors[1]
 
 
-def test_ah_is_not_implemented(advert_impl):
-    with pytest.raises(ValueError, match=r"^AH .*not implemented"):
+def test_ah_message_carries_no_auth_data(advert_impl):
+    """auth_type 2: the VRRP message says AH and carries zeros; the key goes to the AH."""
+    with pytest.raises(ValueError, match=r"^auth_type 2 \(IP AH\).*build_ah_packet"):
         advert_impl.build_advert(**kw(version=2, auth_type=2, auth_data=b"x"))
+    m = advert_impl.build_advert(**kw(version=2, auth_type=2))
+    assert m[4] == 2 and m[-8:] == bytes(8)
+    a = advert_impl.parse_advert(m, src=kw()["src"], dst=kw()["dst"])
+    assert a.auth_type == 2
 
 
 def test_build_accepts_iterables(advert_impl):
@@ -415,7 +421,10 @@ def test_cffi_build_errors(cffi_vrrp):
     assert lib.fk_vrrp_build(out, 20, a, ffi.NULL, ffi.NULL) == 20
     assert lib.fk_vrrp_build(out, 19, a, ffi.NULL, ffi.NULL) == lib.FK_VRRP_EBUF
     a.auth_type = 2
-    assert lib.fk_vrrp_build(out, 20, a, ffi.NULL, ffi.NULL) == lib.FK_VRRP_ENOTSUP
+    assert lib.fk_vrrp_build(out, 20, a, ffi.NULL, ffi.NULL) == 20  # AH: zero auth data
+    assert ffi.buffer(out, 20)[4] == b"\x02" and ffi.buffer(out, 20)[12:20] == bytes(8)
+    a.auth_type = 3
+    assert lib.fk_vrrp_build(out, 20, a, ffi.NULL, ffi.NULL) == lib.FK_VRRP_EINVAL
     a.auth_type = 0
     a.advert_int_cs = 150
     assert lib.fk_vrrp_build(out, 20, a, ffi.NULL, ffi.NULL) == lib.FK_VRRP_EINVAL
@@ -719,3 +728,14 @@ def test_tshark_checksums_good(advert_impl, scapy_vrrp, tmp_path):
     want = [[str(a["version"]), str(a["priority"]), status] for pref in ("FALSE", "TRUE")
             for a, p, status in cases if p == pref]
     assert results == want
+
+
+def test_cffi_link_local_first(cffi_vrrp):
+    ffi, lib = cffi_vrrp
+    a = ffi.new("struct fk_vrrp_advert *")
+    a.family, a.count = lib.FK_VRRP_IPV6, 2
+    for first, want in ((b"\xfe\x80", 1), (b"\xfe\xbf", 1), (b"\xfe\xc0", 0), (b"\x20\x01", 0)):
+        a.addrs[0:2] = list(first)
+        assert lib.fk_vrrp_ll_first(a) == want
+    a.family = lib.FK_VRRP_IPV4
+    assert lib.fk_vrrp_ll_first(a) == 1

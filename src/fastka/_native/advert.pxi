@@ -53,7 +53,9 @@ cdef extern from *:
 cdef object _advert_cls = None
 cdef object _advert_error_cls = None
 cdef bint _advert_plain_tuple = False  # Advert adds no slots to tuple: fill it in place
-cdef tuple _ADVERT_REASONS = (None, "ttl", "length", "version", "type", "count", "checksum", "interval", "auth")
+cdef tuple _ADVERT_REASONS = (None, "ttl", "length", "version", "type", "count", "checksum", "interval", "auth",
+                                "replay")  # 9: FK_AH_EREPLAY (ah.pxi shares this table)
+cdef str _AH_KEY_ELSEWHERE = "auth_type 2 (IP AH): the message carries no auth data; the key goes to build_ah_packet"
 cdef tuple _ADVERT_FORMS = (None, "v2", "pseudo", "plain")
 cdef tuple _ADVERT_BYTES = tuple(range(256))  # the ints of one-byte fields, looked up
 
@@ -180,9 +182,12 @@ def build_advert(*, version, vrid, priority, advert_int_cs, addresses, src, dst,
         if at != 0 or auth_data:
             raise ValueError("VRRPv3 carries no authentication (auth_type 0, no auth_data)")
     elif at == 2:
-        raise ValueError("AH authentication (auth_type 2) is not implemented")
+        if auth_data:
+            raise ValueError(_AH_KEY_ELSEWHERE)
+        a.auth_type = 2
+        memset(a.auth_data, 0, 8)
     elif at != 0 and at != 1:
-        raise ValueError(f"auth_type must be 0 (none) or 1 (simple text), got {auth_type!r}")
+        raise ValueError(f"auth_type must be 0 (none), 1 (simple text) or 2 (IP AH), got {auth_type!r}")
     else:
         if not isinstance(auth_data, (bytes, bytearray)):
             raise TypeError(f"auth_data must be bytes, not {type(auth_data).__name__}")

@@ -48,7 +48,6 @@ cdef extern from "vrrp.h" nogil:
     enum fk_vrrp_build_error:
         FK_VRRP_EBUF
         FK_VRRP_EINVAL
-        FK_VRRP_ENOTSUP
 
     struct fk_vrrp_advert:
         uint8_t version
@@ -72,6 +71,7 @@ cdef extern from "vrrp.h" nogil:
                       int family, const uint8_t *src, const uint8_t *dst, int ttl,
                       int expect_auth_type, const uint8_t *expect_auth_data)
     int fk_vrrp_set_priority(uint8_t *msg, size_t len, uint8_t priority)
+    int fk_vrrp_ll_first(const fk_vrrp_advert *a)
     int fk_vrrp_pton4(const char *text, size_t len, uint8_t *out)
     size_t fk_vrrp_ntop4(const uint8_t *addr, char *out)
     size_t fk_vrrp_ntop6(const uint8_t *addr, char *out)
@@ -109,3 +109,31 @@ cdef extern from "timerwheel.h" nogil:
     int64_t fk_wheel_period(const fk_wheel *w, uint32_t id)
     int fk_wheel_advance(fk_wheel *w, int64_t now_ns, uint32_t *out, uint32_t max)
     int64_t fk_wheel_next_expiry(const fk_wheel *w)
+
+
+# --- ah.h (VRRPv2 IP AH, HMAC-MD5-96) ---------------------------------------------
+cdef extern from "ah.h" nogil:
+    enum fk_ah_limits:
+        FK_AH_PROTO
+        FK_AH_LEN
+        FK_AH_ICV_LEN
+        FK_AH_KEY_LEN
+        FK_AH_IP4_HDR_LEN
+        FK_AH_MD5_LEN
+
+    enum fk_ah_reason:
+        FK_AH_OK
+        FK_AH_ELENGTH
+        FK_AH_EAUTH
+        FK_AH_EREPLAY
+
+    struct fk_md5:
+        pass
+
+    void fk_hmac_md5(const uint8_t *key, size_t keylen, const uint8_t *a, size_t alen,
+                     const uint8_t *b, size_t blen, uint8_t *digest)
+    int fk_ah_build(uint8_t *out, size_t cap, const uint8_t *msg, size_t msg_len,
+                    const uint8_t *src, const uint8_t *dst, uint16_t ip_id, uint8_t tos,
+                    uint32_t seq, const uint8_t *key, int zero_ttl)
+    int fk_ah_parse(const uint8_t *pkt, size_t len, const uint8_t *key, int zero_ttl,
+                    uint32_t *last_seq, uint32_t *seq_out, size_t *msg_off)

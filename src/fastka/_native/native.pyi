@@ -52,3 +52,25 @@ def parse_advert(
     auth_data: bytes | bytearray | None = None,
 ) -> Advert: ...
 def set_advert_priority(message: bytearray | memoryview, priority: int) -> None: ...
+
+# --- VRRPv2 IP AH (ah.pxi; the API is fastka.wire.ah's) -----------------------------
+from fastka.wire.ah import AhPacket  # noqa: E402
+
+def build_ah_packet(
+    *,
+    message: bytes | bytearray,
+    src: str,
+    dst: str,
+    seq: int,
+    auth_data: bytes | bytearray,
+    ip_id: int = 0,
+    tos: int = 0xC0,
+    unicast: bool = False,
+) -> bytes: ...
+def parse_ah_packet(
+    packet: bytes | bytearray | memoryview,
+    *,
+    auth_data: bytes | bytearray,
+    last_seq: int | None = None,
+    unicast: bool = False,
+) -> AhPacket: ...

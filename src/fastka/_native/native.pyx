@@ -3,4 +3,5 @@
 
 include "checksum.pxi"
 include "advert.pxi"
+include "ah.pxi"
 include "timerwheel.pxi"

@@ -17,6 +17,9 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
 PROTO = 112
+AH_KEY_ELSEWHERE = (
+    "auth_type 2 (IP AH): the message carries no auth data; the key goes to build_ah_packet"
+)
 _HDR = struct.Struct("!BBBBBBH")  # ver|type, vrid, priority, count, (v2) auth type, (v2) interval, checksum
 _CSUM = struct.Struct("!H")
 
@@ -103,9 +106,11 @@ def build_advert(
         if auth_type or auth_data:
             raise ValueError("VRRPv3 carries no authentication (auth_type 0, no auth_data)")
     elif auth_type == 2:
-        raise ValueError("AH authentication (auth_type 2) is not implemented")
+        if auth_data:
+            raise ValueError(AH_KEY_ELSEWHERE)
+        auth = bytes(8)
     elif auth_type not in (0, 1):
-        raise ValueError(f"auth_type must be 0 (none) or 1 (simple text), got {auth_type!r}")
+        raise ValueError(f"auth_type must be 0 (none), 1 (simple text) or 2 (IP AH), got {auth_type!r}")
     else:
         auth = _auth_bytes(auth_data)
         if auth_type == 0 and auth_data:

@@ -16,16 +16,28 @@ sum16 = _impl.sum16
 fold = _impl.fold
 checksum_update16 = _impl.checksum_update16
 
-from .advert import Advert, AdvertError, build_advert, parse_advert, set_advert_priority  # noqa: E402
+from .advert import (  # noqa: E402
+    Advert,
+    AdvertError,
+    build_advert,
+    link_local_first,
+    parse_advert,
+    set_advert_priority,
+)
+from .ah import AhPacket, build_ah_packet, parse_ah_packet  # noqa: E402
 
 __all__ = [
     "Advert",
     "AdvertError",
+    "AhPacket",
     "build_advert",
+    "build_ah_packet",
     "checksum",
     "checksum_update16",
     "fold",
+    "link_local_first",
     "parse_advert",
+    "parse_ah_packet",
     "set_advert_priority",
     "sum16",
 ]

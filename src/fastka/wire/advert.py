@@ -32,6 +32,7 @@ place (a writable buffer) with an RFC 1624 incremental checksum update.
 
 from __future__ import annotations
 
+import ipaddress
 from typing import NamedTuple
 
 
@@ -47,6 +48,7 @@ class AdvertError(ValueError):
         "checksum": "bad checksum",
         "interval": "advertisement interval is 0",
         "auth": "authentication type or data mismatch",
+        "replay": "IP AH sequence number not above the last one accepted",
     }
 
     def __init__(self, reason: str) -> None:
@@ -74,6 +76,16 @@ class Advert(NamedTuple):
     IPv4, the message only)."""
 
 
+def link_local_first(advert: Advert) -> bool:
+    """Whether an IPv6 advertisement lists a link-local address (fe80::/10) first, as
+    RFC 9568 sec. 7.1 asks; always True for IPv4. keepalived 2.2.7 lists only its VIPs,
+    so receivers accept both and count the deviation (csrc/vrrp.h: fk_vrrp_ll_first)."""
+    first = advert.addresses[0] if advert.addresses else ""
+    if ":" not in first:
+        return True
+    return ipaddress.IPv6Address(first).is_link_local
+
+
 from .. import native as _native  # noqa: E402  (the classes above must exist first)
 from ..pure import advert as _pure  # noqa: E402
 
@@ -83,4 +95,4 @@ build_advert = _impl.build_advert
 parse_advert = _impl.parse_advert
 set_advert_priority = _impl.set_advert_priority
 
-__all__ = ["Advert", "AdvertError", "build_advert", "parse_advert", "set_advert_priority"]
+__all__ = ["Advert", "AdvertError", "build_advert", "link_local_first", "parse_advert", "set_advert_priority"]
