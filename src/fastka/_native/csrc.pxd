@@ -1,6 +1,6 @@
 # C declarations of csrc/, in one place (every .pxi cimports them from here).
 # One section per kernel header; each section is owned by that kernel.
-from libc.stdint cimport int64_t, uint8_t, uint16_t, uint32_t, uint64_t
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 
 
 # --- checksum.h ----------------------------------------------------------------
@@ -137,3 +137,27 @@ cdef extern from "ah.h" nogil:
                     uint32_t seq, const uint8_t *key, int zero_ttl)
     int fk_ah_parse(const uint8_t *pkt, size_t len, const uint8_t *key, int zero_ttl,
                     uint32_t *last_seq, uint32_t *seq_out, size_t *msg_off)
+
+
+# --- mmsg.h (batched raw-socket I/O) ---------------------------------------------
+cdef extern from "mmsg.h" nogil:
+    struct fk_mmsg_meta:
+        uint32_t len
+        uint32_t ifindex
+        int32_t ttl
+        uint8_t family
+        uint8_t truncated
+        uint8_t src[16]
+        uint8_t dst[16]
+
+    struct fk_mmsg
+
+    fk_mmsg *fk_mmsg_new(uint32_t cap, uint32_t slot_size)
+    void fk_mmsg_free(fk_mmsg *m)
+    uint32_t fk_mmsg_capacity(const fk_mmsg *m)
+    uint32_t fk_mmsg_slot_size(const fk_mmsg *m)
+    uint8_t *fk_mmsg_slot(fk_mmsg *m, uint32_t i)
+    fk_mmsg_meta *fk_mmsg_meta_at(fk_mmsg *m, uint32_t i)
+    void fk_mmsg_point(fk_mmsg *m, uint32_t i, const uint8_t *data)
+    int fk_mmsg_send(int fd, fk_mmsg *m, uint32_t first, uint32_t n, int flags)
+    int fk_mmsg_recv(int fd, fk_mmsg *m, uint32_t n, int flags)

@@ -74,3 +74,19 @@ def parse_ah_packet(
     last_seq: int | None = None,
     unicast: bool = False,
 ) -> AhPacket: ...
+
+# --- batched raw-socket I/O (mmsg.pxi; the API is fastka.batchio's) -----------------
+import socket  # noqa: E402
+from collections.abc import Sequence  # noqa: E402
+from typing import Any  # noqa: E402
+
+from fastka.batchio import Datagram  # noqa: E402
+
+class Batch:
+    def __init__(self, capacity: int, slot_size: int = 4096) -> None: ...
+    @property
+    def capacity(self) -> int: ...
+    @property
+    def slot_size(self) -> int: ...
+    def send(self, sock: socket.socket | int, packets: Iterable[Sequence[Any]], flags: int = 0) -> int: ...
+    def recv(self, sock: socket.socket | int, max_count: int | None = None, flags: int = ...) -> list[Datagram]: ...

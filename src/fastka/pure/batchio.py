@@ -1,0 +1,117 @@
+"""Batched datagram I/O, pure Python: the twin of csrc/mmsg.c + _native/mmsg.pxi.
+
+One ``sendmsg`` / ``recvmsg`` per datagram, with the same ancillary data, arguments and
+results as the native Batch (fastka.batchio documents the API).
+"""
+
+from __future__ import annotations
+
+import socket
+import struct
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+IP_PKTINFO: int = getattr(socket, "IP_PKTINFO", 8)  # as fastka.batchio (imports this module)
+
+_IN_PKTINFO = struct.Struct("=i4s4s")  # ifindex, spec_dst, addr
+_IN6_PKTINFO = struct.Struct("=16sI")  # addr, ifindex
+_INT = struct.Struct("=i")
+_CMSG_ROOM = socket.CMSG_SPACE(_IN6_PKTINFO.size) + socket.CMSG_SPACE(4) + \
+    socket.CMSG_SPACE(_IN_PKTINFO.size) + socket.CMSG_SPACE(4)
+
+
+def _family(addr: object, what: str) -> int:
+    if not isinstance(addr, str):
+        raise TypeError(f"{what} must be an address string, not {type(addr).__name__}")
+    return 6 if ":" in addr else 4
+
+
+def _pack(addr: str, family: int, what: str) -> bytes:
+    try:
+        return socket.inet_pton(socket.AF_INET6 if family == 6 else socket.AF_INET, addr)
+    except (OSError, ValueError):
+        raise ValueError(f"{what}: invalid IPv{family} address {addr!r}") from None
+
+
+class Batch:
+    """capacity preallocated slots of slot_size bytes for sendmmsg / recvmmsg."""
+
+    def __init__(self, capacity: int, slot_size: int = 4096) -> None:
+        if not 1 <= capacity <= 1 << 20:
+            raise ValueError(f"capacity must be 1..{1 << 20}, got {capacity!r}")
+        if not 1 <= slot_size <= 65535:
+            raise ValueError(f"slot_size must be 1..65535, got {slot_size!r}")
+        self._capacity = capacity
+        self._slot_size = slot_size
+
+    @property
+    def capacity(self) -> int:
+        return self._capacity
+
+    @property
+    def slot_size(self) -> int:
+        return self._slot_size
+
+    def send(self, sock: socket.socket, packets: Iterable[Sequence[Any]], flags: int = 0) -> int:
+        sent = 0
+        for p in packets:
+            data, dst, ifindex = p[0], p[1], p[2]
+            src = p[3] if len(p) > 3 else None
+            data = bytes(data)
+            if len(data) > 65535:
+                raise ValueError("a datagram is at most 65535 bytes")
+            family = _family(dst, "dst")
+            d = _pack(dst, family, "dst")
+            s = _pack(src, family, "src") if src is not None else bytes(16 if family == 6 else 4)
+            anc = []
+            if family == 6:
+                addr: tuple[Any, ...] = (socket.inet_ntop(socket.AF_INET6, d), 0, 0, ifindex)
+                if ifindex or any(s):
+                    anc.append((socket.IPPROTO_IPV6, socket.IPV6_PKTINFO, _IN6_PKTINFO.pack(s, ifindex)))
+            else:
+                addr = (socket.inet_ntoa(d), 0)
+                if ifindex or any(s):
+                    anc.append((socket.IPPROTO_IP, IP_PKTINFO, _IN_PKTINFO.pack(ifindex, s, bytes(4))))
+            try:
+                sock.sendmsg([data], anc, flags, addr)
+            except BlockingIOError:
+                if sent:
+                    return sent
+                raise
+            sent += 1
+        return sent
+
+    def recv(self, sock: socket.socket, max_count: int | None = None,
+             flags: int = socket.MSG_DONTWAIT) -> list[Any]:
+        from fastka.batchio import Datagram
+
+        n = self._capacity
+        if max_count is not None:
+            if max_count < 0:
+                raise ValueError("max_count must be >= 0")
+            n = min(n, max_count)
+        out: list[Any] = []
+        while len(out) < n:
+            try:
+                data, anc, mflags, addr = sock.recvmsg(self._slot_size, _CMSG_ROOM, flags)
+            except BlockingIOError:
+                break
+            family = 6 if sock.family == socket.AF_INET6 else 4
+            src = addr[0].split("%")[0] if addr else ("::" if family == 6 else "0.0.0.0")
+            dst, ifindex, ttl = ("::" if family == 6 else "0.0.0.0"), 0, -1
+            for level, kind, value in anc:
+                if level == socket.IPPROTO_IPV6 and kind == socket.IPV6_PKTINFO:
+                    a, ifindex = _IN6_PKTINFO.unpack_from(value)
+                    dst = socket.inet_ntop(socket.AF_INET6, a)
+                elif level == socket.IPPROTO_IPV6 and kind == socket.IPV6_HOPLIMIT:
+                    ttl = _INT.unpack_from(value)[0]
+                elif level == socket.IPPROTO_IP and kind == IP_PKTINFO:
+                    ifindex, _, a = _IN_PKTINFO.unpack_from(value)
+                    dst = socket.inet_ntoa(a)
+                elif level == socket.IPPROTO_IP and kind == socket.IP_TTL:
+                    ttl = _INT.unpack_from(value)[0]
+            if family == 4 and ttl < 0 and len(data) >= 20 and data[0] >> 4 == 4:
+                ttl = data[8]
+            out.append(Datagram(data, src, dst, ifindex, ttl, bool(mflags & socket.MSG_TRUNC)))
+            flags |= socket.MSG_DONTWAIT  # waited for the first one at most (MSG_WAITFORONE)
+        return out
