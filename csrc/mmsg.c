@@ -3,6 +3,7 @@
 #include "mmsg.h"
 
 #include <errno.h>
+#include <linux/if_packet.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +22,7 @@ struct fk_mmsg {
     struct fk_mmsg_meta *meta;
     struct mmsghdr *hdr;
     struct iovec *iov;
-    struct sockaddr_in6 *name;        /* big enough for either family */
+    struct sockaddr_in6 *name;        /* big enough for either family and sockaddr_ll */
     uint8_t *ctrl;                    /* cap * FK_CMSG_ROOM, aligned per slot */
 };
 
@@ -90,7 +91,13 @@ static void prepare_send(struct fk_mmsg *m, uint32_t i)
     h->msg_iov = &m->iov[i];
     h->msg_iovlen = 1;
     h->msg_name = &m->name[i];
-    if (md->family == 6) {
+    if (md->family == FK_MMSG_PACKET) {
+        struct sockaddr_ll *sa = (struct sockaddr_ll *)&m->name[i];
+        memset(sa, 0, sizeof *sa);
+        sa->sll_family = AF_PACKET;
+        sa->sll_ifindex = (int)md->ifindex;
+        h->msg_namelen = sizeof *sa;
+    } else if (md->family == 6) {
         struct sockaddr_in6 *sa = &m->name[i];
         memset(sa, 0, sizeof *sa);
         sa->sin6_family = AF_INET6;

@@ -22,9 +22,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* One datagram's addressing. family: 4 or 6. Addresses are network-order bytes (4 or
- * 16). On send: dst and ifindex are used (ifindex 0: the routing decides); src, when
- * not all zero, is the source through PKTINFO. On receive: all are filled. */
+/* One datagram's addressing. family: 4 or 6, or FK_MMSG_PACKET for a packet socket
+ * (AF_PACKET, SOCK_RAW: the data is a whole frame, sent out of interface ifindex).
+ * Addresses are network-order bytes (4 or 16). On send: dst and ifindex are used
+ * (ifindex 0: the routing decides); src, when not all zero, is the source through
+ * PKTINFO. On receive: all are filled. */
+enum fk_mmsg_family {
+    FK_MMSG_PACKET = 17
+};
+
 struct fk_mmsg_meta {
     uint32_t len;            /* bytes of data */
     uint32_t ifindex;

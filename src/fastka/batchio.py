@@ -4,7 +4,8 @@
 ``batch.send(sock, packets)`` sends ``(data, dst, ifindex[, src])`` tuples with
 ``sendmmsg`` (as few calls as the kernel allows; ``ifindex`` chooses the outgoing
 interface and ``src`` the source address through IP_PKTINFO / IPV6_PKTINFO, 0 / None
-leave both to routing) and returns how many were sent; ``batch.recv(sock)`` drains up
+leave both to routing; ``dst`` None sends ``data`` as a whole frame on a packet
+socket out of ``ifindex``) and returns how many were sent; ``batch.recv(sock)`` drains up
 to ``capacity`` waiting datagrams with ``recvmmsg`` into :class:`Datagram` tuples
 (``[]`` when nothing waits; with ``flags=0`` it waits for the first datagram, then
 takes what is waiting). The VRRP loop's fast path uses csrc/mmsg.h directly; this

@@ -56,7 +56,7 @@ def _check_umask(ctx: click.Context, param: click.Parameter, value: Optional[str
     return value
 
 NOT_YET = {
-    "daemon": "running the VRRP and checker daemons is not implemented yet",
+    "checkers": "the health-check subsystem (-C) is not implemented yet",
     "genhash": "genhash mode (-T) is not implemented yet",
 }
 
@@ -140,11 +140,19 @@ def main(ctx: click.Context, **opts: object) -> None:
     assert test_target is None or isinstance(test_target, str)
     if test_target is not None:
         ctx.exit(_check_and_dump(opts, test_target))
+    if opts["namespace"]:
+        from .core.daemon import DaemonError, enter_namespace
+
+        try:
+            enter_namespace(str(opts["namespace"]))
+        except DaemonError as e:
+            click.echo(f"fastka: {e}", err=True)
+            ctx.exit(EXIT_CANNOT_INIT)
     if opts["dump_conf"]:  # keepalived -d dumps the configuration, then runs the daemon
         status = _check_and_dump(opts, None)
         if status != EXIT_OK:
             ctx.exit(status)
-    _not_yet(ctx, "daemon")
+    ctx.exit(_run_daemon(ctx, opts))
 
 
 # keepalived's optional-value options (-t[=FILE], -M[=PATTERN], --perf[=..], --debug[=..])
@@ -162,6 +170,34 @@ def _not_yet(ctx: click.Context, what: str) -> None:
                "'fastka -t -f FILE' checks a configuration, 'fastka -t -d -f FILE' also prints it normalised.",
                err=True)
     ctx.exit(EXIT_CANNOT_INIT)
+
+
+def _run_daemon(ctx: click.Context, opts: dict) -> int:
+    from .config import load_file
+    from .core import daemon
+
+    if opts["check"] and not opts["vrrp"]:
+        _not_yet(ctx, "checkers")
+    result = load_file(str(opts["use_file"]), config_id=opts["config_id"], check_system=True,
+                       all_config=bool(opts["all_config"]))
+    diags = result.diagnostics
+    for d in diags.sorted()[:MAX_SHOWN]:
+        click.echo(d.format(), err=True)
+    if diags.has_errors:
+        click.echo(f"{opts['use_file']}: {len(diags.errors)} errors; nothing is applied, fastka does not start",
+                   err=True)
+        return EXIT_CONFIG_ERRORS
+    daemon.setup_logging(console=bool(opts["log_console"]), detail=bool(opts["log_detail"]),
+                         facility=opts["log_facility"], log_file=opts["log_file"],
+                         no_syslog=bool(opts["no_syslog"]))
+    config = result.config
+    if config.virtual_servers and not opts["vrrp"]:
+        daemon.log.warning("the health-check / IPVS subsystem is not implemented yet in this version: "
+                           "%d virtual_server blocks are not acted on", len(config.virtual_servers))
+    if not config.vrrp_instances:
+        daemon.log.warning("no vrrp_instance in %s: nothing to run", opts["use_file"])
+        return EXIT_OK
+    return daemon.run_vrrp(config, opts)
 
 
 def _check_and_dump(opts: dict, test_target: Optional[str]) -> int:

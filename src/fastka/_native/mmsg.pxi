@@ -56,7 +56,8 @@ cdef class Batch:
 
     def send(self, sock, packets, flags=0):
         """Send (data, dst, ifindex[, src]) tuples with as few sendmmsg calls as the
-        kernel allows; the count sent. data is not copied: the slots point at it."""
+        kernel allows; the count sent. data is not copied: the slots point at it.
+        dst None: data is a whole frame for a packet socket, sent out of ifindex."""
         cdef int fd = _mm_fd(sock)
         cdef uint32_t n = 0, cap = fk_mmsg_capacity(self._m)
         cdef int family
@@ -76,11 +77,14 @@ cdef class Batch:
             if blen > 65535:
                 raise ValueError("a datagram is at most 65535 bytes")
             md = fk_mmsg_meta_at(self._m, n)
-            family = _advert_pton("dst", 0, dst, 0, md.dst)
-            md.family = <uint8_t>family
             memset(md.src, 0, 16)
-            if src is not None:
-                _advert_pton("src", 0, src, family, md.src)
+            if dst is None:  # a whole frame for a packet socket
+                md.family = 17
+            else:
+                family = _advert_pton("dst", 0, dst, 0, md.dst)
+                md.family = <uint8_t>family
+                if src is not None:
+                    _advert_pton("src", 0, src, family, md.src)
             md.ifindex = <uint32_t>ifindex
             md.len = <uint32_t>blen
             fk_mmsg_point(self._m, n, <const uint8_t *>PyBytes_AS_STRING(b))

@@ -14,14 +14,11 @@ from __future__ import annotations
 import difflib
 import ipaddress
 import math
-import os
+import socket
 from typing import Any, Callable, Iterable, Iterator, Optional
 
 from .model_vrrp import PosStr, TrackRef, VirtualIP, VrrpInstance, VrrpSyncGroup, effective_strict
 from .source import Diagnostics, Pos
-
-SYS_NET = "/sys/class/net"
-
 
 def validate_vrrp(config: Any, diags: Diagnostics, *, check_system: bool = False) -> None:
     v = _Validator(config, diags, check_system)
@@ -573,8 +570,8 @@ class _Validator:
     # -- this host --------------------------------------------------------
     def exists(self, name: str) -> bool:
         if self._ifaces is None:
-            try:
-                self._ifaces = set(os.listdir(SYS_NET))
+            try:  # the current network namespace's (sysfs shows the one it was mounted in)
+                self._ifaces = {n for _, n in socket.if_nameindex()}
             except OSError:
                 self._ifaces = set()
         return name in self._ifaces

@@ -60,6 +60,15 @@ class Batch:
             data = bytes(data)
             if len(data) > 65535:
                 raise ValueError("a datagram is at most 65535 bytes")
+            if dst is None:  # a whole frame for a packet socket
+                try:
+                    sock.sendto(data, (socket.if_indextoname(ifindex), 0))
+                except BlockingIOError:
+                    if sent:
+                        return sent
+                    raise
+                sent += 1
+                continue
             family = _family(dst, "dst")
             d = _pack(dst, family, "dst")
             s = _pack(src, family, "src") if src is not None else bytes(16 if family == 6 else 4)

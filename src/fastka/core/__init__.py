@@ -1,0 +1,1 @@
+"""The daemon around the subsystems: process, logging, pidfiles, namespaces, signals."""

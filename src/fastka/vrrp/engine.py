@@ -1,0 +1,490 @@
+"""The VRRP engine: every configured instance, its sockets, timers and address work,
+run by one event loop.
+
+This is the loop in Python over the native kernels (advert codec, AH, timer wheel,
+batched socket I/O): the reference the native steady-state loop mirrors. Per
+iteration it
+
+1. expires timers (one TimerWheel: per instance an advert timer, a Master_Down timer
+   and a gratuitous-ARP timer); an expired advert timer sends the prebuilt advert, the
+   others call the state machine;
+2. waits (epoll) until the next deadline, a socket or a signal;
+3. drains each VRRP socket with recvmmsg, checks every datagram (TTL, length, version,
+   type, count, checksum, interval, authentication - dropped and counted by reason,
+   never raised) and hands valid adverts of a known (interface, family, VRID) to that
+   instance's state machine;
+4. carries out what the state machines asked for, batched: adverts with one
+   sendmmsg per socket, every VIP added or removed by every instance that changed
+   state in one netlink batch, gratuitous ARP / NA with one sendmmsg per socket.
+
+Sockets: one raw socket per family (and one for IP AH when an instance uses it) for
+all instances and interfaces, joined to the VRRP group on every interface in use;
+the receiving interface comes from IP_PKTINFO / IPV6_PKTINFO, the TTL / hop limit
+from IP_RECVTTL / IPV6_RECVHOPLIMIT.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import select
+import signal
+import socket
+import struct
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from typing import Any, Optional
+
+from .. import batchio
+from ..timers import TimerWheel
+from ..wire import AdvertError, link_local_first, parse_advert, parse_ah_packet
+from . import netlink
+from .gratuitous import Announcer
+from .instance import AUTH_AH, AUTH_NONE, AUTH_PASS, Instance, addr_int, make_params, vip_address
+from .state_machine import (
+    ArmAdvertTimer,
+    ArmMasterDown,
+    BecomeBackup,
+    BecomeMaster,
+    CancelTimers,
+    EnterFault,
+    EnterInitialize,
+    PriorityChanged,
+    SendAdvert,
+    SendShutdownAdvert,
+    State,
+    Transition,
+    VrrpStateMachine,
+)
+
+log = logging.getLogger("fastka.vrrp")
+
+PROTO_VRRP, PROTO_AH = 112, 51
+IPTOS_PREC_INTERNETCONTROL = 0xC0
+RTMGRP_LINK = 1
+RTM_NEWLINK, RTM_DELLINK = 16, 17
+IFF_UP, IFF_LOWER_UP = 0x1, 0x10000
+_IFINFOMSG = struct.Struct("=BxHiII")
+TIMERS_PER_INSTANCE = 3  # advert, Master_Down, gratuitous ARP
+
+
+class ConfigError(Exception):
+    """The configuration cannot run on this host (an interface is missing, ...)."""
+
+
+def _now_us() -> int:
+    return time.monotonic_ns() // 1000
+
+
+def _primary(addrs: list[tuple[int, int, str, int, int]], ifindex: int, family: int) -> Optional[str]:
+    for index, fam, addr, _, scope in addrs:
+        if index == ifindex and fam == family:
+            if family == 4 or scope == netlink.SCOPES["link"]:
+                return addr
+    return None
+
+
+class Engine:
+    """Runs the VRRP instances of a loaded, validated configuration."""
+
+    def __init__(self, config: Any, *, release_vips: bool = True, clock: Callable[[], int] = time.monotonic_ns):
+        self.clock = clock
+        self.release_vips = release_vips
+        self.instances: list[Instance] = []
+        self.by_key: dict[tuple[int, int, int], Instance] = {}
+        self.counters: Counter = Counter()  # drops before an instance is known
+        self._nl_owner: dict[int, Instance] = {}  # netlink seq -> the instance whose VIP it is
+        self._build(config)
+        self.wheel = TimerWheel(max(1, TIMERS_PER_INSTANCE * len(self.instances)), start_ns=clock(), tick_ns=100_000)
+        self.batch = batchio.Batch(1024, slot_size=4096)
+        self.rtnl = netlink.Rtnl()
+        self.announcer = Announcer()
+        self.sockets: dict[str, socket.socket] = {}
+        self._out: dict[str, list[tuple[bytes, Optional[str], int, Optional[str]]]] = {}
+        self._nl: list[tuple[int, bytes, list[int]]] = []
+        self._arp: list[tuple[bytes, int]] = []
+        self._na: list[tuple[bytes, int]] = []
+        self._stopping = False
+        self._open_sockets()
+        self._link = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_CLOEXEC, netlink.NETLINK_ROUTE)
+        self._link.bind((0, RTMGRP_LINK))
+        self._link.setblocking(False)
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r.setblocking(False)
+        self._wake_w.setblocking(False)
+        self._signals: list[int] = []
+
+    # -- building ----------------------------------------------------------------------
+
+    def _build(self, config: Any) -> None:
+        addrs = netlink.dump_addresses()
+        seq = 1000
+        for inst in config.vrrp_instances:
+            family = inst.family
+            ifname = inst.interface
+            try:
+                index = netlink.ifindex(ifname)
+            except OSError:
+                raise ConfigError(f"vrrp_instance {inst.name}: interface {ifname} does not exist") from None
+            src = inst.unicast_src_ip or inst.mcast_src_ip
+            src = str(src) if src is not None else None
+            if family == 6 and not inst.unicast_peer:
+                src = _primary(addrs, index, 6)  # adverts come from the link-local address
+            if src is None:
+                src = _primary(addrs, index, family)
+            if src is None:
+                raise ConfigError(f"vrrp_instance {inst.name}: interface {ifname} has no "
+                                  f"{'IPv6 link-local' if family == 6 else 'IPv4'} address to send adverts from")
+            if inst.unicast_peer:
+                dsts = tuple(str(p.address) for p in inst.unicast_peer)
+            else:
+                dsts = (str(inst.mcast_dst_ip),)
+            auth_type, key = AUTH_NONE, b""
+            if inst.version == 2 and inst.authentication is not None and inst.authentication.auth_type:
+                auth_type = AUTH_AH if inst.authentication.auth_type == "AH" else AUTH_PASS
+                key = (inst.authentication.auth_pass or "").encode()[:8]
+            vips = [vip_address(v, index, ifname) for v in [*inst.virtual_ipaddress, *inst.virtual_ipaddress_excluded]]
+            advertised = tuple(v.address for v in inst.virtual_ipaddress if (":" in v.address) == (family == 6))
+            sm = VrrpStateMachine(make_params(inst, addr_int(src), family))
+            i = Instance(
+                index=len(self.instances), name=inst.name, vrid=inst.virtual_router_id, version=inst.version,
+                family=family, ifname=ifname, ifindex=index, src=src, dsts=dsts, unicast=bool(inst.unicast_peer),
+                priority=inst.priority, advert_int_cs=round(inst.advert_int * 100), auth_type=auth_type,
+                auth_key=key, vips=vips, advert_addresses=advertised or (src,), mac=netlink.mac_address(ifname),
+                garp_master_delay=inst.garp_master_delay or 0, garp_master_repeat=inst.garp_master_repeat or 1,
+                garp_master_refresh=inst.garp_master_refresh or 0,
+                garp_master_refresh_repeat=inst.garp_master_refresh_repeat or 1,
+                release_vips=self.release_vips, sm=sm)
+            i.build_adverts(sm.priority)
+            seq = i.prepare_addresses(seq)
+            key3 = (index, family, i.vrid)
+            if key3 in self.by_key:
+                raise ConfigError(f"vrrp_instance {inst.name}: VRID {i.vrid} is already used on {ifname} by "
+                                  f"{self.by_key[key3].name}")
+            self.by_key[key3] = i
+            self.instances.append(i)
+            for _, _, seqs in (i.add_batch, i.del_batch):
+                for s in seqs:
+                    self._nl_owner[s] = i
+
+    def _open_sockets(self) -> None:
+        want: dict[str, set[tuple[str, int]]] = {}
+        for i in self.instances:
+            name = "ah" if i.auth_type == AUTH_AH else ("v6" if i.family == 6 else "v4")
+            groups = want.setdefault(name, set())
+            if not i.unicast:
+                groups.add((i.dsts[0], i.ifindex))
+        for name, groups in want.items():
+            if name == "v6":
+                s = socket.socket(socket.AF_INET6, socket.SOCK_RAW | socket.SOCK_CLOEXEC, PROTO_VRRP)
+                s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_RECVPKTINFO, 1)
+                s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_RECVHOPLIMIT, 1)
+                s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS, 255)
+                s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_UNICAST_HOPS, 255)
+                s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_LOOP, 0)
+                for group, index in groups:
+                    mreq = socket.inet_pton(socket.AF_INET6, group) + struct.pack("=I", index)
+                    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_JOIN_GROUP, mreq)
+            else:
+                s = socket.socket(socket.AF_INET, socket.SOCK_RAW | socket.SOCK_CLOEXEC,
+                                  PROTO_AH if name == "ah" else PROTO_VRRP)
+                s.setsockopt(socket.IPPROTO_IP, batchio.IP_PKTINFO, 1)
+                s.setsockopt(socket.IPPROTO_IP, batchio.IP_RECVTTL, 1)
+                s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 255)
+                s.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, 255)
+                s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_LOOP, 0)
+                s.setsockopt(socket.IPPROTO_IP, socket.IP_TOS, IPTOS_PREC_INTERNETCONTROL)
+                if name == "ah":
+                    s.setsockopt(socket.IPPROTO_IP, socket.IP_HDRINCL, 1)
+                for group, index in groups:
+                    mreq = socket.inet_aton(group) + struct.pack("=4si", bytes(4), index)  # ip_mreqn
+                    s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, mreq)
+            for opt in (33, socket.SO_RCVBUF):  # SO_RCVBUFFORCE as root
+                try:
+                    s.setsockopt(socket.SOL_SOCKET, opt, 8 << 20)
+                    break
+                except OSError:
+                    continue
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)
+            s.setblocking(False)
+            self.sockets[name] = s
+            self._out[name] = []
+
+    # -- timers ------------------------------------------------------------------------
+
+    def _tid(self, i: Instance, which: int) -> int:
+        return TIMERS_PER_INSTANCE * i.index + which
+
+    def _us_to_ns(self, us: int) -> int:
+        return us * 1000
+
+    # -- actions -----------------------------------------------------------------------
+
+    def _sock_name(self, i: Instance) -> str:
+        return "ah" if i.auth_type == AUTH_AH else ("v6" if i.family == 6 else "v4")
+
+    def _send_advert(self, i: Instance, priority: Optional[int] = None) -> None:
+        self._out[self._sock_name(i)].extend(i.packets(priority))
+        i.counters["adverts_sent"] += len(i.dsts)
+        if priority == 0:
+            i.counters["priority_zero_sent"] += 1
+
+    def _apply(self, i: Instance, actions: Iterable[Any], now_us: int) -> None:
+        for a in actions:
+            if isinstance(a, Transition):
+                i.counters[f"became_{a.to_state.name.lower()}"] += 1
+                log.info("(%s) Entering %s STATE (%s)", i.name, a.to_state.name, a.reason)
+            elif isinstance(a, CancelTimers):
+                self.wheel.cancel(self._tid(i, 0))
+                self.wheel.cancel(self._tid(i, 1))
+            elif isinstance(a, ArmAdvertTimer):
+                self.wheel.arm_periodic(self._tid(i, 0), self._us_to_ns(a.first_deadline), self._us_to_ns(a.interval))
+            elif isinstance(a, ArmMasterDown):
+                self.wheel.arm(self._tid(i, 1), self._us_to_ns(a.deadline))
+            elif isinstance(a, SendAdvert):
+                self._send_advert(i, a.priority if a.priority != i.sm.priority else None)
+            elif isinstance(a, SendShutdownAdvert):
+                self._send_advert(i, 0)
+                log.info("(%s) sent 0 priority", i.name)
+            elif isinstance(a, PriorityChanged):
+                i.set_priority(a.priority)
+            elif isinstance(a, BecomeMaster):
+                self._take_vips(i, now_us)
+            elif isinstance(a, (BecomeBackup, EnterFault)):
+                self._release_vips(i)
+            elif isinstance(a, EnterInitialize):
+                if i.release_vips:
+                    self._release_vips(i)
+
+    def _take_vips(self, i: Instance, now_us: int) -> None:
+        if i.vips:
+            self._nl.append(i.add_batch)
+        i.holds_vips = True
+        self._arp.extend(i.arp * i.garp_master_repeat)
+        self._na.extend(i.na * i.garp_master_repeat)
+        self.wheel.cancel(self._tid(i, 2))
+        if i.garp_master_delay:
+            i.garp_left = 1
+            self.wheel.arm(self._tid(i, 2), self._us_to_ns(now_us + i.garp_master_delay * 1_000_000))
+        elif i.garp_master_refresh:
+            i.garp_left = 0
+            self.wheel.arm(self._tid(i, 2), self._us_to_ns(now_us + i.garp_master_refresh * 1_000_000))
+
+    def _release_vips(self, i: Instance) -> None:
+        """Make sure the VIPs are absent: always asked of the kernel, since a previous run
+        may have left them (deleting a missing address is not an error)."""
+        self.wheel.cancel(self._tid(i, 2))
+        if i.vips:
+            self._nl.append(i.del_batch)
+        i.holds_vips = False
+
+    def _garp_timer(self, i: Instance, now_us: int) -> None:
+        if i.state != State.MASTER:
+            return
+        if i.garp_left:
+            i.garp_left = 0
+            self._arp.extend(i.arp * i.garp_master_repeat)
+            self._na.extend(i.na * i.garp_master_repeat)
+        else:
+            self._arp.extend(i.arp * i.garp_master_refresh_repeat)
+            self._na.extend(i.na * i.garp_master_refresh_repeat)
+        if i.garp_master_refresh:
+            self.wheel.arm(self._tid(i, 2), self._us_to_ns(now_us + i.garp_master_refresh * 1_000_000))
+
+    def flush(self) -> None:
+        """Carry out what the state machines asked for, in batches: adverts, then the
+        VIPs (one netlink batch), then gratuitous ARP / NA."""
+        for name, packets in self._out.items():
+            if packets:
+                try:
+                    self.batch.send(self.sockets[name], packets, socket.MSG_DONTWAIT)
+                except OSError as e:
+                    self.counters[f"send_error_{errno.errorcode.get(e.errno or 0, e.errno)}"] += 1
+                    log.warning("sending %d adverts failed: %s", len(packets), e.strerror)
+                packets.clear()
+        if self._nl:
+            batches, self._nl = self._nl, []
+            try:
+                for seq, err in self.rtnl.execute(batches):
+                    owner = self._nl_owner.get(seq)
+                    vip = owner.vip_for_seq(seq) if owner else None
+                    log.error("(%s) netlink: %s %s/%s: %s", owner.name if owner else "?",
+                              "adding" if owner and seq in owner.add_batch[2] else "removing",
+                              vip.address if vip else "?", vip.prefixlen if vip else "?", os.strerror(err))
+                    if owner:
+                        owner.counters["vip_errors"] += 1
+            except OSError as e:
+                log.error("netlink batch failed: %s", e)
+        if self._arp or self._na:
+            self.announcer.send(self._arp, self._na)
+            self._arp, self._na = [], []
+
+    # -- receive -----------------------------------------------------------------------
+
+    def _receive(self, name: str, now_us: int) -> None:
+        sock = self.sockets[name]
+        for _ in range(64):  # bounded: timers must run too
+            got = self.batch.recv(sock)
+            if not got:
+                return
+            for d in got:
+                self._datagram(name, d, now_us)
+            if len(got) < self.batch.capacity:
+                return
+
+    def _datagram(self, name: str, d: Any, now_us: int) -> None:
+        data = d.data
+        family = 6 if name == "v6" else 4
+        ttl = d.ttl
+        if family == 4:
+            if len(data) < 20:
+                self.counters["rx_short"] += 1
+                return
+            ihl = (data[0] & 15) * 4
+            msg = data[ihl + 24:] if name == "ah" else data[ihl:]
+        else:
+            msg = data
+        if len(msg) < 8:
+            self.counters["rx_short"] += 1
+            return
+        i = self.by_key.get((d.ifindex, family, msg[1]))
+        if i is None:
+            self.counters["rx_unknown_vrid"] += 1
+            return
+        i.counters["rx"] += 1
+        try:
+            if i.auth_type == AUTH_AH:
+                pkt = parse_ah_packet(data, auth_data=i.auth_key, last_seq=i.ah_seq, unicast=i.unicast)
+                i.ah_seq = pkt.seq
+                auth = None
+            elif i.version == 2:
+                auth = i.auth_key if i.auth_type == AUTH_PASS else b""
+            else:
+                auth = None
+            a = parse_advert(msg, src=d.src, dst=d.dst, ttl=255 if i.unicast else ttl, auth_data=auth)
+            if i.auth_type == AUTH_AH and a.auth_type != AUTH_AH:
+                raise AdvertError("auth")
+            if a.version != i.version:
+                raise AdvertError("version")
+            if i.version == 2 and a.advert_int_cs != i.advert_int_cs:
+                raise AdvertError("interval")  # RFC 3768 7.1: the interval must match
+        except AdvertError as e:
+            i.counters[f"rx_drop_{e.reason}"] += 1
+            return
+        if family == 6 and not link_local_first(a):
+            i.counters["rx_v6_ll_not_first"] += 1
+        if i.unicast and d.src not in i.dsts:
+            i.counters["rx_drop_unknown_peer"] += 1
+            return
+        self._apply(i, i.sm.advert_received(now_us, a.priority, addr_int(d.src), a.advert_int_cs), now_us)
+
+    def _links(self, now_us: int) -> None:
+        while True:
+            try:
+                data = self._link.recv(1 << 16)
+            except BlockingIOError:
+                return
+            off = 0
+            while off + 16 <= len(data):
+                n, kind = struct.unpack_from("=IH", data, off)
+                if n < 16:
+                    break
+                if kind in (RTM_NEWLINK, RTM_DELLINK) and off + 16 + _IFINFOMSG.size <= len(data):
+                    _, _, index, flags, _ = _IFINFOMSG.unpack_from(data, off + 16)
+                    up = kind == RTM_NEWLINK and bool(flags & IFF_UP) and bool(flags & IFF_LOWER_UP)
+                    for i in self.instances:
+                        if i.ifindex == index:
+                            if up and i.state == State.FAULT:
+                                self._apply(i, i.sm.interface_up(now_us, i.ifname), now_us)
+                            elif not up and i.state != State.FAULT:
+                                self._apply(i, i.sm.interface_down(now_us, i.ifname), now_us)
+                off += (n + 3) & ~3
+
+    # -- running -----------------------------------------------------------------------
+
+    def start(self) -> None:
+        now_us = self.clock() // 1000
+        for i in self.instances:
+            log.info("(%s) VRID %d on %s, IPv%d, VRRPv%d, priority %d, advert_int %s s%s", i.name, i.vrid,
+                     i.ifname, i.family, i.version, i.priority, i.advert_int_cs / 100,
+                     ", unicast" if i.unicast else "")
+            self._apply(i, i.sm.start(now_us), now_us)
+            if not netlink.link_is_up(i.ifname):
+                self._apply(i, i.sm.interface_down(now_us, i.ifname), now_us)
+        self.flush()
+
+    def step(self, max_wait: float = 1.0) -> None:
+        """One loop iteration: expire timers, wait for input (at most max_wait s), handle it."""
+        now_ns = self.clock()
+        self._expire(now_ns)
+        nxt = self.wheel.next_expiry()
+        wait = max_wait if nxt < 0 else min(max_wait, max(0.0, (nxt - self.clock()) / 1e9))
+        fds = [s.fileno() for s in self.sockets.values()] + [self._link.fileno(), self._wake_r.fileno()]
+        readable, _, _ = select.select(fds, [], [], wait)
+        now_us = self.clock() // 1000
+        for name, s in self.sockets.items():
+            if s.fileno() in readable:
+                self._receive(name, now_us)
+        if self._link.fileno() in readable:
+            self._links(now_us)
+        if self._wake_r.fileno() in readable:
+            try:
+                while self._wake_r.recv(64):
+                    pass
+            except BlockingIOError:
+                pass
+        self._expire(self.clock())
+        self.flush()
+
+    def _expire(self, now_ns: int) -> None:
+        now_us = now_ns // 1000
+        for tid in self.wheel.advance(now_ns):
+            i = self.instances[tid // TIMERS_PER_INSTANCE]
+            which = tid % TIMERS_PER_INSTANCE
+            if which == 0:
+                self._send_advert(i)
+            elif which == 1:
+                self._apply(i, i.sm.master_down_expired(now_us), now_us)
+            else:
+                self._garp_timer(i, now_us)
+
+    def stop(self) -> None:
+        now_us = self.clock() // 1000
+        for i in self.instances:
+            self._apply(i, i.sm.shutdown(now_us), now_us)
+        self.flush()
+
+    def request_stop(self) -> None:
+        self._stopping = True
+        try:
+            self._wake_w.send(b"x")
+        except OSError:
+            pass
+
+    def run(self) -> None:
+        """start(), loop until request_stop() (SIGTERM / SIGINT), stop()."""
+        self.start()
+        while not self._stopping:
+            self.step()
+        self.stop()
+
+    def close(self) -> None:
+        for s in [*self.sockets.values(), self._link, self._wake_r, self._wake_w]:
+            s.close()
+        self.rtnl.close()
+        self.announcer.close()
+
+    def status(self) -> list[dict[str, Any]]:
+        return [dict(name=i.name, state=i.state.name, priority=i.sm.priority, vrid=i.vrid,
+                     interface=i.ifname, counters=dict(i.counters)) for i in self.instances]
+
+
+def install_signal_handlers(engine: Engine) -> None:
+    def stop(signum: int, frame: Any) -> None:
+        log.info("received %s, stopping", signal.Signals(signum).name)
+        engine.request_stop()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)

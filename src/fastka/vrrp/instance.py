@@ -1,0 +1,149 @@
+"""A vrrp_instance as the engine runs it: the configuration resolved against this
+host (interface index and addresses), the adverts and netlink requests prebuilt, the
+state machine, and the counters an operator reads."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from ..wire import build_advert, build_ah_packet, set_advert_priority
+from . import netlink
+from .gratuitous import arp_frame, na_message
+from .state_machine import Params, State, VrrpStateMachine
+
+AUTH_NONE, AUTH_PASS, AUTH_AH = 0, 1, 2
+
+
+def addr_int(addr: str) -> int:
+    return int(ipaddress.ip_address(addr))
+
+
+def vip_address(vip: Any, default_ifindex: int, default_dev: str) -> netlink.Address:
+    """A config VirtualIP as a netlink Address (keepalived's defaults: /32 or /128,
+    scope global, IPv6 VIPs without duplicate address detection)."""
+    v6 = ":" in vip.address
+    dev = vip.dev or default_dev
+    index = default_ifindex if dev == default_dev else netlink.ifindex(dev)
+    flags = 0
+    if v6:
+        flags |= netlink.IFA_F_NODAD
+    if vip.home:
+        flags |= netlink.IFA_F_HOMEADDRESS
+    if vip.mngtmpaddr:
+        flags |= netlink.IFA_F_MANAGETEMPADDR
+    if vip.noprefixroute:
+        flags |= netlink.IFA_F_NOPREFIXROUTE
+    brd = vip.brd
+    if brd in ("+", "-") and not v6:
+        net = ipaddress.ip_network(f"{vip.address}/{vip.prefixlen}", strict=False)
+        brd = str(net.broadcast_address) if brd == "+" else str(net.network_address)
+    lft = None
+    if vip.preferred_lft is not None and vip.preferred_lft != "forever":
+        lft = int(vip.preferred_lft)
+    return netlink.Address(ifindex=index, address=vip.address, prefixlen=vip.prefixlen,
+                           scope=netlink.SCOPES.get(vip.scope or "global", 0), broadcast=brd if not v6 else None,
+                           label=vip.label, peer=vip.peer, flags=flags, preferred_lft=lft)
+
+
+@dataclass
+class Instance:
+    """One running vrrp_instance. ``index`` numbers it in the engine (timer ids)."""
+
+    index: int
+    name: str
+    vrid: int
+    version: int
+    family: int  # 4 or 6
+    ifname: str
+    ifindex: int
+    src: str  # the primary address adverts come from (IPv6: link-local)
+    dsts: tuple[str, ...]  # the multicast group, or the unicast peers
+    unicast: bool
+    priority: int
+    advert_int_cs: int
+    auth_type: int
+    auth_key: bytes
+    vips: list[netlink.Address]  # virtual_ipaddress then virtual_ipaddress_excluded
+    advert_addresses: tuple[str, ...]  # what adverts list: virtual_ipaddress of the family
+    mac: bytes
+    garp_master_delay: int
+    garp_master_repeat: int
+    garp_master_refresh: int
+    garp_master_refresh_repeat: int
+    release_vips: bool
+    sm: VrrpStateMachine
+    counters: Counter = field(default_factory=Counter)
+    adverts: list[bytearray] = field(default_factory=list)  # one per dst (v2/v3 message)
+    ah_seq: int = 0
+    ip_id: int = 0
+    holds_vips: bool = False
+    add_batch: tuple[int, bytes, list[int]] = (0, b"", [])
+    del_batch: tuple[int, bytes, list[int]] = (0, b"", [])
+    arp: list[tuple[bytes, int]] = field(default_factory=list)
+    na: list[tuple[bytes, int]] = field(default_factory=list)
+    garp_left: int = 0  # bursts still to send after the first (garp_master_repeat)
+
+    @property
+    def state(self) -> State:
+        return self.sm.state
+
+    def build_adverts(self, priority: int) -> None:
+        self.adverts = [bytearray(build_advert(
+            version=self.version, vrid=self.vrid, priority=priority, advert_int_cs=self.advert_int_cs,
+            addresses=self.advert_addresses,
+            src=self.src, dst=d, auth_type=self.auth_type,
+            auth_data=self.auth_key if self.auth_type == AUTH_PASS else b"")) for d in self.dsts]
+
+    def set_priority(self, priority: int) -> None:
+        for a in self.adverts:
+            set_advert_priority(a, priority)
+
+    def packets(self, priority: Optional[int] = None) -> list[tuple[bytes, str, int, str]]:
+        """What one advert round sends: (data, dst, ifindex, src) for Batch.send; for AH
+        a whole IPv4 datagram per destination (sequence number counted up)."""
+        out = []
+        for msg, dst in zip(self.adverts, self.dsts, strict=True):
+            data = bytes(msg)
+            if priority is not None:
+                tmp = bytearray(data)
+                set_advert_priority(tmp, priority)
+                data = bytes(tmp)
+            if self.auth_type == AUTH_AH:
+                self.ah_seq = (self.ah_seq + 1) & 0xFFFFFFFF
+                self.ip_id = self.ip_id % 0xFFFF + 1
+                data = build_ah_packet(message=data, src=self.src, dst=dst, seq=self.ah_seq,
+                                       auth_data=self.auth_key, ip_id=self.ip_id, unicast=self.unicast)
+            out.append((data, dst, 0 if self.unicast and self.auth_type != AUTH_AH else self.ifindex, self.src))
+        return out
+
+    def prepare_addresses(self, first_seq: int) -> int:
+        """Prebuild the netlink requests and the GARP / NA frames; returns the next free seq."""
+        data, seqs = netlink.pack_addresses(netlink.RTM_NEWADDR, self.vips, first_seq)
+        self.add_batch = (netlink.RTM_NEWADDR, data, seqs)
+        first_seq += len(seqs)
+        data, seqs = netlink.pack_addresses(netlink.RTM_DELADDR, self.vips, first_seq)
+        self.del_batch = (netlink.RTM_DELADDR, data, seqs)
+        first_seq += len(seqs)
+        self.arp = [(arp_frame(self.mac, a.address), a.ifindex) for a in self.vips if a.family == socket.AF_INET]
+        self.na = [(na_message(self.mac, a.address), a.ifindex) for a in self.vips if a.family == socket.AF_INET6]
+        return first_seq
+
+    def vip_for_seq(self, seq: int) -> Optional[netlink.Address]:
+        for _, _, seqs in (self.add_batch, self.del_batch):
+            if seq in seqs:
+                return self.vips[seqs.index(seq)]
+        return None
+
+
+def make_params(inst: Any, address: int, family: int) -> Params:
+    return Params(
+        priority=inst.priority, address=address, family=family, version=inst.version,
+        advert_int_cs=round(inst.advert_int * 100), initial_state=inst.state or "BACKUP",
+        preempt=not inst.nopreempt, preempt_delay_us=round((inst.preempt_delay or 0) * 1_000_000),
+        down_timer_adverts=inst.down_timer_adverts or 3,
+        lower_prio_no_advert=bool(inst.lower_prio_no_advert),
+        higher_prio_send_advert=bool(inst.higher_prio_send_advert))

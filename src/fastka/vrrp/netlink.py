@@ -1,0 +1,243 @@
+"""rtnetlink for the VRRP engine: virtual addresses added and removed in batches.
+
+Every request an instance will ever make for its addresses (add all VIPs, delete all
+VIPs) is packed once, when the instance is built (:func:`pack_addresses`); a failover
+sends the prebuilt bytes of every instance that changes state in as few ``sendto``
+calls as the socket buffer allows (:meth:`Rtnl.execute`), then reads the kernel's
+acknowledgements. No round trip per address, no fork of ``ip``.
+
+Errors a failover expects are not errors: adding an address that is already there
+(the request replaces it) and deleting one that is already gone (EADDRNOTAVAIL /
+ESRCH) succeed silently; anything else is returned with the request's sequence number
+so the caller can say which VIP failed and why.
+"""
+
+from __future__ import annotations
+
+import errno as _errno
+import os
+import socket
+import struct
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Optional
+
+NETLINK_ROUTE = 0
+NLMSG_ERROR, NLMSG_DONE = 2, 3
+RTM_NEWADDR, RTM_DELADDR = 20, 21
+NLM_F_REQUEST, NLM_F_ACK = 0x1, 0x4
+NLM_F_REPLACE, NLM_F_CREATE = 0x100, 0x400
+IFA_ADDRESS, IFA_LOCAL, IFA_LABEL, IFA_BROADCAST, IFA_CACHEINFO, IFA_FLAGS = 1, 2, 3, 4, 6, 8
+IFA_F_NODAD, IFA_F_HOMEADDRESS, IFA_F_MANAGETEMPADDR, IFA_F_NOPREFIXROUTE = 0x02, 0x10, 0x100, 0x200
+SCOPES = {"global": 0, "universe": 0, "site": 200, "link": 253, "host": 254, "nowhere": 255}
+
+_NLMSG = struct.Struct("=IHHII")  # len, type, flags, seq, pid
+_IFADDRMSG = struct.Struct("=BBBBI")  # family, prefixlen, flags, scope, index
+_NLA = struct.Struct("=HH")
+_ERR = struct.Struct("=i")
+_IGNORED = {RTM_NEWADDR: (), RTM_DELADDR: (_errno.EADDRNOTAVAIL, _errno.ESRCH, _errno.ENOENT)}
+CHUNK = 32 * 1024  # bytes per sendto: well under the default socket send buffer
+
+
+@dataclass(frozen=True)
+class Address:
+    """One address on one interface, as rtnetlink wants it."""
+
+    ifindex: int
+    address: str
+    prefixlen: int
+    scope: int = 0
+    broadcast: Optional[str] = None
+    label: Optional[str] = None
+    peer: Optional[str] = None
+    flags: int = 0
+    preferred_lft: Optional[int] = None  # seconds; 0 makes an IPv6 address deprecated
+
+    @property
+    def family(self) -> int:
+        return socket.AF_INET6 if ":" in self.address else socket.AF_INET
+
+
+def _attr(kind: int, payload: bytes) -> bytes:
+    n = _NLA.size + len(payload)
+    return _NLA.pack(n, kind) + payload + bytes(-n % 4)
+
+
+def pack_address(op: int, a: Address, seq: int) -> bytes:
+    """One RTM_NEWADDR / RTM_DELADDR request with NLM_F_ACK."""
+    fam = a.family
+    addr = socket.inet_pton(fam, a.address)
+    attrs = [_attr(IFA_LOCAL, addr)]
+    attrs.append(_attr(IFA_ADDRESS, socket.inet_pton(fam, a.peer) if a.peer else addr))
+    if op == RTM_NEWADDR:
+        if a.broadcast and fam == socket.AF_INET:
+            attrs.append(_attr(IFA_BROADCAST, socket.inet_pton(fam, a.broadcast)))
+        if a.label and fam == socket.AF_INET:
+            attrs.append(_attr(IFA_LABEL, a.label.encode() + b"\0"))
+        if a.flags:
+            attrs.append(_attr(IFA_FLAGS, struct.pack("=I", a.flags)))
+        if a.preferred_lft is not None:
+            # ifa_cacheinfo: preferred, valid (0xFFFFFFFF: forever), cstamp, tstamp
+            attrs.append(_attr(IFA_CACHEINFO, struct.pack("=IIII", a.preferred_lft, 0xFFFFFFFF, 0, 0)))
+    flags = NLM_F_REQUEST | NLM_F_ACK | (NLM_F_CREATE | NLM_F_REPLACE if op == RTM_NEWADDR else 0)
+    body = _IFADDRMSG.pack(fam, a.prefixlen, a.flags & 0xFF, a.scope, a.ifindex) + b"".join(attrs)
+    return _NLMSG.pack(_NLMSG.size + len(body), op, flags, seq, 0) + body
+
+
+def pack_addresses(op: int, addresses: Iterable[Address], first_seq: int) -> tuple[bytes, list[int]]:
+    """The requests for every address, back to back; and their sequence numbers."""
+    out, seqs = [], []
+    for i, a in enumerate(addresses):
+        seq = (first_seq + i) & 0xFFFFFFFF
+        out.append(pack_address(op, a, seq))
+        seqs.append(seq)
+    return b"".join(out), seqs
+
+
+class NetlinkError(OSError):
+    pass
+
+
+class Rtnl:
+    """A NETLINK_ROUTE socket that executes batches of prebuilt requests."""
+
+    def __init__(self, rcvbuf: int = 8 << 20) -> None:
+        self.sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_CLOEXEC, NETLINK_ROUTE)
+        for opt in (33, socket.SO_RCVBUF):  # SO_RCVBUFFORCE (root), else the capped one
+            try:
+                self.sock.setsockopt(socket.SOL_SOCKET, opt, rcvbuf)
+                break
+            except OSError:
+                continue
+        self.sock.bind((0, 0))
+        self.sock.settimeout(10)
+
+    def close(self) -> None:
+        self.sock.close()
+
+    def execute(self, batches: Iterable[tuple[int, bytes, list[int]]]) -> list[tuple[int, int]]:
+        """Send each (op, requests, seqs) batch and wait for every acknowledgement; the
+        (seq, errno) of the requests that failed (expected failures left out)."""
+        pending: dict[int, int] = {}
+        buf = bytearray()
+        errors: list[tuple[int, int]] = []
+        for op, data, seqs in batches:
+            for s in seqs:
+                pending[s] = op
+            buf += data
+            if len(buf) >= CHUNK:
+                self._send(buf, pending, errors)
+                buf = bytearray()
+        if buf:
+            self._send(buf, pending, errors)
+        self._drain(pending, errors, until_empty=True)
+        return errors
+
+    def _send(self, buf: bytearray, pending: dict[int, int], errors: list[tuple[int, int]]) -> None:
+        # split on message boundaries into sends of at most CHUNK bytes
+        view, off = memoryview(buf), 0
+        while off < len(buf):
+            end = off
+            while end < len(buf) and (end == off or end - off + _NLMSG.unpack_from(buf, end)[0] <= CHUNK):
+                end += _NLMSG.unpack_from(buf, end)[0]
+            self.sock.send(view[off:end])
+            off = end
+            self._drain(pending, errors, until_empty=False)
+
+    def _drain(self, pending: dict[int, int], errors: list[tuple[int, int]], until_empty: bool) -> None:
+        while pending:
+            try:
+                data = self.sock.recv(1 << 20, 0 if until_empty else socket.MSG_DONTWAIT)
+            except BlockingIOError:
+                return
+            except socket.timeout:
+                raise NetlinkError(_errno.ETIMEDOUT, f"no acknowledgement for {len(pending)} requests") from None
+            off = 0
+            while off + _NLMSG.size <= len(data):
+                n, kind, _, seq, _ = _NLMSG.unpack_from(data, off)
+                if n < _NLMSG.size:
+                    break
+                if kind == NLMSG_ERROR and seq in pending:
+                    err = -_ERR.unpack_from(data, off + _NLMSG.size)[0]
+                    op = pending.pop(seq)
+                    if err and err not in _IGNORED[op]:
+                        errors.append((seq, err))
+                off += (n + 3) & ~3
+
+
+RTM_GETADDR = 22
+NLM_F_DUMP = 0x300
+
+
+def dump_addresses(family: int = 0) -> list[tuple[int, int, str, int, int]]:
+    """Every address of this namespace: (ifindex, family, address, prefixlen, scope), in
+    the kernel's order (an interface's primary IPv4 address comes first)."""
+    out: list[tuple[int, int, str, int, int]] = []
+    with socket.socket(socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_CLOEXEC, NETLINK_ROUTE) as s:
+        s.bind((0, 0))
+        s.settimeout(10)
+        req = _IFADDRMSG.pack(family, 0, 0, 0, 0)
+        s.send(_NLMSG.pack(_NLMSG.size + len(req), RTM_GETADDR, NLM_F_REQUEST | NLM_F_DUMP, 1, 0) + req)
+        while True:
+            data = s.recv(1 << 20)
+            off = 0
+            while off + _NLMSG.size <= len(data):
+                n, kind, _, _, _ = _NLMSG.unpack_from(data, off)
+                if n < _NLMSG.size or kind == NLMSG_DONE:
+                    return out
+                if kind == NLMSG_ERROR:
+                    err = -_ERR.unpack_from(data, off + _NLMSG.size)[0]
+                    raise NetlinkError(err, f"address dump: {os.strerror(err)}")
+                if kind == RTM_NEWADDR:
+                    fam, plen, _, scope, index = _IFADDRMSG.unpack_from(data, off + _NLMSG.size)
+                    a = off + _NLMSG.size + _IFADDRMSG.size
+                    local = address = None
+                    while a + _NLA.size <= off + n:
+                        alen, atype = _NLA.unpack_from(data, a)
+                        if alen < _NLA.size:
+                            break
+                        payload = data[a + _NLA.size:a + alen]
+                        if atype == IFA_LOCAL:
+                            local = payload
+                        elif atype == IFA_ADDRESS:
+                            address = payload
+                        a += (alen + 3) & ~3
+                    raw = local or address
+                    if raw is not None:
+                        af = socket.AF_INET6 if fam == socket.AF_INET6 else socket.AF_INET
+                        out.append((index, 6 if fam == socket.AF_INET6 else 4, socket.inet_ntop(af, raw), plen, scope))
+                off += (n + 3) & ~3
+
+
+def ifindex(name: str) -> int:
+    return socket.if_nametoindex(name)
+
+
+SIOCGIFFLAGS, SIOCGIFHWADDR = 0x8913, 0x8927
+IFF_UP, IFF_RUNNING = 0x1, 0x40
+
+
+def _ifreq(name: str, request: int) -> bytes:
+    """An interface ioctl on a socket of the current network namespace (sysfs would show
+    the namespace it was mounted in)."""
+    import fcntl
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC) as s:
+        return fcntl.ioctl(s.fileno(), request, struct.pack("16s24x", name.encode()[:15]))
+
+
+def mac_address(name: str) -> bytes:
+    return _ifreq(name, SIOCGIFHWADDR)[18:24]
+
+
+def link_is_up(name: str) -> bool:
+    """Administratively up and running (carrier): what keepalived calls the interface up."""
+    try:
+        flags = struct.unpack_from("=H", _ifreq(name, SIOCGIFFLAGS), 16)[0]
+    except OSError:
+        return False
+    return bool(flags & IFF_UP) and bool(flags & IFF_RUNNING)
+
+
+def strerror(err: int) -> str:
+    return os.strerror(err)
