@@ -111,13 +111,30 @@ def test_signum_unknown():
     assert r.exit_code == 2 and "unknown signal function 'BOGUS'" in r.output
 
 
-def test_daemon_flags_accepted_and_say_what_is_missing(tmp_path):
+def test_daemon_flags_accepted_and_a_missing_interface_stops_it(tmp_path):
+    """The daemon runs (tests/vrrp run it for real); here its interface does not exist."""
     f = tmp_path / "k.conf"
     f.write_text(GOOD)
-    r = run("-n", "-l", "-D", "-P", "-f", str(f), "-p", str(tmp_path / "p.pid"), "-r", str(tmp_path / "r.pid"),
+    r = run("-n", "-l", "-D", "-G", "-P", "-f", str(f), "-p", str(tmp_path / "p.pid"), "-r", str(tmp_path / "r.pid"),
             "-c", str(tmp_path / "c.pid"), "-V", "-I", "-R", "-S", "local3")
-    assert r.exit_code == 2
-    assert "running the VRRP and checker daemons is not implemented yet" in r.stderr
+    assert r.exit_code == 1
+    assert "cannot start VRRP: vrrp_instance VI_1: interface vrrp0 does not exist" in r.stderr
+    assert not (tmp_path / "p.pid").exists() and not (tmp_path / "r.pid").exists(), "pidfiles removed"
+
+
+def test_daemon_refuses_a_config_with_errors(tmp_path):
+    f = tmp_path / "k.conf"
+    f.write_text(GOOD.replace("priority 150", "priority 300"))
+    r = run("-n", "-l", "-G", "-f", str(f), "-p", str(tmp_path / "p.pid"))
+    assert r.exit_code == 3
+    assert "nothing is applied, fastka does not start" in r.stderr and not (tmp_path / "p.pid").exists()
+
+
+def test_what_is_not_there_yet_says_so(tmp_path):
+    f = tmp_path / "k.conf"
+    f.write_text(GOOD)
+    r = run("-C", "-n", "-f", str(f))
+    assert r.exit_code == 2 and "the health-check subsystem (-C) is not implemented yet" in r.stderr
     r = run("-T")
     assert r.exit_code == 2 and "genhash mode (-T) is not implemented yet" in r.stderr
 
@@ -160,14 +177,15 @@ def test_all_config_makes_a_missing_include_an_error(tmp_path):
     assert f"{f}:13:9: error: no file matches 'conf.d/*.conf'" in r.stderr
 
 
-def test_dump_alone_dumps_then_says_the_daemon_is_missing(tmp_path):
-    """keepalived -d runs the daemon (dumping the configuration); fastka cannot run it yet."""
+def test_dump_alone_dumps_then_runs_the_daemon(tmp_path):
+    """keepalived -d runs the daemon after dumping the configuration (here it stops at
+    the missing interface)."""
     f = tmp_path / "k.conf"
     f.write_text(GOOD)
-    r = run("-d", "-f", str(f))
-    assert r.exit_code == 2
+    r = run("-d", "-n", "-G", "-l", "-f", str(f), "-p", str(tmp_path / "p.pid"), "-r", str(tmp_path / "r.pid"))
+    assert r.exit_code == 1
     assert "vrrp_instance VI_1 {" in r.stdout
-    assert "not implemented yet" in r.stderr
+    assert "interface vrrp0 does not exist" in r.stderr
 
 
 def test_config_test_file_appends_and_refuses_links(tmp_path):

@@ -1,0 +1,5 @@
+"""``python -m fastka``: the ``fastka`` command."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,191 @@
+"""The VRRP engine with real packets between real network namespaces: fastka nodes on
+one bridged LAN, and Debian's keepalived as the peer (interop).
+
+VRRPv3 runs at advert_int 0.1 s (Master_Down_Interval about 0.35 s at priority 100),
+VRRPv2 at its minimum of 1 s (about 3.6 s), so waits are bounded generously; they
+check that something happens, never how fast (bench/ measures that)."""
+
+from __future__ import annotations
+
+import signal
+
+import pytest
+
+from .cluster import instance, lan, need_keepalived, wait_for
+
+pytestmark = pytest.mark.timeout(120)
+
+VIP = "10.99.0.100"
+VIP6 = "fd00:99::100"
+
+
+def one_holder(net, vip: str) -> bool:
+    return len(net.holders(vip)) == 1
+
+
+def test_election_failover_and_preemption_v3(tmp_path):
+    with lan(tmp_path, ["a", "b"]) as net:
+        a, b = net.nodes
+        a.start(instance(priority=200))
+        b.start(instance(priority=100))
+        wait_for(lambda: net.holders(VIP) == ["a"], 10, "a (priority 200) to hold the VIP alone")
+        assert "Entering MASTER STATE" in a.log_text()
+        # SIGKILL: no priority 0; b takes over after Master_Down_Interval
+        a.kill()
+        wait_for(lambda: b.has(VIP), 5, "b to take over after the master was killed")
+        assert "Entering MASTER STATE" in b.log_text()
+        # a comes back: preemption (a sees b's lower adverts, and a's adverts make b yield)
+        a.start(instance(priority=200))
+        wait_for(lambda: net.holders(VIP) == ["a"], 10, "a to preempt b")
+        assert b.stop() == 0
+
+
+def test_clean_stop_sends_priority_0_and_releases_vips(tmp_path):
+    with lan(tmp_path, ["a", "b"]) as net:
+        a, b = net.nodes
+        a.start(instance(priority=200, advert_int="1"))  # Master_Down 3.6 s; priority 0 makes it Skew_Time
+        b.start(instance(priority=100, advert_int="1"))
+        wait_for(lambda: net.holders(VIP) == ["a"], 10, "a to be master")
+        assert a.stop() == 0
+        assert not a.has(VIP), "a removed its VIP on SIGTERM"
+        took = wait_for(lambda: b.has(VIP), 3, "b to take over on a's priority-0 advert")
+        assert took < 2.5, "priority 0 made b take over at Skew_Time, not after Master_Down_Interval (3.6 s)"
+        assert "sent 0 priority" in a.log_text()
+
+
+def test_nopreempt_keeps_the_current_master(tmp_path):
+    with lan(tmp_path, ["a", "b"]) as net:
+        a, b = net.nodes
+        b.start(instance(priority=100, extra="nopreempt"))
+        wait_for(lambda: b.has(VIP), 5, "b to become master alone")
+        a.start(instance(priority=200, extra="nopreempt"))
+        wait_for(lambda: "Entering BACKUP STATE" in a.log_text(), 5, "a to start as backup")
+        # a hears b's lower-priority adverts and, with nopreempt, accepts b as master
+        import time
+        time.sleep(1.5)
+        assert net.holders(VIP) == ["b"]
+        assert "Entering MASTER STATE" not in a.log_text()
+
+
+def test_preempt_delay(tmp_path):
+    with lan(tmp_path, ["a", "b"]) as net:
+        a, b = net.nodes
+        b.start(instance(priority=100))
+        wait_for(lambda: b.has(VIP), 5, "b to become master alone")
+        a.start(instance(priority=200, extra="preempt_delay 1.5"))
+        wait_for(lambda: "Entering BACKUP STATE" in a.log_text(), 5, "a to start")
+        import time
+        time.sleep(0.8)
+        assert net.holders(VIP) == ["b"], "a waits preempt_delay before preempting"
+        wait_for(lambda: net.holders(VIP) == ["a"], 5, "a to preempt after its delay")
+
+
+def test_link_down_fault_and_recovery(tmp_path):
+    with lan(tmp_path, ["a", "b"]) as net:
+        a, b = net.nodes
+        a.start(instance(priority=200))
+        b.start(instance(priority=100))
+        wait_for(lambda: net.holders(VIP) == ["a"], 10, "a to be master")
+        a.link(False)
+        wait_for(lambda: "Entering FAULT STATE" in a.log_text(), 5, "a to enter FAULT")
+        wait_for(lambda: b.has(VIP), 5, "b to take over")
+        assert not a.has(VIP)
+        a.link(True)
+        wait_for(lambda: net.holders(VIP) == ["a"], 10, "a to recover and preempt")
+
+
+def test_partition_and_heal_leave_exactly_one_master(tmp_path):
+    with lan(tmp_path, ["a", "b", "c"]) as net:
+        a, b, c = net.nodes
+        for n, p in ((a, 200), (b, 150), (c, 100)):
+            n.start(instance(priority=p))
+        wait_for(lambda: net.holders(VIP) == ["a"], 10, "a to be master")
+        net.port(a, False)  # a is cut off: a stays master of its island, b takes the rest
+        wait_for(lambda: net.holders(VIP) == ["a", "b"], 5, "a split brain across the partition")
+        net.port(a, True)
+        wait_for(lambda: net.holders(VIP) == ["a"], 10, "exactly one master after healing")
+
+
+def test_v2_pass_and_v3_ipv6(tmp_path):
+    with lan(tmp_path, ["a", "b"]) as net:
+        a, b = net.nodes
+        v2 = dict(version=2, advert_int="1", auth=("PASS", "s3cret"))
+        v6 = dict(name="VI_6", vrid=52, vips=(f"{VIP6}/64",))
+        a.start(instance(priority=200, **v2) + instance(priority=200, **v6))
+        b.start(instance(priority=100, **v2) + instance(priority=100, **v6))
+        wait_for(lambda: net.holders(VIP6) == ["a"], 10, "a to be the IPv6 master")
+        wait_for(lambda: net.holders(VIP) == ["a"], 10, "a to be the VRRPv2 master")
+        a.kill()
+        wait_for(lambda: b.has(VIP6), 5, "b to take over IPv6")
+        wait_for(lambda: b.has(VIP), 8, "b to take over VRRPv2")
+
+
+def test_wrong_password_is_not_a_peer(tmp_path):
+    with lan(tmp_path, ["a", "b"]) as net:
+        a, b = net.nodes
+        a.start(instance(priority=200, version=2, advert_int="1", auth=("PASS", "right")))
+        b.start(instance(priority=100, version=2, advert_int="1", auth=("PASS", "wrong")))
+        wait_for(lambda: net.holders(VIP) == ["a", "b"], 10, "both to be master: they do not authenticate")
+
+
+def test_unicast_and_ah(tmp_path):
+    with lan(tmp_path, ["a", "b"]) as net:
+        a, b = net.nodes
+        uni_a = ("10.99.0.1", ["10.99.0.2"])
+        uni_b = ("10.99.0.2", ["10.99.0.1"])
+        ah = dict(name="VI_AH", vrid=60, version=2, advert_int="1", auth=("AH", "k3y"), vips=("10.99.0.160/24",))
+        a.start(instance(priority=200, unicast=uni_a) + instance(priority=200, **ah))
+        b.start(instance(priority=100, unicast=uni_b) + instance(priority=100, **ah))
+        wait_for(lambda: net.holders(VIP) == ["a"], 10, "a to be the unicast master")
+        wait_for(lambda: net.holders("10.99.0.160") == ["a"], 10, "a to be the AH master")
+        a.kill()
+        wait_for(lambda: b.has(VIP), 5, "b to take over (unicast)")
+        wait_for(lambda: b.has("10.99.0.160"), 8, "b to take over (AH)")
+
+
+# --- interop with Debian's keepalived ------------------------------------------------
+
+INTEROP = {
+    "v2": dict(version=2, advert_int="1"),
+    "v2-pass": dict(version=2, advert_int="1", auth=("PASS", "s3cret")),
+    "v2-ah": dict(version=2, advert_int="1", auth=("AH", "k3y")),
+    "v3-ipv4": dict(version=3, advert_int="0.1"),
+    "v3-ipv6": dict(version=3, advert_int="0.1", vips=(f"{VIP6}/64",)),
+}
+
+
+@pytest.mark.parametrize("fmt", list(INTEROP))
+@pytest.mark.parametrize("master", ["fastka", "keepalived"])
+def test_interop_with_keepalived(tmp_path, fmt, master):
+    """One node fastka, the other keepalived; the higher priority is master, and when it
+    is killed the other takes over; then it comes back and preempts."""
+    need_keepalived()
+    kw = INTEROP[fmt]
+    vip = kw.get("vips", (f"{VIP}/24",))[0].split("/")[0]
+    with lan(tmp_path, ["m", "s"]) as net:
+        m, s = net.nodes
+        m.kind = master
+        s.kind = "keepalived" if master == "fastka" else "fastka"
+        m.start(instance(priority=200, **kw))
+        s.start(instance(priority=100, **kw))
+        wait_for(lambda: net.holders(vip) == ["m"], 15, f"{master} (priority 200) to be master")
+        m.kill()
+        wait_for(lambda: s.has(vip), 10, f"{s.kind} to take over")
+        m.start(instance(priority=200, **kw))
+        wait_for(lambda: net.holders(vip) == ["m"], 15, f"{master} to preempt")
+        assert s.stop() == 0
+        assert m.stop() == 0
+
+
+@pytest.mark.parametrize("master", ["fastka", "keepalived"])
+def test_interop_unicast(tmp_path, master):
+    need_keepalived()
+    with lan(tmp_path, ["m", "s"]) as net:
+        m, s = net.nodes
+        m.kind = master
+        s.kind = "keepalived" if master == "fastka" else "fastka"
+        m.start(instance(priority=200, unicast=("10.99.0.1", ["10.99.0.2"])))
+        s.start(instance(priority=100, unicast=("10.99.0.2", ["10.99.0.1"])))
+        wait_for(lambda: net.holders(VIP) == ["m"], 15, f"{master} to be master")
+        m.signal(signal.SIGTERM)
+        wait_for(lambda: s.has(VIP), 5, f"{s.kind} to take over on priority 0")
