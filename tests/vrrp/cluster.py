@@ -70,9 +70,26 @@ class Node:
         else:
             cmd = ["ip", "netns", "exec", self.ns, "keepalived", "-n", "-l", "-P", "--no-syslog", "-f", str(conf),
                    "-p", str(pid), "-r", str(vpid)]
+        env = dict(os.environ, FASTKA_STATE_DIR=str(self.state_dir))
         with open(self.log, "ab") as out:
             self.proc = subprocess.Popen([*cmd, *args, *self.extra_args], stdout=out, stderr=subprocess.STDOUT,
-                                         start_new_session=True)
+                                         start_new_session=True, env=env)
+
+    @property
+    def state_dir(self) -> Path:
+        d = self.workdir / f"{self.name}.state"
+        d.mkdir(exist_ok=True)
+        return d
+
+    def stats(self) -> dict:
+        """fastka's JSON state (the JSON signal, as keepalived's), once it is written."""
+        import json
+
+        path = self.state_dir / "fastka.json"
+        path.unlink(missing_ok=True)
+        self.signal(signal.SIGRTMIN + 2)
+        wait_for(path.exists, 5, f"{self.name} to write {path.name}")
+        return json.loads(path.read_text())
 
     def signal(self, sig: int) -> None:
         assert self.proc is not None

@@ -189,3 +189,70 @@ def test_interop_unicast(tmp_path, master):
         wait_for(lambda: net.holders(VIP) == ["m"], 15, f"{master} to be master")
         m.signal(signal.SIGTERM)
         wait_for(lambda: s.has(VIP), 5, f"{s.kind} to take over on priority 0")
+
+
+# --- malformed adverts on the wire ----------------------------------------------------
+
+
+def _inject(ns: str, packets: list[tuple[bytes, int]]) -> None:
+    """Send (VRRP message, ttl) to 224.0.0.18 from a raw socket in namespace ns."""
+    import socket
+
+    from ..netns import in_netns
+
+    def send() -> None:
+        with socket.socket(socket.AF_INET, socket.SOCK_RAW, 112) as s:
+            s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton("10.99.0.3"))
+            for msg, ttl in packets:
+                s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, ttl)
+                s.sendto(msg, ("224.0.0.18", 0))
+    in_netns(ns, send)
+
+
+def test_malformed_adverts_are_dropped_and_counted(tmp_path):
+    """Priority-255 adverts for the VRID that are wrong in one way each: were any taken,
+    the master would yield. Nothing changes; every one shows in a counter."""
+    from fastka.wire import build_advert, checksum_update16
+
+    with lan(tmp_path, ["a", "b", "x"]) as net:
+        a, b, x = net.nodes
+        a.start(instance(priority=200))
+        b.start(instance(priority=100))
+        wait_for(lambda: net.holders(VIP) == ["a"], 10, "a to be master")
+        good = build_advert(version=3, vrid=51, priority=255, advert_int_cs=10, addresses=[VIP],
+                            src="10.99.0.3", dst="224.0.0.18")
+
+        def patched(offset: int, value: int) -> bytes:
+            m = bytearray(good)
+            old = int.from_bytes(m[offset & ~1:(offset & ~1) + 2], "big")
+            m[offset] = value
+            new = int.from_bytes(m[offset & ~1:(offset & ~1) + 2], "big")
+            csum = checksum_update16(int.from_bytes(m[6:8], "big"), old, new)
+            m[6:8] = csum.to_bytes(2, "big")
+            return bytes(m)
+
+        bad_checksum = bytearray(good)
+        bad_checksum[7] ^= 0xFF
+        cases = {
+            "ttl": (good, 64),
+            "checksum": (bytes(bad_checksum), 255),
+            "version": (patched(0, 0x41), 255),
+            "type": (patched(0, 0x32), 255),
+            "interval": (patched(5, 0) if good[4] == 0 else patched(4, 0), 255),
+            "count": (good[:3] + b"\0" + good[4:8], 255),
+            "length": (good + b"\0\0\0\0", 255),
+        }
+        for _ in range(3):
+            _inject(x.ns, list(cases.values()))
+        import time
+        time.sleep(0.5)
+        assert net.holders(VIP) == ["a"]
+        for node in (a, b):
+            st = node.stats()["instances"][0]
+            for reason in cases:
+                assert st["counters"].get(f"rx_drop_{reason}", 0) == 3, (node.name, reason, st["counters"])
+        assert a.log_text().count("Entering MASTER STATE") == 1
+        assert "Entering MASTER STATE" not in b.log_text()
+        # a short datagram cannot even name its VRID: counted by the engine
+        _inject(x.ns, [(good[:7], 255)])
+        wait_for(lambda: b.stats()["counters"].get("rx_short", 0) == 1, 5, "the short datagram to be counted")

@@ -114,7 +114,7 @@ class Engine:
         self._wake_r, self._wake_w = socket.socketpair()
         self._wake_r.setblocking(False)
         self._wake_w.setblocking(False)
-        self._signals: list[int] = []
+        self._deferred: list[Callable[[Engine], None]] = []
 
     # -- building ----------------------------------------------------------------------
 
@@ -437,6 +437,8 @@ class Engine:
                 pass
         self._expire(self.clock())
         self.flush()
+        while self._deferred:
+            self._deferred.pop(0)(self)
 
     def _expire(self, now_ns: int) -> None:
         now_us = now_ns // 1000
@@ -455,6 +457,14 @@ class Engine:
         for i in self.instances:
             self._apply(i, i.sm.shutdown(now_us), now_us)
         self.flush()
+
+    def defer(self, fn: Callable[[Engine], None]) -> None:
+        """Run fn(engine) after the current loop iteration (from a signal handler)."""
+        self._deferred.append(fn)
+        try:
+            self._wake_w.send(b"x")
+        except OSError:
+            pass
 
     def request_stop(self) -> None:
         self._stopping = True
@@ -477,14 +487,62 @@ class Engine:
         self.announcer.close()
 
     def status(self) -> list[dict[str, Any]]:
-        return [dict(name=i.name, state=i.state.name, priority=i.sm.priority, vrid=i.vrid,
-                     interface=i.ifname, counters=dict(i.counters)) for i in self.instances]
+        return [dict(name=i.name, state=i.state.name, priority=i.sm.priority, vrid=i.vrid, interface=i.ifname,
+                     family=i.family, version=i.version, holds_vips=i.holds_vips, counters=dict(i.counters))
+                for i in self.instances]
+
+
+STATE_DIR_ENV = "FASTKA_STATE_DIR"  # where the signal-triggered files go (default /tmp)
+JSON_SIGNAL = signal.SIGRTMIN + 2  # keepalived 2.2.7's JSON signal number (fastka --signum=JSON)
+
+
+def state_file(name: str) -> str:
+    return os.path.join(os.environ.get(STATE_DIR_ENV, "/tmp"), name)
+
+
+def write_stats(engine: Engine) -> None:
+    """SIGUSR2, as keepalived: per-instance counters to /tmp/fastka.stats."""
+    lines = []
+    for st in engine.status():
+        lines.append(f"VRRP Instance: {st['name']}")
+        lines.append(f"  State: {st['state']}  Priority: {st['priority']}  VRID: {st['vrid']}"
+                     f"  Interface: {st['interface']}")
+        for k, v in sorted(st["counters"].items()):
+            lines.append(f"  {k}: {v}")
+    for k, v in sorted(engine.counters.items()):
+        lines.append(f"{k}: {v}")
+    _write_atomic(state_file("fastka.stats"), "\n".join(lines) + "\n")
+
+
+def write_json(engine: Engine) -> None:
+    """The JSON signal, as keepalived: every instance's state and counters to /tmp/fastka.json."""
+    import json
+
+    data = {"instances": engine.status(), "counters": dict(engine.counters)}
+    _write_atomic(state_file("fastka.json"), json.dumps(data, indent=1, sort_keys=True) + "\n")
+
+
+def _write_atomic(path: str, text: str) -> None:
+    tmp = f"{path}.{os.getpid()}.tmp"
+    try:
+        with open(tmp, "w") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except OSError as e:
+        log.error("cannot write %s: %s", path, e.strerror)
 
 
 def install_signal_handlers(engine: Engine) -> None:
+    """SIGTERM / SIGINT stop; SIGUSR2 writes the stats file, the JSON signal the JSON
+    file (handled between loop iterations, never inside one)."""
     def stop(signum: int, frame: Any) -> None:
         log.info("received %s, stopping", signal.Signals(signum).name)
         engine.request_stop()
 
+    def later(signum: int, frame: Any) -> None:
+        engine.defer(write_stats if signum == signal.SIGUSR2 else write_json)
+
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGUSR2, later)
+    signal.signal(JSON_SIGNAL, later)
