@@ -30,3 +30,25 @@ def test_broken_example_reports_each_mistake():
     got = sorted((e.pos.line, e.pos.col) for e in r.diagnostics.errors)
     assert got == [(11, 23), (12, 5), (13, 5), (15, 9), (24, 9), (30, 5), (39, 9)]
     assert all(e.pos.file == str(path) for e in r.diagnostics.errors)
+
+
+@pytest.mark.timeout(120)
+def test_live_demo_runs_and_cleans_up():
+    """`fastka demo` (the README's run command, through scripts/demo): election,
+    failover, preemption, clean stop; and no namespace of its own is left behind."""
+    import subprocess
+    import sys
+
+    from .netns import skip_unless_netns
+
+    skip_unless_netns()
+    p = subprocess.run([sys.executable, "-m", "fastka", "demo"], capture_output=True, text=True, timeout=100)
+    assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
+    out = p.stdout
+    assert "election: node-a (priority 200) holds every VIP" in out
+    assert "node-b holds its first VIP" in out and "node-a holds every VIP again" in out
+    after_stop = out.split("SIGTERM both")[1]
+    assert "node-a (priority 200): 0 VIPs" in after_stop and "node-b (priority 100): 0 VIPs" in after_stop
+    left = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, timeout=10).stdout
+    tag = out.split("namespaces fkdemo-br-")[1][:6]
+    assert tag not in left

@@ -244,6 +244,14 @@ def _check_and_dump(opts: dict, test_target: Optional[str]) -> int:
 
 
 @main.command()
+def demo() -> None:
+    """A live failover: two fastka nodes in network namespaces (needs root)."""
+    from .demo import run
+
+    sys.exit(run())
+
+
+@main.command()
 @click.option("--unsupported", is_flag=True, help="Only the keywords fastka accepts but does not act on.")
 def keywords(unsupported: bool) -> None:
     """List every keyword fastka understands, by block, with its support status."""
