@@ -4,3 +4,4 @@
 include "checksum.pxi"
 include "advert.pxi"
 include "timerwheel.pxi"
+include "ipvs.pxi"

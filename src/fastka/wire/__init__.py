@@ -1,4 +1,4 @@
-"""Wire formats: checksums and the VRRP advert codec; IPVS messages build on them.
+"""Wire formats: checksums, the VRRP advert codec, IPVS generic netlink messages.
 
 Every function here is served by the native core when ``fastka.backend == "native"``
 and by its pure-Python twin otherwise; both behave identically (tests run both).
@@ -17,6 +17,8 @@ fold = _impl.fold
 checksum_update16 = _impl.checksum_update16
 
 from .advert import Advert, AdvertError, build_advert, parse_advert, set_advert_priority  # noqa: E402
+from . import ipvs  # noqa: E402  (IPVS messages: fastka.wire.ipvs.Batch, parse_replies, ...)
+from .ipvs import IpvsSocket, IpvsUnavailable  # noqa: E402
 
 __all__ = [
     "Advert",
@@ -25,6 +27,9 @@ __all__ = [
     "checksum",
     "checksum_update16",
     "fold",
+    "ipvs",
+    "IpvsSocket",
+    "IpvsUnavailable",
     "parse_advert",
     "set_advert_priority",
     "sum16",
