@@ -3,6 +3,7 @@ import pytest
 import fastka
 from fastka.pure import advert as pure_advert
 from fastka.pure import checksum as pure_checksum
+from fastka.pure import ipvs as pure_ipvs
 from fastka.pure import timerwheel as pure_timerwheel
 
 from .cffi_kernels import build
@@ -60,4 +61,19 @@ def cffi_vrrp(tmp_path_factory):
 def advert_impl(request):
     """A module with build_advert / parse_advert / set_advert_priority: the native core
     and its pure-Python twin."""
+    return request.param
+
+
+# --- IPVS generic netlink messages -----------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def cffi_ipvs(tmp_path_factory):
+    """csrc/ipvs.c bound through cffi straight from its header: (ffi, lib)."""
+    return build(["ipvs"], tmp_path_factory.mktemp("cffi_ipvs"))
+
+
+@pytest.fixture(scope="session", params=twin_and_native(pure_ipvs))
+def ipvs_impl(request):
+    """A module with IpvsBatch / parse_ipvs_replies: the native core and its pure-Python twin."""
     return request.param
