@@ -17,7 +17,7 @@ Field names follow the uapi attribute names (``IPVS_SVC_ATTR_AF`` -> ``Service.a
 Requests. Every :class:`Batch` method appends one message and returns its sequence
 number; ``batch.seqs`` lists them in order. Commands and single GETs carry
 ``NLM_F_REQUEST | NLM_F_ACK`` (the kernel answers each with an ACK, or an error, after
-any reply), dumps ``NLM_F_REQUEST | NLM_F_DUMP`` (the parts, then ``NLM_F_DONE``), so
+any reply), dumps ``NLM_F_REQUEST | NLM_F_DUMP`` (the parts, then ``NLMSG_DONE``), so
 every sequence number gets exactly one :class:`Ack` or :class:`Done`.
 
 - A service is identified by ``fwmark``, or by ``protocol``, ``addr`` and ``port``;
@@ -406,7 +406,6 @@ class GenlSocket:
             raise
         self.chunk = chunk
         self._next_seq = 1
-        self._ipvs_family: int | None = None  # messages of this type parse as IpvsMessage
         self._buf = bytearray(1 << 18)
 
     @property
@@ -439,7 +438,7 @@ class GenlSocket:
         replies: list[Reply] = []
         for part, part_seqs in self._chunks(data, seqs):
             self._sock.send(part)
-            self._collect(set(part_seqs), replies)
+            self._collect(set(part_seqs), batch.family, replies)
         if check:
             for r in replies:
                 if isinstance(r, Ack) and r.errno:
@@ -461,12 +460,12 @@ class GenlSocket:
             off += n
         yield data[start:], seqs[first:]
 
-    def _collect(self, seqs: set[int], out: list[Reply]) -> None:
+    def _collect(self, seqs: set[int], family: int, out: list[Reply]) -> None:
         pending = set(seqs)
         buf = self._buf
         while pending:
             n = self._sock.recv_into(buf)
-            for r in parse_replies(memoryview(buf)[:n], self._ipvs_family):
+            for r in parse_replies(memoryview(buf)[:n], family):
                 if r.seq not in seqs:
                     continue  # a late answer to an earlier, abandoned request
                 out.append(r)
@@ -505,7 +504,6 @@ class IpvsSocket(GenlSocket):
             raise
         assert self.family.id is not None
         self.family_id: int = self.family.id
-        self._ipvs_family = self.family_id
 
     def batch(self, family: int | None = None) -> Batch:
         """An empty batch of IPVS requests (family: another id, for tests)."""
