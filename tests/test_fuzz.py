@@ -14,7 +14,7 @@ import pytest
 
 FUZZ = Path(__file__).resolve().parent.parent / "fuzz"
 
-RUNS = {"fuzz_advert": ("advert", 50_000), "fuzz_config": ("config", 2_000)}
+RUNS = {"fuzz_advert": ("advert", 50_000), "fuzz_config": ("config", 2_000), "fuzz_ipvs": ("ipvs", 30_000)}
 
 
 @pytest.mark.parametrize("harness", sorted(RUNS))

@@ -4,6 +4,7 @@ import fastka
 from fastka.pure import advert as pure_advert
 from fastka.pure import ah as pure_ah
 from fastka.pure import checksum as pure_checksum
+from fastka.pure import ipvs as pure_ipvs
 from fastka.pure import timerwheel as pure_timerwheel
 
 from .cffi_kernels import build
@@ -74,3 +75,17 @@ def ah_impl(request):
 def cffi_ah(tmp_path_factory):
     """csrc/ah.c (with checksum.c) bound through cffi straight from its header: (ffi, lib)."""
     return build(["checksum", "ah"], tmp_path_factory.mktemp("cffi_ah"))
+
+# --- IPVS generic netlink messages -----------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def cffi_ipvs(tmp_path_factory):
+    """csrc/ipvs.c bound through cffi straight from its header: (ffi, lib)."""
+    return build(["ipvs"], tmp_path_factory.mktemp("cffi_ipvs"))
+
+
+@pytest.fixture(scope="session", params=twin_and_native(pure_ipvs))
+def ipvs_impl(request):
+    """A module with IpvsBatch / parse_ipvs_replies: the native core and its pure-Python twin."""
+    return request.param

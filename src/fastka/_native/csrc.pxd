@@ -161,3 +161,226 @@ cdef extern from "mmsg.h" nogil:
     void fk_mmsg_point(fk_mmsg *m, uint32_t i, const uint8_t *data)
     int fk_mmsg_send(int fd, fk_mmsg *m, uint32_t first, uint32_t n, int flags)
     int fk_mmsg_recv(int fd, fk_mmsg *m, uint32_t n, int flags)
+
+# --- ipvs.h (IPVS generic netlink messages) -------------------------------------------
+cdef extern from "ipvs.h" nogil:
+    enum fk_nl_const:
+        FK_NLMSG_HDRLEN
+        FK_GENL_HDRLEN
+        FK_NLA_HDRLEN
+        FK_NLMSGERR_LEN
+        FK_NLMSG_NOOP
+        FK_NLMSG_ERROR
+        FK_NLMSG_DONE
+        FK_NLMSG_OVERRUN
+        FK_NLM_F_REQUEST
+        FK_NLM_F_MULTI
+        FK_NLM_F_ACK
+        FK_NLM_F_DUMP
+        FK_NLM_F_CAPPED
+        FK_NLM_F_ACK_TLVS
+        FK_GENL_ID_CTRL
+        FK_GENL_NAMSIZ
+        FK_CTRL_CMD_GETFAMILY
+        FK_CTRL_ATTR_FAMILY_ID
+        FK_CTRL_ATTR_FAMILY_NAME
+        FK_CTRL_ATTR_VERSION
+        FK_CTRL_ATTR_HDRSIZE
+        FK_CTRL_ATTR_MAXATTR
+
+    enum fk_ipvs_const:
+        FK_IPVS_GENL_VERSION
+        FK_IPVS_NAME_MAX
+        FK_IPVS_MSG_MAX
+        FK_IPVS_CMD_SET_INFO
+        FK_IPVS_CMD_ATTR_SERVICE
+        FK_IPVS_CMD_ATTR_DEST
+        FK_IPVS_CMD_ATTR_DAEMON
+        FK_IPVS_CMD_ATTR_TIMEOUT_TCP
+        FK_IPVS_CMD_ATTR_TIMEOUT_TCP_FIN
+        FK_IPVS_CMD_ATTR_TIMEOUT_UDP
+        FK_IPVS_SVC_ATTR_AF
+        FK_IPVS_SVC_ATTR_PROTOCOL
+        FK_IPVS_SVC_ATTR_ADDR
+        FK_IPVS_SVC_ATTR_PORT
+        FK_IPVS_SVC_ATTR_FWMARK
+        FK_IPVS_SVC_ATTR_SCHED_NAME
+        FK_IPVS_SVC_ATTR_FLAGS
+        FK_IPVS_SVC_ATTR_TIMEOUT
+        FK_IPVS_SVC_ATTR_NETMASK
+        FK_IPVS_SVC_ATTR_STATS
+        FK_IPVS_SVC_ATTR_PE_NAME
+        FK_IPVS_SVC_ATTR_STATS64
+        FK_IPVS_DEST_ATTR_ADDR
+        FK_IPVS_DEST_ATTR_PORT
+        FK_IPVS_DEST_ATTR_FWD_METHOD
+        FK_IPVS_DEST_ATTR_WEIGHT
+        FK_IPVS_DEST_ATTR_U_THRESH
+        FK_IPVS_DEST_ATTR_L_THRESH
+        FK_IPVS_DEST_ATTR_ACTIVE_CONNS
+        FK_IPVS_DEST_ATTR_INACT_CONNS
+        FK_IPVS_DEST_ATTR_PERSIST_CONNS
+        FK_IPVS_DEST_ATTR_STATS
+        FK_IPVS_DEST_ATTR_ADDR_FAMILY
+        FK_IPVS_DEST_ATTR_STATS64
+        FK_IPVS_DEST_ATTR_TUN_TYPE
+        FK_IPVS_DEST_ATTR_TUN_PORT
+        FK_IPVS_DEST_ATTR_TUN_FLAGS
+        FK_IPVS_DAEMON_ATTR_STATE
+        FK_IPVS_DAEMON_ATTR_MCAST_IFN
+        FK_IPVS_DAEMON_ATTR_SYNC_ID
+        FK_IPVS_DAEMON_ATTR_SYNC_MAXLEN
+        FK_IPVS_DAEMON_ATTR_MCAST_GROUP
+        FK_IPVS_DAEMON_ATTR_MCAST_GROUP6
+        FK_IPVS_DAEMON_ATTR_MCAST_PORT
+        FK_IPVS_DAEMON_ATTR_MCAST_TTL
+        FK_IPVS_STATS_ATTR_INBYTES
+        FK_IPVS_STATS_ATTR_OUTBYTES
+        FK_IPVS_STATS_COUNT
+        FK_IPVS_INFO_ATTR_VERSION
+        FK_IPVS_INFO_ATTR_CONN_TAB_SIZE
+        FK_AF_INET
+        FK_AF_INET6
+
+    enum fk_nl_status:
+        FK_NL_OK
+        FK_NL_EBUF
+        FK_NL_EINVAL
+        FK_NL_ETRUNC
+        FK_NL_ELENGTH
+        FK_NL_EGENL
+        FK_NL_EATTR
+        FK_NL_ESIZE
+        FK_NL_ESTRING
+        FK_NL_EERRMSG
+
+    struct fk_nl_writer:
+        uint8_t *buf
+        size_t cap
+        size_t len
+        size_t msg
+        size_t nest[4]
+        unsigned depth
+        int open
+        int error
+
+    void fk_nl_writer_init(fk_nl_writer *w, uint8_t *buf, size_t cap)
+    void fk_nl_begin(fk_nl_writer *w, uint16_t type, uint16_t flags, uint32_t seq, uint32_t pid)
+    int fk_nl_end(fk_nl_writer *w)
+    void fk_nl_cancel(fk_nl_writer *w)
+    void fk_genl_put_header(fk_nl_writer *w, uint8_t cmd, uint8_t version)
+    void fk_nla_put(fk_nl_writer *w, uint16_t type, const void *data, size_t len)
+    void fk_nla_put_u8(fk_nl_writer *w, uint16_t type, uint8_t v)
+    void fk_nla_put_u16(fk_nl_writer *w, uint16_t type, uint16_t v)
+    void fk_nla_put_be16(fk_nl_writer *w, uint16_t type, uint16_t v)
+    void fk_nla_put_u32(fk_nl_writer *w, uint16_t type, uint32_t v)
+    void fk_nla_put_be32(fk_nl_writer *w, uint16_t type, uint32_t v)
+    void fk_nla_put_u64(fk_nl_writer *w, uint16_t type, uint64_t v)
+    void fk_nla_put_name(fk_nl_writer *w, uint16_t type, const char *s, size_t max)
+    void fk_nla_nest_begin(fk_nl_writer *w, uint16_t type)
+    void fk_nla_nest_end(fk_nl_writer *w)
+
+    struct fk_ipvs_stats:
+        uint32_t attrs
+        uint64_t value[11]
+
+    struct fk_ipvs_service:
+        uint32_t attrs
+        uint16_t af
+        uint16_t protocol
+        uint8_t addr_len
+        uint8_t addr[16]
+        uint16_t port
+        uint32_t fwmark
+        char sched_name[16]
+        uint32_t flags
+        uint32_t flags_mask
+        uint32_t timeout
+        uint32_t netmask
+        char pe_name[16]
+        fk_ipvs_stats stats
+        fk_ipvs_stats stats64
+
+    struct fk_ipvs_dest:
+        uint32_t attrs
+        uint8_t addr_len
+        uint8_t addr[16]
+        uint16_t port
+        uint32_t fwd_method
+        uint32_t weight
+        uint32_t u_threshold
+        uint32_t l_threshold
+        uint32_t active_conns
+        uint32_t inact_conns
+        uint32_t persist_conns
+        uint16_t addr_family
+        uint8_t tun_type
+        uint16_t tun_port
+        uint16_t tun_flags
+        fk_ipvs_stats stats
+        fk_ipvs_stats stats64
+
+    struct fk_ipvs_daemon:
+        uint32_t attrs
+        uint32_t state
+        char mcast_ifn[16]
+        uint32_t sync_id
+        uint16_t sync_maxlen
+        uint8_t mcast_group[4]
+        uint8_t mcast_group6[16]
+        uint16_t mcast_port
+        uint8_t mcast_ttl
+
+    struct fk_ipvs_msg:
+        uint8_t cmd
+        uint8_t version
+        uint32_t attrs
+        fk_ipvs_service svc
+        fk_ipvs_dest dest
+        fk_ipvs_daemon daemon
+        uint32_t timeout_tcp
+        uint32_t timeout_tcp_fin
+        uint32_t timeout_udp
+        uint32_t info_version
+        uint32_t info_conn_tab_size
+
+    int fk_ipvs_pack(fk_nl_writer *w, uint16_t family, uint16_t flags, uint32_t seq, const fk_ipvs_msg *m)
+    int fk_genl_pack_getfamily(fk_nl_writer *w, uint32_t seq, const char *name)
+
+    struct fk_nl_reader:
+        const uint8_t *buf
+        size_t len
+        size_t off
+
+    struct fk_nl_msg:
+        size_t offset
+        const uint8_t *data
+        uint32_t len
+        uint16_t type
+        uint16_t flags
+        uint32_t seq
+        uint32_t pid
+
+    void fk_nl_reader_init(fk_nl_reader *r, const uint8_t *buf, size_t len)
+    int fk_nl_next(fk_nl_reader *r, fk_nl_msg *m)
+
+    struct fk_nl_status_msg:
+        int32_t error
+        const uint8_t *text
+        size_t text_len
+        int has_text
+
+    int fk_nl_parse_status(const fk_nl_msg *m, fk_nl_status_msg *out, size_t *err_off)
+    int fk_ipvs_parse(const fk_nl_msg *m, fk_ipvs_msg *out, size_t *err_off)
+
+    struct fk_genl_family:
+        uint32_t attrs
+        uint8_t cmd
+        uint8_t version
+        uint16_t id
+        char name[16]
+        uint32_t family_version
+        uint32_t hdrsize
+        uint32_t maxattr
+
+    int fk_genl_parse_family(const fk_nl_msg *m, fk_genl_family *out, size_t *err_off)

@@ -1,4 +1,4 @@
-"""Wire formats: checksums and the VRRP advert codec; IPVS messages build on them.
+"""Wire formats: checksums, the VRRP advert codec, IPVS generic netlink messages.
 
 Every function here is served by the native core when ``fastka.backend == "native"``
 and by its pure-Python twin otherwise; both behave identically (tests run both).
@@ -25,6 +25,8 @@ from .advert import (  # noqa: E402
     set_advert_priority,
 )
 from .ah import AhPacket, build_ah_packet, parse_ah_packet  # noqa: E402
+from . import ipvs  # noqa: E402  (IPVS messages: fastka.wire.ipvs.Batch, parse_replies, ...)
+from .ipvs import IpvsSocket, IpvsUnavailable  # noqa: E402
 
 __all__ = [
     "Advert",
@@ -36,6 +38,9 @@ __all__ = [
     "checksum_update16",
     "fold",
     "link_local_first",
+    "ipvs",
+    "IpvsSocket",
+    "IpvsUnavailable",
     "parse_advert",
     "parse_ah_packet",
     "set_advert_priority",
