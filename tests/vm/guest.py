@@ -483,3 +483,47 @@ def _boot(argv: list[str], timeout: float, output: Callable[[str], None] | None)
         raise GuestError(f"QEMU exited with {proc.returncode}: {b''.join(errors).decode(errors='replace').strip()}",
                          text)
     return text
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """python -m tests.vm.guest [--boots N] [--timeout S] [COMMAND...]: run COMMAND in
+    a guest (the project shared read-write), or time N boots of it."""
+    import argparse
+    import statistics
+
+    parser = argparse.ArgumentParser(prog="python -m tests.vm.guest", description=main.__doc__)
+    parser.add_argument("--boots", type=int, default=0, help="boot N times and report times and failures")
+    parser.add_argument("--timeout", type=float, default=600)
+    parser.add_argument("command", nargs=argparse.REMAINDER)
+    args = parser.parse_args(argv)
+    reason = missing()
+    if reason:
+        print(reason, file=sys.stderr)
+        return 2
+    kernel = prepare(log=lambda s: print(s, file=sys.stderr))
+    project = Path(__file__).resolve().parents[2]
+    command = (args.command[0] if len(args.command) == 1 else args.command) or "true"
+    if not args.boots:
+        return run(command, shares=[project], timeout=args.timeout, kernel=kernel,
+                   output=lambda s: (sys.stdout.write(s), sys.stdout.flush())).returncode
+    walls, boots, failures = [], [], []
+    for i in range(args.boots):
+        try:
+            r = run(command, shares=[project], timeout=args.timeout, kernel=kernel)
+        except GuestError as e:
+            failures.append(f"boot {i + 1}: {str(e).splitlines()[0]}")
+            print(failures[-1], file=sys.stderr)
+            continue
+        walls.append(r.seconds)
+        boots.append(r.boot_seconds)
+        print(f"boot {i + 1}: rc {r.returncode}, {r.seconds:.2f}s wall, command started at {r.boot_seconds:.2f}s",
+              file=sys.stderr)
+    if walls:
+        print(f"{len(walls)}/{args.boots} boots ran the command; wall median {statistics.median(walls):.2f}s "
+              f"max {max(walls):.2f}s; guest uptime at the command median {statistics.median(boots):.2f}s "
+              f"max {max(boots):.2f}s")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
