@@ -207,6 +207,7 @@ class GuestItem(pytest.Item):
             pytest.xfail(o.text)
 
     def teardown(self) -> None:
-        o = self._outcome()
-        if o.when == "teardown" and o.outcome == "failed":
+        run = guest_run(self.session)
+        o = run.outcomes.get(self.nodeid)
+        if o is not None and o.when == "teardown" and o.outcome == "failed":
             pytest.fail(o.text, pytrace=False)
