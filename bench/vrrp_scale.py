@@ -308,7 +308,8 @@ def main(argv: Optional[list[str]] = None) -> int:
         if any(k in r for r in results):
             print(f"{k:28}" + "".join(f"{str(r.get(k, '-')):>14}" for r in results))
     if len(results) == 2 and results[0].get("master_cpu_pct") and results[1].get("master_cpu_pct"):
-        print(f"{'master CPU fastka/keepalived':28}{results[0]['master_cpu_pct'] / results[1]['master_cpu_pct']:>14.2f}")
+        ratio = results[0]["master_cpu_pct"] / results[1]["master_cpu_pct"]
+        print(f"{'master CPU fastka/keepalived':28}{ratio:>14.2f}")
     if a.json:
         Path(a.json).write_text(json.dumps(results, indent=1) + "\n")
     return 0
