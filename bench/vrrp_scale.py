@@ -227,10 +227,14 @@ def wait(pred: Any, timeout: float, step: float = 0.05) -> Optional[float]:
     return None
 
 
-def run_one(kind: str, n: int, v: int, advert_int: float, window: float, converge_timeout: float) -> dict:
+def run_one(kind: str, n: int, v: int, advert_int: float, window: float, converge_timeout: float,
+            keep: Optional[Path] = None) -> dict:
     res: dict[str, Any] = {"daemon": kind, "instances": n, "vips": v, "advert_int": advert_int}
     with tempfile.TemporaryDirectory(prefix="fastka-bench-") as tmp, Topology(n) as topo:
         work = Path(tmp)
+        if keep is not None:
+            work = keep / kind
+            work.mkdir(parents=True, exist_ok=True)
         (work / "m.conf").write_text(config(n, v, advert_int, 200))
         (work / "s.conf").write_text(config(n, v, advert_int, 100))
         m = Daemon(kind, topo.a, work / "m.conf", work, "m")
@@ -288,6 +292,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     ap.add_argument("--converge-timeout", type=float, default=90.0, help="give up converging after this many s")
     ap.add_argument("--daemons", default="fastka,keepalived", help="comma list: fastka, keepalived")
     ap.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    ap.add_argument("--keep", metavar="DIR", help="keep configurations and logs in DIR/<daemon>/")
     a = ap.parse_args(argv)
     if os.geteuid() != 0:
         print("vrrp_scale: needs root (network namespaces)", file=sys.stderr)
@@ -298,7 +303,8 @@ def main(argv: Optional[list[str]] = None) -> int:
             print("keepalived is not installed: skipped", file=sys.stderr)
             continue
         print(f"-- {kind}: {a.instances} instances x {a.vips} VIPs @ {a.advert_int} s ...", file=sys.stderr, flush=True)
-        results.append(run_one(kind, a.instances, a.vips, a.advert_int, a.window, a.converge_timeout))
+        results.append(run_one(kind, a.instances, a.vips, a.advert_int, a.window, a.converge_timeout,
+                               Path(a.keep) if a.keep else None))
     keys = ["converge_s", "master_cpu_pct", "backup_cpu_pct", "adverts_per_s", "adverts_pct_of_expected",
             "spurious_transitions", "master_down_interval_ms", "failover_first_vip_ms", "failover_all_vips_ms", "note"]
     print(f"\n{a.instances} instances x {a.vips} VIPs, VRRPv3 @ {a.advert_int} s "

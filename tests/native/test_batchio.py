@@ -155,8 +155,10 @@ def test_errors(batch_cls):
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         with pytest.raises(ValueError, match="dst"):
             b.send(s, [(b"x", "1.2.3", 0)])
+        with pytest.raises(OSError):  # dst None: a frame for a packet socket; this is a UDP one
+            b.send(s, [(b"x", None, 1)])
         with pytest.raises(TypeError):
-            b.send(s, [(b"x", None, 0)])
+            b.send(s, [(b"x", 12, 0)])
         with pytest.raises(ValueError):
             b.send(s, [(bytes(70000), "127.0.0.1", 0)])
         with pytest.raises(ValueError):
@@ -169,3 +171,28 @@ def test_errors(batch_cls):
 @pytest.mark.skipif(fastka.native is None, reason="no native core")
 def test_public_api_is_native():
     assert fastka.batchio.Batch is fastka.native.Batch
+
+
+@pytest.mark.timeout(60)
+def test_frames_on_a_packet_socket(pair, batch_cls):
+    """dst None: whole Ethernet frames out of ifindex (gratuitous ARP is sent this way)."""
+    from fastka.vrrp.gratuitous import ETH_P_ARP, arp_frame
+
+    a, b, va, vb = pair
+
+    def packet_socket():
+        s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ARP))
+        s.settimeout(5)
+        return s
+
+    mac = bytes.fromhex("02000000010a")
+    frames = [arp_frame(mac, f"198.18.0.{100 + i}") for i in range(5)]
+    with contextlib.closing(in_netns(a, packet_socket)) as tx, contextlib.closing(in_netns(b, packet_socket)) as rx:
+        rx.bind(("vb", 0))
+        assert batch_cls(8).send(tx, [(f, None, va) for f in frames]) == 5
+        got = []
+        while len(got) < 5:
+            d = rx.recv(2048)
+            if d[12:14] == b"\x08\x06" and d[6:12] == mac:
+                got.append(d[:42])
+        assert got == frames

@@ -20,6 +20,15 @@ from typing import Any, Callable, Iterable, Iterator, Optional
 from .model_vrrp import PosStr, TrackRef, VirtualIP, VrrpInstance, VrrpSyncGroup, effective_strict
 from .source import Diagnostics, Pos
 
+def host_interfaces() -> set[str]:
+    """The interface names of the current network namespace (sysfs would show the
+    namespace it was mounted in, not the one fastka -s entered)."""
+    try:
+        return {n for _, n in socket.if_nameindex()}
+    except OSError:
+        return set()
+
+
 def validate_vrrp(config: Any, diags: Diagnostics, *, check_system: bool = False) -> None:
     v = _Validator(config, diags, check_system)
     v.run()
@@ -570,10 +579,7 @@ class _Validator:
     # -- this host --------------------------------------------------------
     def exists(self, name: str) -> bool:
         if self._ifaces is None:
-            try:  # the current network namespace's (sysfs shows the one it was mounted in)
-                self._ifaces = {n for _, n in socket.if_nameindex()}
-            except OSError:
-                self._ifaces = set()
+            self._ifaces = host_interfaces()
         return name in self._ifaces
 
     def missing(self, name: Optional[str], pos: Optional[Pos], what: str) -> None:

@@ -33,6 +33,15 @@ def _pack(addr: str, family: int, what: str) -> bytes:
         raise ValueError(f"{what}: invalid IPv{family} address {addr!r}") from None
 
 
+def _ifname(sock: socket.socket, ifindex: int) -> str:
+    """The name of interface ifindex in the socket's network namespace (SIOCGIFNAME on
+    the socket itself; socket.if_indextoname would ask the caller's namespace)."""
+    import fcntl
+
+    req = fcntl.ioctl(sock.fileno(), 0x8910, struct.pack("16si20x", b"", ifindex))
+    return req[:16].split(b"\0", 1)[0].decode()
+
+
 class Batch:
     """capacity preallocated slots of slot_size bytes for sendmmsg / recvmmsg."""
 
@@ -62,7 +71,7 @@ class Batch:
                 raise ValueError("a datagram is at most 65535 bytes")
             if dst is None:  # a whole frame for a packet socket
                 try:
-                    sock.sendto(data, (socket.if_indextoname(ifindex), 0))
+                    sock.sendto(data, (_ifname(sock, ifindex), 0))
                 except BlockingIOError:
                     if sent:
                         return sent

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import errno as _errno
 import os
+import select
 import socket
 import struct
 from collections.abc import Iterable
@@ -110,7 +111,8 @@ class Rtnl:
             except OSError:
                 continue
         self.sock.bind((0, 0))
-        self.sock.settimeout(10)
+        self.sock.setblocking(False)
+        self.timeout = 10.0  # seconds without any acknowledgement before giving up
 
     def close(self) -> None:
         self.sock.close()
@@ -145,13 +147,17 @@ class Rtnl:
             self._drain(pending, errors, until_empty=False)
 
     def _drain(self, pending: dict[int, int], errors: list[tuple[int, int]], until_empty: bool) -> None:
+        """Read acknowledgements: those already there, or (until_empty) until none is pending."""
         while pending:
             try:
-                data = self.sock.recv(1 << 20, 0 if until_empty else socket.MSG_DONTWAIT)
+                data = self.sock.recv(1 << 20)
             except BlockingIOError:
-                return
-            except socket.timeout:
-                raise NetlinkError(_errno.ETIMEDOUT, f"no acknowledgement for {len(pending)} requests") from None
+                if not until_empty:
+                    return
+                readable, _, _ = select.select([self.sock], [], [], self.timeout)
+                if not readable:
+                    raise NetlinkError(_errno.ETIMEDOUT, f"no acknowledgement for {len(pending)} requests") from None
+                continue
             off = 0
             while off + _NLMSG.size <= len(data):
                 n, kind, _, seq, _ = _NLMSG.unpack_from(data, off)
