@@ -135,7 +135,7 @@ def detach() -> None:
 
 def run_vrrp(config: Any, opts: dict) -> int:
     """Run the VRRP engine on a loaded, checked configuration until SIGTERM / SIGINT."""
-    from ..vrrp.engine import ConfigError, Engine, install_signal_handlers
+    from ..vrrp.engine import ConfigError, Engine, install_signal_handlers, not_implemented_uses
 
     pidfiles = [str(opts.get("pid_file") or DEFAULT_PID), str(opts.get("vrrp_pid_file") or DEFAULT_VRRP_PID)]
     if not opts.get("dont_fork"):
@@ -151,6 +151,8 @@ def run_vrrp(config: Any, opts: dict) -> int:
         except (ConfigError, OSError) as e:
             log.error("cannot start VRRP: %s", e)
             return 1
+        for line in not_implemented_uses(config):
+            log.warning("not implemented yet, not acted on: %s", line)
         install_signal_handlers(engine)
         log.info("Starting VRRP child process, pid=%d (%d instances)", os.getpid(), len(engine.instances))
         try:

@@ -74,6 +74,46 @@ class ConfigError(Exception):
     """The configuration cannot run on this host (an interface is missing, ...)."""
 
 
+# What the engine does not do yet, by the configuration that asks for it: each use is
+# reported at startup (never silently ignored), with the instance it belongs to.
+NOT_YET = {
+    "vrrp_sync_group": "sync groups (the instances run independently)",
+    "track_script": "track_script (priority and fault from scripts)",
+    "track_interface": "track_interface (only the instance's own interface is tracked)",
+    "track_file": "track_file",
+    "track_process": "track_process",
+    "notify": "notify scripts (notify, notify_master, notify_backup, notify_fault, notify_stop)",
+    "virtual_routes": "virtual_routes",
+    "virtual_rules": "virtual_rules",
+    "use_vmac": "use_vmac / use_ipvlan (the VIPs go on the interface itself)",
+    "smtp_alert": "smtp_alert",
+    "garp_interval": "vrrp_garp_interval / vrrp_gna_interval (each burst goes out at once)",
+}
+
+
+def not_implemented_uses(config: Any) -> list[str]:
+    """One line per configured feature the engine does not carry out yet."""
+    out = []
+    for g in getattr(config, "vrrp_sync_groups", ()):
+        out.append(f"vrrp_sync_group {g.name}: {NOT_YET['vrrp_sync_group']}")
+    for i in config.vrrp_instances:
+        for key in ("track_script", "track_interface", "track_file", "track_process", "virtual_routes",
+                    "virtual_rules"):
+            if getattr(i, key):
+                out.append(f"vrrp_instance {i.name}: {NOT_YET[key]}")
+        if any(getattr(i, k) for k in ("notify", "notify_master", "notify_backup", "notify_fault", "notify_stop",
+                                        "notify_master_rx_lower_pri", "notify_deleted")):
+            out.append(f"vrrp_instance {i.name}: {NOT_YET['notify']}")
+        if i.use_vmac is not None or i.use_ipvlan is not None:
+            out.append(f"vrrp_instance {i.name}: {NOT_YET['use_vmac']}")
+        if i.smtp_alert:
+            out.append(f"vrrp_instance {i.name}: {NOT_YET['smtp_alert']}")
+    gd = getattr(config, "global_defs", None)
+    if gd is not None and (gd.vrrp_garp_interval or gd.vrrp_gna_interval):
+        out.append(f"global_defs: {NOT_YET['garp_interval']}")
+    return out
+
+
 def _now_us() -> int:
     return time.monotonic_ns() // 1000
 

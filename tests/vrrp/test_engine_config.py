@@ -1,0 +1,63 @@
+"""What the engine reports about a configuration it cannot carry out in full (no root)."""
+
+from fastka.config import load_text
+from fastka.vrrp.engine import not_implemented_uses
+
+CONF = """
+global_defs {
+    vrrp_garp_interval 0.01
+}
+vrrp_script chk {
+    script "/bin/true"
+}
+vrrp_sync_group G {
+    group {
+        A
+        B
+    }
+}
+vrrp_instance A {
+    interface eth0
+    virtual_router_id 1
+    track_script {
+        chk
+    }
+    notify_master "/bin/true"
+    virtual_ipaddress {
+        10.0.0.1
+    }
+}
+vrrp_instance B {
+    interface eth0
+    virtual_router_id 2
+    use_vmac
+    virtual_ipaddress {
+        10.0.0.2
+    }
+    virtual_routes {
+        10.1.0.0/16 via 10.0.0.254
+    }
+}
+vrrp_instance C {
+    interface eth0
+    virtual_router_id 3
+    virtual_ipaddress {
+        10.0.0.3
+    }
+}
+"""
+
+
+def test_every_unimplemented_use_is_reported_with_its_owner():
+    r = load_text(CONF, filename="k.conf")
+    assert not r.diagnostics.has_errors, [d.format() for d in r.diagnostics.errors]
+    lines = not_implemented_uses(r.config)
+    assert lines == [
+        "vrrp_sync_group G: sync groups (the instances run independently)",
+        "vrrp_instance A: track_script (priority and fault from scripts)",
+        "vrrp_instance A: notify scripts (notify, notify_master, notify_backup, notify_fault, notify_stop)",
+        "vrrp_instance B: virtual_routes",
+        "vrrp_instance B: use_vmac / use_ipvlan (the VIPs go on the interface itself)",
+        "global_defs: vrrp_garp_interval / vrrp_gna_interval (each burst goes out at once)",
+    ]
+    assert not any("vrrp_instance C" in line for line in lines)
