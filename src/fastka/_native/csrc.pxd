@@ -384,3 +384,68 @@ cdef extern from "ipvs.h" nogil:
         uint32_t maxattr
 
     int fk_genl_parse_family(const fk_nl_msg *m, fk_genl_family *out, size_t *err_off)
+
+
+# --- vloop.h (the VRRP steady-state loop) --------------------------------------------
+cdef extern from "vloop.h" nogil:
+    enum fk_vloop_limits:
+        FK_VLOOP_SOCKETS
+        FK_VLOOP_MAX_DSTS
+        FK_VLOOP_TIMERS
+        FK_VLOOP_REASONS
+
+    enum fk_vloop_event_kind:
+        FK_EV_ADVERT
+        FK_EV_TIMER
+        FK_EV_FD
+
+    struct fk_vloop_event:
+        int64_t now_ns
+        uint32_t kind
+        uint32_t instance
+        uint32_t timer_id
+        int32_t fd_tag
+        uint16_t advert_int_cs
+        uint8_t priority
+        uint8_t family
+        uint8_t src[16]
+
+    struct fk_vloop_view:
+        uint8_t state
+        uint8_t version
+        uint8_t priority
+        uint8_t preempt
+        uint16_t master_adver_int_cs
+        uint8_t address[16]
+        int64_t preempt_delay_us
+        int64_t preempt_until_us
+        int64_t master_down_us
+
+    struct fk_vloop_stats:
+        uint64_t rx_short
+        uint64_t rx_unknown
+        uint64_t polls
+        uint64_t wakeups
+
+    struct fk_vloop
+
+    fk_vloop *fk_vloop_new(uint32_t instances)
+    void fk_vloop_free(fk_vloop *L)
+    int fk_vloop_set_socket(fk_vloop *L, int slot, int fd)
+    int fk_vloop_add_fd(fk_vloop *L, int fd, int32_t tag)
+    int fk_vloop_set_instance(fk_vloop *L, uint32_t i, uint32_t ifindex, int family, int vrid, int slot,
+                              int auth_type, const uint8_t *key, int unicast, int v2_interval_cs)
+    int fk_vloop_set_advert(fk_vloop *L, uint32_t i, uint32_t k, const uint8_t *msg, size_t len,
+                            const uint8_t *dst, const uint8_t *src, uint32_t ifindex)
+    int fk_vloop_set_advert_count(fk_vloop *L, uint32_t i, uint32_t n)
+    void fk_vloop_set_priority(fk_vloop *L, uint32_t i, uint8_t priority)
+    void fk_vloop_set_view(fk_vloop *L, uint32_t i, const fk_vloop_view *v)
+    int fk_vloop_queue_advert(fk_vloop *L, uint32_t i, int priority_override)
+    int fk_vloop_flush(fk_vloop *L)
+    int fk_vloop_classify(const fk_vloop_view *v, int64_t now_us, uint8_t priority, const uint8_t *src,
+                          int alen, uint16_t advert_int_cs)
+    int fk_vloop_poll(fk_vloop *L, fk_wheel *W, int64_t deadline_ns, fk_vloop_event *ev, int max_ev)
+    const uint64_t *fk_vloop_counters(const fk_vloop *L, uint32_t i)
+    uint32_t fk_vloop_ah_seq(const fk_vloop *L, uint32_t i)
+    const fk_vloop_stats *fk_vloop_get_stats(const fk_vloop *L)
+    int64_t fk_vloop_now_ns()

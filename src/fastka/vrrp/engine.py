@@ -38,6 +38,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, Optional
 
 from .. import batchio
+from .. import native as _native
 from ..timers import TimerWheel
 from ..wire import AdvertError, link_local_first, parse_advert, parse_ah_packet
 from . import netlink
@@ -68,6 +69,14 @@ RTM_NEWLINK, RTM_DELLINK = 16, 17
 IFF_UP, IFF_LOWER_UP = 0x1, 0x10000
 _IFINFOMSG = struct.Struct("=BxHiII")
 TIMERS_PER_INSTANCE = 3  # advert, Master_Down, gratuitous ARP
+SLOTS = {"v4": 0, "v6": 1, "ah": 2}  # socket slots of the native loop (csrc/vloop.h)
+TAG_LINK, TAG_WAKE = 1, 2
+LOOP_ENV = "FASTKA_VRRP_LOOP"  # "python" runs the Python loop (the native loop's twin)
+# the native loop's per-instance counters (csrc/vloop.h), by index, as the Python loop names them
+NATIVE_COUNTERS = {1: "rx_drop_ttl", 2: "rx_drop_length", 3: "rx_drop_version", 4: "rx_drop_type",
+                   5: "rx_drop_count", 6: "rx_drop_checksum", 7: "rx_drop_interval", 8: "rx_drop_auth",
+                   9: "rx_drop_replay", 10: "rx_drop_unknown_peer", 11: "rx_v6_ll_not_first", 12: "rx",
+                   13: "adverts_sent", 14: "send_errors"}
 
 
 class ConfigError(Exception):
@@ -155,6 +164,38 @@ class Engine:
         self._wake_r.setblocking(False)
         self._wake_w.setblocking(False)
         self._deferred: list[Callable[[Engine], None]] = []
+        self.loop: Any = None
+        if _native is not None and os.environ.get(LOOP_ENV, "native") != "python":
+            self._native_setup()
+
+    @property
+    def loop_kind(self) -> str:
+        return "python" if self.loop is None else "native"
+
+    def _native_setup(self) -> None:
+        assert _native is not None
+        loop = _native.VrrpLoop(max(1, len(self.instances)), self.wheel)
+        for name, sock in self.sockets.items():
+            loop.set_socket(SLOTS[name], sock.fileno())
+        loop.add_fd(self._link.fileno(), TAG_LINK)
+        loop.add_fd(self._wake_r.fileno(), TAG_WAKE)
+        for i in self.instances:
+            loop.set_instance(i.index, i.ifindex, i.family, i.vrid, SLOTS[self._sock_name(i)], i.auth_type,
+                              i.auth_key, i.unicast, i.advert_int_cs if i.version == 2 else 0)
+            self._native_adverts(loop, i)
+        self.loop = loop
+        for i in self.instances:
+            self._sync_view(i)
+
+    def _native_adverts(self, loop: Any, i: Instance) -> None:
+        loop.set_adverts(i.index, [(bytes(m), d, i.src, 0 if i.unicast and i.auth_type != AUTH_AH else i.ifindex)
+                                   for m, d in zip(i.adverts, i.dsts, strict=True)])
+
+    def _sync_view(self, i: Instance) -> None:
+        """Copy the state machine's fast-path view to the native loop (after every call)."""
+        v = i.sm.fast_path_view()
+        self.loop.set_view(i.index, int(v.state), v.version, v.priority, v.preempt, v.master_adver_int_cs, i.src,
+                           v.preempt_delay, v.preempt_until, v.master_down_interval)
 
     # -- building ----------------------------------------------------------------------
 
@@ -266,6 +307,11 @@ class Engine:
         return "ah" if i.auth_type == AUTH_AH else ("v6" if i.family == 6 else "v4")
 
     def _send_advert(self, i: Instance, priority: Optional[int] = None) -> None:
+        if self.loop is not None:
+            self.loop.queue_advert(i.index, -1 if priority is None else priority)
+            if priority == 0:
+                i.counters["priority_zero_sent"] += 1
+            return
         self._out[self._sock_name(i)].extend(i.packets(priority))
         i.counters["adverts_sent"] += len(i.dsts)
         if priority == 0:
@@ -290,6 +336,8 @@ class Engine:
                 log.info("(%s) sent 0 priority", i.name)
             elif isinstance(a, PriorityChanged):
                 i.set_priority(a.priority)
+                if self.loop is not None:
+                    self.loop.set_priority(i.index, a.priority)
             elif isinstance(a, BecomeMaster):
                 self._take_vips(i, now_us)
             elif isinstance(a, (BecomeBackup, EnterFault)):
@@ -297,6 +345,8 @@ class Engine:
             elif isinstance(a, EnterInitialize):
                 if i.release_vips:
                     self._release_vips(i)
+        if self.loop is not None:
+            self._sync_view(i)
 
     def _take_vips(self, i: Instance, now_us: int) -> None:
         if i.vips:
@@ -360,6 +410,8 @@ class Engine:
         if self._arp or self._na:
             self.announcer.send(self._arp, self._na)
             self._arp, self._na = [], []
+        if self.loop is not None:
+            self.loop.flush()
 
     # -- receive -----------------------------------------------------------------------
 
@@ -457,6 +509,9 @@ class Engine:
 
     def step(self, max_wait: float = 1.0) -> None:
         """One loop iteration: expire timers, wait for input (at most max_wait s), handle it."""
+        if self.loop is not None:
+            self._native_step(max_wait)
+            return
         now_ns = self.clock()
         self._expire(now_ns)
         nxt = self.wheel.next_expiry()
@@ -476,6 +531,31 @@ class Engine:
             except BlockingIOError:
                 pass
         self._expire(self.clock())
+        self.flush()
+        while self._deferred:
+            self._deferred.pop(0)(self)
+
+    def _native_step(self, max_wait: float) -> None:
+        """The native loop runs until something needs Python; handle that, flush, return."""
+        for kind, idx, now_ns, tid, tag, prio, aint, src in self.loop.poll(self.clock() + int(max_wait * 1e9)):
+            now_us = now_ns // 1000
+            if kind == 1:
+                i = self.instances[idx]
+                self._apply(i, i.sm.advert_received(now_us, prio, addr_int(src), aint), now_us)
+            elif kind == 2:
+                i = self.instances[idx]
+                if tid % TIMERS_PER_INSTANCE == 1:
+                    self._apply(i, i.sm.master_down_expired(now_us), now_us)
+                else:
+                    self._garp_timer(i, now_us)
+            elif tag == TAG_LINK:
+                self._links(now_us)
+            else:
+                try:
+                    while self._wake_r.recv(64):
+                        pass
+                except BlockingIOError:
+                    pass
         self.flush()
         while self._deferred:
             self._deferred.pop(0)(self)
@@ -526,10 +606,26 @@ class Engine:
         self.rtnl.close()
         self.announcer.close()
 
+    def instance_counters(self, i: Instance) -> dict[str, int]:
+        out = dict(i.counters)
+        if self.loop is not None:
+            for k, v in enumerate(self.loop.counters(i.index)):
+                if v and k in NATIVE_COUNTERS:
+                    out[NATIVE_COUNTERS[k]] = out.get(NATIVE_COUNTERS[k], 0) + v
+        return out
+
+    def loop_counters(self) -> dict[str, int]:
+        out = dict(self.counters)
+        if self.loop is not None:
+            for k, v in self.loop.stats().items():
+                if v and k in ("rx_short", "rx_unknown_vrid"):
+                    out[k] = out.get(k, 0) + v
+        return out
+
     def status(self) -> list[dict[str, Any]]:
         return [dict(name=i.name, state=i.state.name, priority=i.sm.priority, vrid=i.vrid, interface=i.ifname,
-                     family=i.family, version=i.version, holds_vips=i.holds_vips, counters=dict(i.counters))
-                for i in self.instances]
+                     family=i.family, version=i.version, holds_vips=i.holds_vips,
+                     counters=self.instance_counters(i)) for i in self.instances]
 
 
 STATE_DIR_ENV = "FASTKA_STATE_DIR"  # where the signal-triggered files go (default /tmp)
@@ -549,7 +645,7 @@ def write_stats(engine: Engine) -> None:
                      f"  Interface: {st['interface']}")
         for k, v in sorted(st["counters"].items()):
             lines.append(f"  {k}: {v}")
-    for k, v in sorted(engine.counters.items()):
+    for k, v in sorted(engine.loop_counters().items()):
         lines.append(f"{k}: {v}")
     _write_atomic(state_file("fastka.stats"), "\n".join(lines) + "\n")
 
@@ -558,7 +654,7 @@ def write_json(engine: Engine) -> None:
     """The JSON signal, as keepalived: every instance's state and counters to /tmp/fastka.json."""
     import json
 
-    data = {"instances": engine.status(), "counters": dict(engine.counters)}
+    data = {"instances": engine.status(), "counters": engine.loop_counters(), "loop": engine.loop_kind}
     _write_atomic(state_file("fastka.json"), json.dumps(data, indent=1, sort_keys=True) + "\n")
 
 
