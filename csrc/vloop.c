@@ -55,6 +55,7 @@ struct fk_vloop {
     struct fk_mmsg *tx[FK_VLOOP_SOCKETS];
     uint32_t ntx[FK_VLOOP_SOCKETS];
     uint32_t timer_ids[1024];
+    int64_t slack_ns;
     struct fk_vloop_stats stats;
 };
 
@@ -110,6 +111,7 @@ struct fk_vloop *fk_vloop_new(uint32_t instances)
     }
     for (uint32_t i = 0; i < instances; i++)
         L->inst[i].view.preempt_until_us = -1;
+    L->slack_ns = 1000000;
     return L;
 }
 
@@ -471,6 +473,11 @@ static int expire(struct fk_vloop *L, struct fk_wheel *W, int64_t now, struct fk
     return nev;
 }
 
+void fk_vloop_set_slack(struct fk_vloop *L, int64_t slack_ns)
+{
+    L->slack_ns = slack_ns < 0 ? 0 : slack_ns;
+}
+
 int fk_vloop_poll(struct fk_vloop *L, struct fk_wheel *W, int64_t deadline_ns, struct fk_vloop_event *ev,
                   int max_ev)
 {
@@ -479,15 +486,15 @@ int fk_vloop_poll(struct fk_vloop *L, struct fk_wheel *W, int64_t deadline_ns, s
         return -EINVAL;
     for (;;) {
         int64_t now = fk_vloop_now_ns();
-        int nev = expire(L, W, now, ev, max_ev);
+        int nev = expire(L, W, now + L->slack_ns, ev, max_ev);
         fk_vloop_flush(L);
         if (nev)
             return nev;
         if (now >= deadline_ns)
             return 0;
         int64_t until = deadline_ns, next = fk_wheel_next_expiry(W);
-        if (next >= 0 && next < until)
-            until = next;
+        if (next >= 0 && next - L->slack_ns < until)
+            until = next - L->slack_ns;
         int64_t wait_ns = until - now;
         int timeout_ms = wait_ns <= 0 ? 0 : (int)((wait_ns + 999999) / 1000000);
         L->stats.polls++;

@@ -5,7 +5,7 @@
  * decides received adverts (the "fast-path view", fastka.vrrp.state_machine's
  * FastPathView, mirrored by fk_vloop_classify). fk_vloop_poll runs the loop:
  *
- *   expire timers (the caller's fk_wheel; instance i owns ids 3i advert, 3i+1
+ *   expire timers due within the slack (the caller's fk_wheel; instance i owns ids 3i advert, 3i+1
  *   Master_Down, 3i+2 gratuitous ARP): an advert timer of a MASTER queues its
  *   prebuilt adverts; the others become events;
  *   wait (epoll) for the VRRP sockets, the caller's other descriptors, the next timer;
@@ -136,6 +136,11 @@ int fk_vloop_flush(struct fk_vloop *L);
 /* The pure predicate (state_machine.classify_advert). */
 int fk_vloop_classify(const struct fk_vloop_view *v, int64_t now_us, uint8_t priority, const uint8_t *src,
                       int alen, uint16_t advert_int_cs);
+
+/* Timer slack (default 1 ms): each wakeup expires every timer due within slack_ns,
+ * so adverts of many instances go out in one sendmmsg instead of one wakeup each
+ * (periodic timers re-arm from their deadline: sending early never drifts). */
+void fk_vloop_set_slack(struct fk_vloop *L, int64_t slack_ns);
 
 /* Run until there are events or deadline_ns (CLOCK_MONOTONIC) passes; events go to
  * ev[0..max_ev). Returns the number of events (0: deadline), or -errno. */

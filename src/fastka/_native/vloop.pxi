@@ -24,6 +24,7 @@ from fastka._native.csrc cimport (
     fk_vloop_set_advert_count,
     fk_vloop_set_instance,
     fk_vloop_set_priority,
+    fk_vloop_set_slack,
     fk_vloop_set_socket,
     fk_vloop_set_view,
     fk_vloop_get_stats,
@@ -110,6 +111,9 @@ cdef class VrrpLoop:
         v.preempt_until_us = preempt_until_us
         v.master_down_us = master_down_us
         fk_vloop_set_view(self._L, i, &v)
+
+    def set_slack(self, int64_t slack_ns):
+        fk_vloop_set_slack(self._L, slack_ns)
 
     def queue_advert(self, uint32_t i, int priority=-1):
         return fk_vloop_queue_advert(self._L, i, priority)
