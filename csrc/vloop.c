@@ -56,6 +56,8 @@ struct fk_vloop {
     uint32_t ntx[FK_VLOOP_SOCKETS];
     uint32_t timer_ids[1024];
     int64_t slack_ns;
+    int64_t rx_interval_ns;         /* 0: sockets wake the loop; else drained on this period */
+    int64_t next_rx_ns;
     struct fk_vloop_stats stats;
 };
 
@@ -141,7 +143,7 @@ int fk_vloop_set_socket(struct fk_vloop *L, int slot, int fd)
     if (L->fd[slot] >= 0)
         epoll_ctl(L->epfd, EPOLL_CTL_DEL, L->fd[slot], NULL);
     L->fd[slot] = fd;
-    if (fd < 0)
+    if (fd < 0 || L->rx_interval_ns > 0)
         return 0;
     struct epoll_event e = {.events = EPOLLIN, .data.u64 = (uint64_t)(TAG_SOCKET | (uint64_t)slot)};
     return epoll_ctl(L->epfd, EPOLL_CTL_ADD, fd, &e) < 0 ? -errno : 0;
@@ -478,6 +480,26 @@ void fk_vloop_set_slack(struct fk_vloop *L, int64_t slack_ns)
     L->slack_ns = slack_ns < 0 ? 0 : slack_ns;
 }
 
+int fk_vloop_set_rx_interval(struct fk_vloop *L, int64_t interval_ns)
+{
+    int64_t old = L->rx_interval_ns;
+    L->rx_interval_ns = interval_ns < 0 ? 0 : interval_ns;
+    if ((old > 0) == (L->rx_interval_ns > 0))
+        return 0;
+    for (int s = 0; s < FK_VLOOP_SOCKETS; s++) {
+        if (L->fd[s] < 0)
+            continue;
+        if (L->rx_interval_ns > 0) {
+            epoll_ctl(L->epfd, EPOLL_CTL_DEL, L->fd[s], NULL);
+        } else {
+            struct epoll_event e = {.events = EPOLLIN, .data.u64 = (uint64_t)(TAG_SOCKET | (uint64_t)s)};
+            if (epoll_ctl(L->epfd, EPOLL_CTL_ADD, L->fd[s], &e) < 0)
+                return -errno;
+        }
+    }
+    return 0;
+}
+
 int fk_vloop_poll(struct fk_vloop *L, struct fk_wheel *W, int64_t deadline_ns, struct fk_vloop_event *ev,
                   int max_ev)
 {
@@ -487,6 +509,12 @@ int fk_vloop_poll(struct fk_vloop *L, struct fk_wheel *W, int64_t deadline_ns, s
     for (;;) {
         int64_t now = fk_vloop_now_ns();
         int nev = expire(L, W, now + L->slack_ns, ev, max_ev);
+        if (L->rx_interval_ns > 0 && now >= L->next_rx_ns) {
+            L->next_rx_ns = now + L->rx_interval_ns;
+            for (int s = 0; s < FK_VLOOP_SOCKETS && nev < max_ev; s++)
+                if (L->fd[s] >= 0)
+                    nev += drain(L, W, s, ev + nev, max_ev - nev);
+        }
         fk_vloop_flush(L);
         if (nev)
             return nev;
@@ -495,6 +523,8 @@ int fk_vloop_poll(struct fk_vloop *L, struct fk_wheel *W, int64_t deadline_ns, s
         int64_t until = deadline_ns, next = fk_wheel_next_expiry(W);
         if (next >= 0 && next - L->slack_ns < until)
             until = next - L->slack_ns;
+        if (L->rx_interval_ns > 0 && L->next_rx_ns < until)
+            until = L->next_rx_ns;
         int64_t wait_ns = until - now;
         int timeout_ms = wait_ns <= 0 ? 0 : (int)((wait_ns + 999999) / 1000000);
         L->stats.polls++;

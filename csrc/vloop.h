@@ -142,6 +142,13 @@ int fk_vloop_classify(const struct fk_vloop_view *v, int64_t now_us, uint8_t pri
  * (periodic timers re-arm from their deadline: sending early never drifts). */
 void fk_vloop_set_slack(struct fk_vloop *L, int64_t slack_ns);
 
+/* Receive by period instead of by wakeup: interval_ns > 0 takes the VRRP sockets out of
+ * epoll and drains them every interval_ns. Nobody sleeps on the sockets then, so the
+ * kernel wakes no one per advert (measured: that wakeup, paid by whoever delivers the
+ * packet, was most of the system time at 10k adverts/s); a received advert is acted
+ * on at most interval_ns later. 0 (the default) wakes on every datagram. */
+int fk_vloop_set_rx_interval(struct fk_vloop *L, int64_t interval_ns);
+
 /* Run until there are events or deadline_ns (CLOCK_MONOTONIC) passes; events go to
  * ev[0..max_ev). Returns the number of events (0: deadline), or -errno. */
 int fk_vloop_poll(struct fk_vloop *L, struct fk_wheel *W, int64_t deadline_ns, struct fk_vloop_event *ev,

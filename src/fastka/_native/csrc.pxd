@@ -443,6 +443,7 @@ cdef extern from "vloop.h" nogil:
     int fk_vloop_queue_advert(fk_vloop *L, uint32_t i, int priority_override)
     int fk_vloop_flush(fk_vloop *L)
     void fk_vloop_set_slack(fk_vloop *L, int64_t slack_ns)
+    int fk_vloop_set_rx_interval(fk_vloop *L, int64_t interval_ns)
     int fk_vloop_classify(const fk_vloop_view *v, int64_t now_us, uint8_t priority, const uint8_t *src,
                           int alen, uint16_t advert_int_cs)
     int fk_vloop_poll(fk_vloop *L, fk_wheel *W, int64_t deadline_ns, fk_vloop_event *ev, int max_ev)

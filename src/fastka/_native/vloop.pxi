@@ -24,6 +24,7 @@ from fastka._native.csrc cimport (
     fk_vloop_set_advert_count,
     fk_vloop_set_instance,
     fk_vloop_set_priority,
+    fk_vloop_set_rx_interval,
     fk_vloop_set_slack,
     fk_vloop_set_socket,
     fk_vloop_set_view,
@@ -114,6 +115,11 @@ cdef class VrrpLoop:
 
     def set_slack(self, int64_t slack_ns):
         fk_vloop_set_slack(self._L, slack_ns)
+
+    def set_rx_interval(self, int64_t interval_ns):
+        r = fk_vloop_set_rx_interval(self._L, interval_ns)
+        if r < 0:
+            raise OSError(-r, _mm_os.strerror(-r))
 
     def queue_advert(self, uint32_t i, int priority=-1):
         return fk_vloop_queue_advert(self._L, i, priority)

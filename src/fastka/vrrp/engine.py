@@ -71,6 +71,7 @@ _IFINFOMSG = struct.Struct("=BxHiII")
 TIMERS_PER_INSTANCE = 3  # advert, Master_Down, gratuitous ARP
 SLOTS = {"v4": 0, "v6": 1, "ah": 2}  # socket slots of the native loop (csrc/vloop.h)
 TAG_LINK, TAG_WAKE = 1, 2
+RX_INTERVAL_MAX_NS = 5_000_000
 LOOP_ENV = "FASTKA_VRRP_LOOP"  # "python" runs the Python loop (the native loop's twin)
 # the native loop's per-instance counters (csrc/vloop.h), by index, as the Python loop names them
 NATIVE_COUNTERS = {1: "rx_drop_ttl", 2: "rx_drop_length", 3: "rx_drop_version", 4: "rx_drop_type",
@@ -183,6 +184,10 @@ class Engine:
             loop.set_instance(i.index, i.ifindex, i.family, i.vrid, SLOTS[self._sock_name(i)], i.auth_type,
                               i.auth_key, i.unicast, i.advert_int_cs if i.version == 2 else 0)
             self._native_adverts(loop, i)
+        # receive by period (no kernel wakeup per advert): a quarter of the shortest
+        # advert interval, at most 5 ms - a received advert waits at most that long
+        shortest_cs = min((i.advert_int_cs for i in self.instances), default=100)
+        loop.set_rx_interval(min(RX_INTERVAL_MAX_NS, shortest_cs * 10_000_000 // 4))
         self.loop = loop
         for i in self.instances:
             self._sync_view(i)
