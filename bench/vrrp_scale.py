@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 PER_IFACE = 250
+DETAIL = bool(os.environ.get("FASTKA_BENCH_DETAIL"))  # fastka -D: per-step timings in the kept logs
 RTMGRP_IPV4_IFADDR = 0x10
 RTM_NEWADDR = 20
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -126,7 +127,7 @@ class Daemon:
         pid = self.workdir / f"{self.name}.{self.kind}.pid"
         if self.kind == "fastka":
             cmd = [sys.executable, "-m", "fastka", "-s", self.ns, "-n", "-l", "-G", "-P", "-f", str(self.conf),
-                   "-p", str(pid), "-r", f"{pid}.vrrp"]
+                   "-p", str(pid), "-r", f"{pid}.vrrp", *(["-D"] if DETAIL else [])]
         else:
             cmd = ["ip", "netns", "exec", self.ns, "keepalived", "-n", "-l", "-P", "--no-syslog", "-f",
                    str(self.conf), "-p", str(pid), "-r", f"{pid}.vrrp"]

@@ -100,14 +100,18 @@ cdef class VrrpLoop:
         fk_vloop_set_priority(self._L, i, <uint8_t>priority)
 
     def set_view(self, uint32_t i, int state, int version, int priority, bint preempt, int master_adver_int_cs,
-                 address, int64_t preempt_delay_us, int64_t preempt_until_us, int64_t master_down_us):
+                 bytes address, int64_t preempt_delay_us, int64_t preempt_until_us, int64_t master_down_us):
+        """address: this router's primary address, packed (4 or 16 bytes)."""
         cdef fk_vloop_view v
+        if len(address) not in (4, 16):
+            raise ValueError("address must be 4 or 16 bytes")
         v.state = <uint8_t>state
         v.version = <uint8_t>version
         v.priority = <uint8_t>priority
         v.preempt = preempt
         v.master_adver_int_cs = <uint16_t>master_adver_int_cs
-        _vl_addr(address, v.address)
+        memset(v.address, 0, 16)
+        memcpy(v.address, PyBytes_AS_STRING(address), len(address))
         v.preempt_delay_us = preempt_delay_us
         v.preempt_until_us = preempt_until_us
         v.master_down_us = master_down_us

@@ -165,6 +165,7 @@ class Engine:
         self._wake_r.setblocking(False)
         self._wake_w.setblocking(False)
         self._deferred: list[Callable[[Engine], None]] = []
+        self._log: list[tuple[Any, ...]] = []  # transitions, logged after each flush
         self.loop: Any = None
         if _native is not None and os.environ.get(LOOP_ENV, "native") != "python":
             self._native_setup()
@@ -199,8 +200,8 @@ class Engine:
     def _sync_view(self, i: Instance) -> None:
         """Copy the state machine's fast-path view to the native loop (after every call)."""
         v = i.sm.fast_path_view()
-        self.loop.set_view(i.index, int(v.state), v.version, v.priority, v.preempt, v.master_adver_int_cs, i.src,
-                           v.preempt_delay, v.preempt_until, v.master_down_interval)
+        self.loop.set_view(i.index, int(v.state), v.version, v.priority, v.preempt, v.master_adver_int_cs,
+                           i.src_packed, v.preempt_delay, v.preempt_until, v.master_down_interval)
 
     # -- building ----------------------------------------------------------------------
 
@@ -326,7 +327,8 @@ class Engine:
         for a in actions:
             if isinstance(a, Transition):
                 i.counters[f"became_{a.to_state.name.lower()}"] += 1
-                log.info("(%s) Entering %s STATE (%s)", i.name, a.to_state.name, a.reason)
+                # logged after the flush: the VIPs and adverts must not wait for the log
+                self._log.append(("(%s) Entering %s STATE (%s)", i.name, a.to_state.name, a.reason))
             elif isinstance(a, CancelTimers):
                 self.wheel.cancel(self._tid(i, 0))
                 self.wheel.cancel(self._tid(i, 1))
@@ -338,7 +340,7 @@ class Engine:
                 self._send_advert(i, a.priority if a.priority != i.sm.priority else None)
             elif isinstance(a, SendShutdownAdvert):
                 self._send_advert(i, 0)
-                log.info("(%s) sent 0 priority", i.name)
+                self._log.append(("(%s) sent 0 priority", i.name))
             elif isinstance(a, PriorityChanged):
                 i.set_priority(a.priority)
                 if self.loop is not None:
@@ -417,6 +419,9 @@ class Engine:
             self._arp, self._na = [], []
         if self.loop is not None:
             self.loop.flush()
+        for args in self._log:
+            log.info(*args)
+        self._log.clear()
 
     # -- receive -----------------------------------------------------------------------
 
@@ -542,7 +547,9 @@ class Engine:
 
     def _native_step(self, max_wait: float) -> None:
         """The native loop runs until something needs Python; handle that, flush, return."""
-        for kind, idx, now_ns, tid, tag, prio, aint, src in self.loop.poll(self.clock() + int(max_wait * 1e9)):
+        events = self.loop.poll(self.clock() + int(max_wait * 1e9))
+        t0 = self.clock()
+        for kind, idx, now_ns, tid, tag, prio, aint, src in events:
             now_us = now_ns // 1000
             if kind == 1:
                 i = self.instances[idx]
@@ -561,7 +568,12 @@ class Engine:
                         pass
                 except BlockingIOError:
                     pass
+        t1 = self.clock()
         self.flush()
+        if events and log.isEnabledFor(logging.DEBUG):
+            t2 = self.clock()
+            log.debug("%d events: state machines %.2f ms, flush %.2f ms, %.2f ms after the first was seen",
+                      len(events), (t1 - t0) / 1e6, (t2 - t1) / 1e6, (t2 - events[0][2]) / 1e6)
         while self._deferred:
             self._deferred.pop(0)(self)
 

@@ -87,6 +87,11 @@ class Instance:
     na: list[tuple[bytes, int]] = field(default_factory=list)
     garp_left: int = 0  # bursts still to send after the first (garp_master_repeat)
 
+    src_packed: bytes = b""  # src as network-order bytes (the native loop's view takes them)
+
+    def __post_init__(self) -> None:
+        self.src_packed = ipaddress.ip_address(self.src).packed
+
     @property
     def state(self) -> State:
         return self.sm.state
