@@ -9,6 +9,9 @@
  *   bit 0..1  target: 0/1 VRRP advert (IPv4 / IPv6), 2 IP AH datagram, 3 both in turn
  *   bit 2     ttl 255 or 64;  bit 3  expect auth (type 1, "secret") or none
  *   bit 4     AH unicast (TTL zeroed in the ICV);  bit 5  AH anti-replay counter
+ *   bit 6     instead: a netlink reply buffer for the IPVS reader (every message
+ *             decoded as status, IPVS or nlctrl; a decoded IPVS message must pack
+ *             again and decode to the same command and attribute set)
  * Beyond "no memory error, no undefined behaviour", each accepted advert that fastka
  * could send (VRID 1..255, v2 auth type 0..2: parse without an auth expectation lets
  * others through)
@@ -20,6 +23,7 @@
 
 #include "ah.h"
 #include "checksum.h"
+#include "ipvs.h"
 #include "vrrp.h"
 
 static const uint8_t SRC4[4] = {192, 0, 2, 1}, DST4[4] = {224, 0, 0, 18};
@@ -66,6 +70,36 @@ static void check_ah(const uint8_t *pkt, size_t len, int unicast, int replay)
     }
 }
 
+static void check_netlink(const uint8_t *buf, size_t len)
+{
+    static struct fk_ipvs_msg im, again;
+    static uint8_t out[4 * FK_IPVS_MSG_MAX];
+    struct fk_nl_reader r;
+    struct fk_nl_msg m;
+    struct fk_nl_status_msg st;
+    struct fk_genl_family fam;
+    size_t off;
+    fk_nl_reader_init(&r, buf, len);
+    while (fk_nl_next(&r, &m) == 1) {
+        (void)fk_nl_parse_status(&m, &st, &off);
+        (void)fk_genl_parse_family(&m, &fam, &off);
+        if (fk_ipvs_parse(&m, &im, &off) != 0)
+            continue;
+        struct fk_nl_writer w;
+        fk_nl_writer_init(&w, out, sizeof out);
+        int n = fk_ipvs_pack(&w, m.type, m.flags, m.seq, &im);
+        if (n < 0)
+            continue;  /* e.g. a name without its NUL: refused on the way out, fine */
+        struct fk_nl_reader r2;
+        struct fk_nl_msg m2;
+        fk_nl_reader_init(&r2, out, (size_t)n);
+        if (fk_nl_next(&r2, &m2) != 1 || fk_ipvs_parse(&m2, &again, &off) != 0)
+            abort();  /* what we pack, we must read */
+        if (again.cmd != im.cmd || again.attrs != im.attrs)
+            abort();
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
@@ -76,6 +110,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(pkt, data + 1, size - 1);
     size_t len = size - 1;
     int ttl = (sel & 4) ? 64 : 255, auth = (sel & 8) != 0;
+    if (sel & 64) {
+        check_netlink(pkt, len);
+        free(pkt);
+        return 0;
+    }
     switch (sel & 3) {
     case 0: check_advert(pkt, len, FK_VRRP_IPV4, ttl, auth); break;
     case 1: check_advert(pkt, len, FK_VRRP_IPV6, ttl, auth); break;

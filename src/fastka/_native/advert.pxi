@@ -5,9 +5,9 @@
 from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
 from cpython.number cimport PyNumber_Index
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
-from cpython.ref cimport Py_INCREF
+from cpython.ref cimport Py_DECREF, Py_INCREF, PyObject
 from cpython.tuple cimport PyTuple_GET_ITEM, PyTuple_New, PyTuple_SET_ITEM
-from libc.stdint cimport uint8_t, uint16_t
+from libc.stdint cimport uint8_t, uint16_t, uint32_t
 from libc.string cimport memchr, memcpy, memset, strlen
 
 from fastka._native.csrc cimport (
@@ -127,9 +127,27 @@ cdef inline str _advert_ascii(const char *text, size_t n):
     return s
 
 
+# IPv4 text of recently seen addresses: a backup sees the same master's same VIPs in
+# every advert, so parse returns the same (immutable) str objects instead of new ones.
+# Direct-mapped, 1024 entries, keyed by the address; a miss makes the string as before.
+cdef PyObject *_n4_text[1024]
+cdef uint32_t _n4_key[1024]
+
+
 cdef inline str _advert_ntop4(const uint8_t *p):
     cdef char buf[16]
-    return _advert_ascii(buf, fk_vrrp_ntop4(p, buf))
+    cdef uint32_t key = (<uint32_t>p[0] << 24) | (<uint32_t>p[1] << 16) | (<uint32_t>p[2] << 8) | p[3]
+    cdef uint32_t slot = (key * 2654435761u) >> 22
+    cdef PyObject *hit = _n4_text[slot]
+    if hit != NULL and _n4_key[slot] == key:
+        return <str>hit
+    text = _advert_ascii(buf, fk_vrrp_ntop4(p, buf))
+    Py_INCREF(text)
+    if hit != NULL:
+        Py_DECREF(<object>hit)
+    _n4_text[slot] = <PyObject *>text
+    _n4_key[slot] = key
+    return text
 
 
 cdef inline str _advert_ntop6(const uint8_t *p):
