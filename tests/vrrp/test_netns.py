@@ -154,6 +154,38 @@ def test_unicast_and_ah(tmp_path, loop_kind):
         wait_for(lambda: b.has("10.99.0.160"), 8, "b to take over (AH)")
 
 
+def test_notify_scripts_run_on_transitions(tmp_path):
+    """notify_master / notify_backup / notify_stop, and notify with keepalived's
+    arguments, run (without a shell) after each transition; a failing one is logged."""
+    out = tmp_path / "notify.out"
+    script = tmp_path / "notify.sh"
+    script.write_text(f'#!/bin/sh\necho "$@" >> {out}\n')
+    script.chmod(0o755)
+    with lan(tmp_path, ["a", "b"]) as net:
+        a, b = net.nodes
+        scripts = "\n".join([f'notify_master "{script} a-master"', f'notify_backup "{script} a-backup"',
+                              f'notify_stop "{script} a-stop"', f'notify "{script} a-notify"',
+                              'notify_fault "/bin/false"'])
+        a.start(instance(priority=200, extra=scripts))
+        b.start(instance(priority=100))
+        wait_for(lambda: net.holders(VIP) == ["a"], 10, "a to be master")
+        wait_for(lambda: out.exists() and "a-master" in out.read_text(), 5, "notify_master to run")
+        a.link(False)  # FAULT: notify_fault is /bin/false, which fails
+        wait_for(lambda: "notify_fault" in a.log_text() and "exited with status 1" in a.log_text(), 5,
+                 "the failing notify_fault to be logged")
+        a.link(True)
+        wait_for(lambda: net.holders(VIP) == ["a"], 10, "a to be master again")
+        assert a.stop() == 0
+        wait_for(lambda: "a-stop" in out.read_text(), 5, "notify_stop to run")
+        lines = out.read_text().splitlines()
+        assert lines[:4] == ["a-backup", "a-notify INSTANCE VI_1 BACKUP 200", "a-master",
+                             "a-notify INSTANCE VI_1 MASTER 200"] or lines[:4] == [
+            "a-notify INSTANCE VI_1 BACKUP 200", "a-backup", "a-notify INSTANCE VI_1 MASTER 200", "a-master"]
+        assert "a-notify INSTANCE VI_1 FAULT 200" in lines
+        assert lines[-2:] in (["a-stop", "a-notify INSTANCE VI_1 STOP 200"],
+                              ["a-notify INSTANCE VI_1 STOP 200", "a-stop"])
+
+
 # --- interop with Debian's keepalived ------------------------------------------------
 
 INTEROP = {

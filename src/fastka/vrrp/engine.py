@@ -43,6 +43,7 @@ from ..timers import TimerWheel
 from ..wire import AdvertError, link_local_first, parse_advert, parse_ah_packet
 from . import netlink
 from .gratuitous import Announcer
+from .notify import STATE_WORD, Notifier, command
 from .instance import AUTH_AH, AUTH_NONE, AUTH_PASS, Instance, addr_int, make_params, vip_address
 from .state_machine import (
     ArmAdvertTimer,
@@ -92,7 +93,7 @@ NOT_YET = {
     "track_interface": "track_interface (only the instance's own interface is tracked)",
     "track_file": "track_file",
     "track_process": "track_process",
-    "notify": "notify scripts (notify, notify_master, notify_backup, notify_fault, notify_stop)",
+    "notify": "notify_master_rx_lower_pri / notify_deleted",
     "virtual_routes": "virtual_routes",
     "virtual_rules": "virtual_rules",
     "use_vmac": "use_vmac / use_ipvlan (the VIPs go on the interface itself)",
@@ -111,8 +112,7 @@ def not_implemented_uses(config: Any) -> list[str]:
                     "virtual_rules"):
             if getattr(i, key):
                 out.append(f"vrrp_instance {i.name}: {NOT_YET[key]}")
-        if any(getattr(i, k) for k in ("notify", "notify_master", "notify_backup", "notify_fault", "notify_stop",
-                                        "notify_master_rx_lower_pri", "notify_deleted")):
+        if i.notify_master_rx_lower_pri or i.notify_deleted:
             out.append(f"vrrp_instance {i.name}: {NOT_YET['notify']}")
         if i.use_vmac is not None or i.use_ipvlan is not None:
             out.append(f"vrrp_instance {i.name}: {NOT_YET['use_vmac']}")
@@ -166,6 +166,8 @@ class Engine:
         self._wake_w.setblocking(False)
         self._deferred: list[Callable[[Engine], None]] = []
         self._log: list[tuple[Any, ...]] = []  # transitions, logged after each flush
+        self.notifier = Notifier()
+        self._notify: list[tuple[Instance, str]] = []  # (instance, state word) to notify after the flush
         self.loop: Any = None
         if _native is not None and os.environ.get(LOOP_ENV, "native") != "python":
             self._native_setup()
@@ -207,6 +209,8 @@ class Engine:
 
     def _build(self, config: Any) -> None:
         addrs = netlink.dump_addresses()
+        gd = getattr(config, "global_defs", None)
+        script_user = gd.script_user if gd is not None else None
         seq = 1000
         for inst in config.vrrp_instances:
             family = inst.family
@@ -244,6 +248,12 @@ class Engine:
                 garp_master_refresh=inst.garp_master_refresh or 0,
                 garp_master_refresh_repeat=inst.garp_master_refresh_repeat or 1,
                 release_vips=self.release_vips, sm=sm)
+            for word, kw_name in (("MASTER", "notify_master"), ("BACKUP", "notify_backup"),
+                                  ("FAULT", "notify_fault"), ("STOP", "notify_stop")):
+                if getattr(inst, kw_name):
+                    i.notify_state[word] = command(getattr(inst, kw_name), script_user)
+            if inst.notify:
+                i.notify_any = command(inst.notify, script_user)
             i.build_adverts(sm.priority)
             seq = i.prepare_addresses(seq)
             key3 = (index, family, i.vrid)
@@ -329,6 +339,8 @@ class Engine:
                 i.counters[f"became_{a.to_state.name.lower()}"] += 1
                 # logged after the flush: the VIPs and adverts must not wait for the log
                 self._log.append(("(%s) Entering %s STATE (%s)", i.name, a.to_state.name, a.reason))
+                if i.notify_state or i.notify_any:
+                    self._notify.append((i, STATE_WORD[a.to_state.name]))
             elif isinstance(a, CancelTimers):
                 self.wheel.cancel(self._tid(i, 0))
                 self.wheel.cancel(self._tid(i, 1))
@@ -422,6 +434,16 @@ class Engine:
         for args in self._log:
             log.info(*args)
         self._log.clear()
+        for i, word in self._notify:
+            if word in i.notify_state:
+                argv, user, group = i.notify_state[word]
+                self.notifier.run(argv, user, group, f"({i.name}) notify_{word.lower()}")
+            if i.notify_any:
+                argv, user, group = i.notify_any
+                self.notifier.run([*argv, "INSTANCE", i.name, word, str(i.sm.priority)], user, group,
+                                  f"({i.name}) notify")
+        self._notify.clear()
+        self.notifier.reap()
 
     # -- receive -----------------------------------------------------------------------
 

@@ -86,6 +86,9 @@ class Instance:
     arp: list[tuple[bytes, int]] = field(default_factory=list)
     na: list[tuple[bytes, int]] = field(default_factory=list)
     garp_left: int = 0  # bursts still to send after the first (garp_master_repeat)
+    # notify scripts: state word (MASTER, BACKUP, FAULT, STOP) -> (argv, user, group); and notify's
+    notify_state: dict = field(default_factory=dict)
+    notify_any: Optional[tuple] = None
 
     src_packed: bytes = b""  # src as network-order bytes (the native loop's view takes them)
 
