@@ -112,8 +112,8 @@ class Node:
             self.signal(signal.SIGKILL)
             self.proc.wait(5)
 
-    def addresses(self) -> set[str]:
-        out = ip("-n", self.ns, "-o", "addr", "show", "dev", "eth0")
+    def addresses(self, dev: str = "eth0") -> set[str]:
+        out = ip("-n", self.ns, "-o", "addr", "show", "dev", dev)
         return {w.split("/")[0] for line in out.splitlines() for w in line.split()[3:4]}
 
     def has(self, vip: str) -> bool:
@@ -122,8 +122,8 @@ class Node:
     def log_text(self) -> str:
         return self.log.read_text(errors="replace") if self.log else ""
 
-    def link(self, up: bool) -> None:
-        ip("-n", self.ns, "link", "set", "eth0", "up" if up else "down")
+    def link(self, up: bool, dev: str = "eth0") -> None:
+        ip("-n", self.ns, "link", "set", dev, "up" if up else "down")
 
 
 @dataclass
@@ -144,13 +144,15 @@ class Lan:
 
 
 @contextlib.contextmanager
-def lan(tmp_path: Path, names: list[str], prefix: str = "fkv") -> Iterator[Lan]:
-    """Namespaces for names, joined by a bridge; torn down on exit."""
+def lan(tmp_path: Path, names: list[str], prefix: str = "fkv", links: int = 1) -> Iterator[Lan]:
+    """Namespaces for names, joined by a bridge (eth0, 10.99.0.k/24); with links=2 also
+    by a second one (eth1, 10.98.0.k/24); torn down on exit."""
     skip_unless_netns()
     with contextlib.ExitStack() as stack:
         br = stack.enter_context(netns(f"{prefix}br"))
-        ip("-n", br, "link", "add", "br0", "type", "bridge", "forward_delay", "0", "mcast_snooping", "0")
-        ip("-n", br, "link", "set", "br0", "up")
+        for b in range(links):
+            ip("-n", br, "link", "add", f"br{b}", "type", "bridge", "forward_delay", "0", "mcast_snooping", "0")
+            ip("-n", br, "link", "set", f"br{b}", "up")
         nodes = []
         for k, name in enumerate(names, start=1):
             ns = stack.enter_context(netns(f"{prefix}{k}"))
@@ -164,6 +166,12 @@ def lan(tmp_path: Path, names: list[str], prefix: str = "fkv") -> Iterator[Lan]:
             ip("-n", ns, "addr", "add", f"fd00:99::{k}/64", "dev", "eth0", "nodad")
             ip("-n", ns, "link", "set", "eth0", "up")
             ip("-n", ns, "link", "set", "lo", "up")
+            if links > 1:
+                ip("link", "add", "eth1", "netns", ns, "type", "veth", "peer", "name", f"q{k}", "netns", br)
+                ip("-n", br, "link", "set", f"q{k}", "master", "br1")
+                ip("-n", br, "link", "set", f"q{k}", "up")
+                ip("-n", ns, "addr", "add", f"10.98.0.{k}/24", "dev", "eth1")
+                ip("-n", ns, "link", "set", "eth1", "up")
             nodes.append(Node(name, ns, k, tmp_path))
         for n in nodes:
             wait_link_local(n.ns, "eth0")

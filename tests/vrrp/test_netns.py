@@ -186,6 +186,39 @@ def test_notify_scripts_run_on_transitions(tmp_path):
                               ["a-notify INSTANCE VI_1 STOP 200", "a-stop"])
 
 
+@pytest.mark.parametrize("grouped", [True, False], ids=["sync_group", "independent"])
+def test_sync_group_members_move_together(tmp_path, grouped):
+    """VI_1 on eth0, VI_2 on eth1; a is master of both. a's eth1 goes down: VI_2 goes to
+    FAULT, and in a vrrp_sync_group VI_1 follows, so b takes both VIPs; without the
+    group b takes VI_2 only. When eth1 comes back, a takes both back."""
+    vip2 = "10.98.0.102"
+    group = "vrrp_sync_group G {\n    group {\n        VI_1\n        VI_2\n    }\n}\n" if grouped else ""
+
+    def conf(p):
+        return group + instance(priority=p) + instance(name="VI_2", vrid=52, priority=p, vips=(f"{vip2}/24",),
+                                                       interface="eth1")
+
+    def holders2():
+        return [n.name for n in net.nodes if vip2 in n.addresses("eth1")]
+
+    with lan(tmp_path, ["a", "b"], links=2) as net:
+        a, b = net.nodes
+        a.start(conf(200))
+        b.start(conf(100))
+        wait_for(lambda: net.holders(VIP) == ["a"] and holders2() == ["a"], 10, "a to hold both VIPs")
+        a.link(False, "eth1")
+        if grouped:
+            wait_for(lambda: net.holders(VIP) == ["b"] and holders2() == ["b"], 10, "b to take both VIPs")
+            assert "sync group G has a member in FAULT" in a.log_text()
+        else:
+            wait_for(lambda: holders2() == ["b"], 10, "b to take VI_2")
+            import time
+            time.sleep(1)
+            assert net.holders(VIP) == ["a"], "VI_1 stays on a"
+        a.link(True, "eth1")
+        wait_for(lambda: net.holders(VIP) == ["a"] and holders2() == ["a"], 10, "a to take both back")
+
+
 # --- interop with Debian's keepalived ------------------------------------------------
 
 INTEROP = {

@@ -902,3 +902,25 @@ def test_random_networks_with_nopreempt_and_preempt_delay_converge_to_one_master
         (w,) = masters
         assert net.nodes[w].sm.priority == max(net.nodes[i].sm.priority for i in live)
     check_no_lasting_split_brain(net, disturbed, shortest, end)
+
+
+# --- sync groups (keepalived's vrrp_sync_group) -------------------------------------
+
+
+def test_sync_inputs_move_a_member_with_its_group():
+    from fastka.vrrp.state_machine import Params, State, Transition, VrrpStateMachine
+
+    sm = VrrpStateMachine(Params(priority=100, address=0x0A000001, version=3, advert_int_cs=100))
+    sm.start(0)
+    assert sm.state == State.BACKUP
+    assert sm.sync_backup(10, "x") == [], "only a master follows a group to backup"
+    acts = sm.sync_master(20, "sync group G: VI_2 became MASTER")
+    assert sm.state == State.MASTER
+    assert isinstance(acts[0], Transition) and acts[0].reason == "sync group G: VI_2 became MASTER"
+    assert sm.sync_master(30, "again") == []
+    sm.sync_backup(40, "sync group G: VI_2 became BACKUP")
+    assert sm.state == State.BACKUP
+    sm.sync_fault(50, "G")
+    assert sm.state == State.FAULT and sm.faults == ("sync group G has a member in FAULT",)
+    sm.sync_recovered(60, "G")
+    assert sm.state == State.BACKUP and sm.faults == ()

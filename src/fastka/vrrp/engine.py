@@ -88,7 +88,7 @@ class ConfigError(Exception):
 # What the engine does not do yet, by the configuration that asks for it: each use is
 # reported at startup (never silently ignored), with the instance it belongs to.
 NOT_YET = {
-    "vrrp_sync_group": "sync groups (the instances run independently)",
+    "vrrp_sync_group": "sync group tracking and notify scripts (members do move together)",
     "track_script": "track_script (priority and fault from scripts)",
     "track_interface": "track_interface (only the instance's own interface is tracked)",
     "track_file": "track_file",
@@ -106,7 +106,9 @@ def not_implemented_uses(config: Any) -> list[str]:
     """One line per configured feature the engine does not carry out yet."""
     out = []
     for g in getattr(config, "vrrp_sync_groups", ()):
-        out.append(f"vrrp_sync_group {g.name}: {NOT_YET['vrrp_sync_group']}")
+        if (g.track_interface or g.track_script or g.track_file or g.track_process or g.notify or g.notify_master
+                or g.notify_backup or g.notify_fault or g.notify_stop):
+            out.append(f"vrrp_sync_group {g.name}: {NOT_YET['vrrp_sync_group']}")
     for i in config.vrrp_instances:
         for key in ("track_script", "track_interface", "track_file", "track_process", "virtual_routes",
                     "virtual_rules"):
@@ -168,6 +170,7 @@ class Engine:
         self._log: list[tuple[Any, ...]] = []  # transitions, logged after each flush
         self.notifier = Notifier()
         self._notify: list[tuple[Instance, str]] = []  # (instance, state word) to notify after the flush
+        self._syncing = False
         self.loop: Any = None
         if _native is not None and os.environ.get(LOOP_ENV, "native") != "python":
             self._native_setup()
@@ -211,6 +214,12 @@ class Engine:
         addrs = netlink.dump_addresses()
         gd = getattr(config, "global_defs", None)
         script_user = gd.script_user if gd is not None else None
+        groups: dict[str, str] = {}
+        self.groups: dict[str, list[Instance]] = {}
+        for g in getattr(config, "vrrp_sync_groups", ()):
+            for member in g.group:
+                groups[str(member)] = g.name
+            self.groups[g.name] = []
         seq = 1000
         for inst in config.vrrp_instances:
             family = inst.family
@@ -255,6 +264,7 @@ class Engine:
             if inst.notify:
                 i.notify_any = command(inst.notify, script_user)
             i.build_adverts(sm.priority)
+            i.group = groups.get(inst.name)
             seq = i.prepare_addresses(seq)
             key3 = (index, family, i.vrid)
             if key3 in self.by_key:
@@ -262,6 +272,8 @@ class Engine:
                                   f"{self.by_key[key3].name}")
             self.by_key[key3] = i
             self.instances.append(i)
+            if i.group is not None:
+                self.groups[i.group].append(i)
             for _, _, seqs in (i.add_batch, i.del_batch):
                 for s in seqs:
                     self._nl_owner[s] = i
@@ -334,6 +346,7 @@ class Engine:
             i.counters["priority_zero_sent"] += 1
 
     def _apply(self, i: Instance, actions: Iterable[Any], now_us: int) -> None:
+        moved: Optional[Transition] = None
         for a in actions:
             if isinstance(a, Transition):
                 i.counters[f"became_{a.to_state.name.lower()}"] += 1
@@ -341,6 +354,9 @@ class Engine:
                 self._log.append(("(%s) Entering %s STATE (%s)", i.name, a.to_state.name, a.reason))
                 if i.notify_state or i.notify_any:
                     self._notify.append((i, STATE_WORD[a.to_state.name]))
+                moved = a
+                if a.to_state == State.BACKUP:
+                    i.backup_since_us = now_us
             elif isinstance(a, CancelTimers):
                 self.wheel.cancel(self._tid(i, 0))
                 self.wheel.cancel(self._tid(i, 1))
@@ -366,6 +382,57 @@ class Engine:
                     self._release_vips(i)
         if self.loop is not None:
             self._sync_view(i)
+        if moved is not None and i.group is not None and not self._syncing:
+            self._sync_group(i, moved, now_us)
+
+    def _master_down(self, i: Instance, now_us: int) -> None:
+        """Master_Down expired. In a sync group a member goes master only if no other
+        member still hears a master (keepalived's rule: one lost advert must not
+        split the group); otherwise it waits another Master_Down_Interval."""
+        if i.group is not None:
+            for j in self.groups[i.group]:
+                if j is i or j.state != State.BACKUP:
+                    continue
+                # j's Master_Down was last armed at deadline - interval: later than it
+                # entered BACKUP or was last held back itself, only an advert armed it
+                deadline = self.wheel.deadline(self._tid(j, 1))
+                if deadline is not None and deadline // 1000 - j.sm.master_down_interval > max(j.backup_since_us,
+                                                                                                j.held_back_us):
+                    i.counters["sync_group_held_back"] += 1
+                    i.held_back_us = now_us
+                    self.wheel.arm(self._tid(i, 1), (now_us + i.sm.master_down_interval) * 1000)
+                    return
+        self._apply(i, i.sm.master_down_expired(now_us), now_us)
+
+    def _sync_group(self, i: Instance, t: Transition, now_us: int) -> None:
+        """keepalived's vrrp_sync_group: the other members follow i's transition (to
+        MASTER, BACKUP or FAULT; out of FAULT when no member is left in it)."""
+        assert i.group is not None
+        group = i.group
+        self._syncing = True
+        try:
+            for j in self.groups[group]:
+                if j is i:
+                    continue
+                why = f"sync group {group}: {i.name} became {t.to_state.name}"
+                if t.to_state == State.MASTER:
+                    self._apply(j, j.sm.sync_master(now_us, why), now_us)
+                elif t.to_state == State.BACKUP and t.from_state == State.MASTER:
+                    self._apply(j, j.sm.sync_backup(now_us, why), now_us)
+                elif t.to_state == State.FAULT:
+                    self._apply(j, j.sm.sync_fault(now_us, group), now_us)
+            if t.from_state == State.FAULT:
+                others_faulty = [j for j in self.groups[group]
+                                 if j is not i and any(not f.startswith("sync group ") for f in j.sm.faults)]
+                for j in self.groups[group]:
+                    if j is i:
+                        continue
+                    if others_faulty:
+                        self._apply(i, i.sm.sync_fault(now_us, group), now_us)
+                        break
+                    self._apply(j, j.sm.sync_recovered(now_us, group), now_us)
+        finally:
+            self._syncing = False
 
     def _take_vips(self, i: Instance, now_us: int) -> None:
         if i.vips:
@@ -579,7 +646,7 @@ class Engine:
             elif kind == 2:
                 i = self.instances[idx]
                 if tid % TIMERS_PER_INSTANCE == 1:
-                    self._apply(i, i.sm.master_down_expired(now_us), now_us)
+                    self._master_down(i, now_us)
                 else:
                     self._garp_timer(i, now_us)
             elif tag == TAG_LINK:
@@ -607,7 +674,7 @@ class Engine:
             if which == 0:
                 self._send_advert(i)
             elif which == 1:
-                self._apply(i, i.sm.master_down_expired(now_us), now_us)
+                self._master_down(i, now_us)
             else:
                 self._garp_timer(i, now_us)
 

@@ -89,6 +89,9 @@ class Instance:
     # notify scripts: state word (MASTER, BACKUP, FAULT, STOP) -> (argv, user, group); and notify's
     notify_state: dict = field(default_factory=dict)
     notify_any: Optional[tuple] = None
+    group: Optional[str] = None  # the vrrp_sync_group it belongs to
+    backup_since_us: int = 0  # when it last entered BACKUP (sync groups: has it heard a master since?)
+    held_back_us: int = 0  # when its group last kept it from going master
 
     src_packed: bytes = b""  # src as network-order bytes (the native loop's view takes them)
 

@@ -544,6 +544,28 @@ class VrrpStateMachine:
     def track_up(self, now: int, name: str) -> list[Action]:
         return self._fault_cleared(now, ("track", name), f"tracked {name} recovered")
 
+    # -- sync groups (keepalived's vrrp_sync_group): a member's transition moves the others
+
+    def sync_master(self, now: int, reason: str) -> list[Action]:
+        """Another member of our sync group became master: a backup follows at once."""
+        if self._state != State.BACKUP:
+            return []
+        return self._enter_master(now, reason)
+
+    def sync_backup(self, now: int, reason: str) -> list[Action]:
+        """Another member of our sync group became backup: a master follows at once
+        (Master_Down from now, as after any move to backup)."""
+        if self._state != State.MASTER:
+            return []
+        return self._enter_backup(now, reason, now + self.master_down_interval)
+
+    def sync_fault(self, now: int, group: str) -> list[Action]:
+        """A member of sync group ``group`` is in Fault: so is every member."""
+        return self._fault_raised(now, ("sync", group), f"sync group {group} has a member in FAULT")
+
+    def sync_recovered(self, now: int, group: str) -> list[Action]:
+        return self._fault_cleared(now, ("sync", group), f"sync group {group} has no member in FAULT")
+
     def shutdown(self, now: int) -> list[Action]:
         """Shutdown event (RFC 9568 6.4.2 / 6.4.3): -> Initialize; a master sends a
         priority 0 advert first. ``start`` may follow."""
