@@ -335,3 +335,32 @@ def test_malformed_adverts_are_dropped_and_counted(tmp_path, loop_kind):
         # a short datagram cannot even name its VRID: counted by the engine
         _inject(x.ns, [(good[:7], 255)])
         wait_for(lambda: b.stats()["counters"].get("rx_short", 0) == 1, 5, "the short datagram to be counted")
+
+
+def test_more_interfaces_than_one_socket_can_join(tmp_path):
+    """A socket holds 20 IPv4 group memberships (igmp_max_memberships); 25 interfaces
+    with an instance each must still start (this stopped 10,000 instances on 40
+    interfaces with ENOBUFS)."""
+    from ..netns import ip as ip_
+    from ..netns import netns
+
+    from .cluster import Node
+    n = 25
+    with netns("fk-many") as ns:
+        cmds = []
+        for k in range(n):
+            cmds += [f"link add v{k} type veth peer name w{k}", f"addr add 10.{k}.0.1/24 dev v{k}",
+                     f"link set v{k} up", f"link set w{k} up"]
+        import subprocess
+        subprocess.run(["ip", "-n", ns, "-batch", "-"], input="\n".join(cmds) + "\n", text=True, check=True,
+                       timeout=60)
+        conf = "".join(instance(name=f"VI_{k}", vrid=1 + k, priority=200, interface=f"v{k}",
+                                vips=(f"10.{k}.0.100/24",)) for k in range(n))
+        node = Node("many", ns, 1, tmp_path)
+        node.start(conf)
+        try:
+            wait_for(lambda: node.log_text().count("Entering MASTER STATE") == n, 15, "every instance to start")
+            out = ip_("-n", ns, "-o", "-4", "addr", "show")
+            assert sum(f"10.{k}.0.100/24" in out for k in range(n)) == n
+        finally:
+            assert node.stop() == 0

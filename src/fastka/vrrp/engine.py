@@ -154,6 +154,7 @@ class Engine:
         self.rtnl = netlink.Rtnl()
         self.announcer = Announcer()
         self.sockets: dict[str, socket.socket] = {}
+        self._holders: list[socket.socket] = []  # IPv4 group memberships beyond a socket's limit
         self._out: dict[str, list[tuple[bytes, Optional[str], int, Optional[str]]]] = {}
         self._nl: list[tuple[int, bytes, list[int]]] = []
         self._arp: list[tuple[bytes, int]] = []
@@ -309,7 +310,7 @@ class Engine:
                     s.setsockopt(socket.IPPROTO_IP, socket.IP_HDRINCL, 1)
                 for group, index in groups:
                     mreq = socket.inet_aton(group) + struct.pack("=4si", bytes(4), index)  # ip_mreqn
-                    s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, mreq)
+                    self._join4(s, mreq)
             for opt in (33, socket.SO_RCVBUF):  # SO_RCVBUFFORCE as root
                 try:
                     s.setsockopt(socket.SOL_SOCKET, opt, 8 << 20)
@@ -320,6 +321,21 @@ class Engine:
             s.setblocking(False)
             self.sockets[name] = s
             self._out[name] = []
+
+    def _join4(self, s: socket.socket, mreq: bytes) -> None:
+        """Join a group on an interface. A socket holds at most igmp_max_memberships
+        (20 by default) groups; membership is per interface, and a raw socket receives
+        what any socket joined (IP_MULTICAST_ALL), so the rest go on holder sockets."""
+        for holder in [s, *self._holders]:
+            try:
+                holder.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, mreq)
+                return
+            except OSError as e:
+                if e.errno != errno.ENOBUFS:
+                    raise
+        holder = socket.socket(socket.AF_INET, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC)
+        self._holders.append(holder)
+        holder.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, mreq)
 
     # -- timers ------------------------------------------------------------------------
 
@@ -707,7 +723,7 @@ class Engine:
         self.stop()
 
     def close(self) -> None:
-        for s in [*self.sockets.values(), self._link, self._wake_r, self._wake_w]:
+        for s in [*self.sockets.values(), *self._holders, self._link, self._wake_r, self._wake_w]:
             s.close()
         self.rtnl.close()
         self.announcer.close()
