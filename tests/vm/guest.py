@@ -377,6 +377,21 @@ SHARE = ("mkdir -p /newroot{path}\n"
          "mount -t 9p -o trans=virtio,version=9p2000.L,cache=loose,msize=262144 {tag} /newroot{path} || exit")
 
 
+GUEST_TMPFS = ("/tmp", "/run", "/dev")  # fresh in the guest: host paths under them are not there
+
+
+def _default_cwd(shares: Sequence[os.PathLike | str]) -> Path:
+    """Here, if the guest can see it (under a share, or outside the guest's own tmpfs
+    mounts - a clean clone in /tmp is not visible unless shared); else /."""
+    here = Path.cwd().resolve()
+    for share in shares:
+        if here.is_relative_to(Path(share).resolve()):
+            return here
+    if any(here.is_relative_to(p) for p in GUEST_TMPFS):
+        return Path("/")
+    return here
+
+
 def run(command: str | Sequence[str], *, shares: Sequence[os.PathLike | str] = (), cwd: os.PathLike | str | None = None,
         env: Mapping[str, str] | None = None, timeout: float = 600, memory_mb: int = 1024,
         output: Callable[[str], None] | None = None, kernel: Kernel | None = None) -> Result:
@@ -404,7 +419,7 @@ def run(command: str | Sequence[str], *, shares: Sequence[os.PathLike | str] = (
         ctl = Path(control)
         (ctl / "command").write_text(
             "".join(f"export {k}={shlex.quote(v)}\n" for k, v in variables.items())
-            + f"cd {shlex.quote(str(Path(cwd).resolve() if cwd else Path.cwd()))} || exit 125\n"
+            + f"cd {shlex.quote(str(Path(cwd).resolve() if cwd else _default_cwd(shares)))} || exit 125\n"
             + f"{command}\n")
         (ctl / "stage2").write_text(STAGE2.format(
             kver=kernel.version, modules=shlex.quote(str(kernel.modules.resolve())), control=CONTROL,
