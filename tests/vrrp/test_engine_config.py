@@ -53,7 +53,6 @@ def test_every_unimplemented_use_is_reported_with_its_owner():
     assert not r.diagnostics.has_errors, [d.format() for d in r.diagnostics.errors]
     lines = not_implemented_uses(r.config)
     assert lines == [
-        "vrrp_instance A: track_script (priority and fault from scripts)",
         "vrrp_instance B: virtual_routes",
         "vrrp_instance B: use_vmac / use_ipvlan (the VIPs go on the interface itself)",
         "global_defs: vrrp_garp_interval / vrrp_gna_interval (each burst goes out at once)",

@@ -219,6 +219,48 @@ def test_sync_group_members_move_together(tmp_path, grouped):
         wait_for(lambda: net.holders(VIP) == ["a"] and holders2() == ["a"], 10, "a to take both back")
 
 
+def test_track_script_weights_and_fault(tmp_path):
+    """vrrp_script: a's check fails -> weight -150 makes a 50 < b's 100, b takes over;
+    it succeeds again -> a preempts. A weight-0 script failing is a FAULT."""
+    flag = tmp_path / "healthy"
+    flag.write_text("1")
+    fatal = tmp_path / "alive"
+    fatal.write_text("1")
+    scripts = (f'vrrp_script chk {{\n    script "/bin/test -e {flag}"\n    interval 1\n    fall 1\n    rise 1\n'
+               f'    weight -150\n}}\nvrrp_script must {{\n    script "/bin/test -e {fatal}"\n    interval 1\n}}\n')
+    track = "track_script {\n    chk\n    must weight 0\n}"
+    with lan(tmp_path, ["a", "b"]) as net:
+        a, b = net.nodes
+        a.start(scripts + instance(priority=200, extra=track))
+        b.start(instance(priority=100))
+        wait_for(lambda: net.holders(VIP) == ["a"], 10, "a to be master")
+        flag.unlink()
+        wait_for(lambda: net.holders(VIP) == ["b"], 10, "b to take over when a's priority drops to 50")
+        assert "VRRP_Script(chk) failed" in a.log_text()
+        flag.write_text("1")
+        wait_for(lambda: net.holders(VIP) == ["a"], 10, "a to preempt once its check succeeds")
+        fatal.unlink()
+        wait_for(lambda: "Entering FAULT STATE (tracked script must failed)" in a.log_text(), 10,
+                 "a weight-0 script failing to be a FAULT")
+        wait_for(lambda: net.holders(VIP) == ["b"], 10, "b to take over from the faulted a")
+        fatal.write_text("1")
+        wait_for(lambda: net.holders(VIP) == ["a"], 10, "a to recover")
+
+
+def test_track_interface(tmp_path):
+    """a tracks eth1 (weight 0): eth1 down is a FAULT on VI_1 (which lives on eth0)."""
+    with lan(tmp_path, ["a", "b"], links=2) as net:
+        a, b = net.nodes
+        a.start(instance(priority=200, extra="track_interface {\n    eth1\n}"))
+        b.start(instance(priority=100))
+        wait_for(lambda: net.holders(VIP) == ["a"], 10, "a to be master")
+        a.link(False, "eth1")
+        wait_for(lambda: net.holders(VIP) == ["b"], 10, "b to take over")
+        assert "Entering FAULT STATE (tracked interface eth1 failed)" in a.log_text()
+        a.link(True, "eth1")
+        wait_for(lambda: net.holders(VIP) == ["a"], 10, "a to come back")
+
+
 # --- interop with Debian's keepalived ------------------------------------------------
 
 INTEROP = {

@@ -44,6 +44,7 @@ from ..wire import AdvertError, link_local_first, parse_advert, parse_ah_packet
 from . import netlink
 from .gratuitous import Announcer
 from .notify import STATE_WORD, Notifier, command
+from .track import ScriptRunner, Tracked, effective
 from .instance import AUTH_AH, AUTH_NONE, AUTH_PASS, Instance, addr_int, make_params, vip_address
 from .state_machine import (
     ArmAdvertTimer,
@@ -89,8 +90,6 @@ class ConfigError(Exception):
 # reported at startup (never silently ignored), with the instance it belongs to.
 NOT_YET = {
     "vrrp_sync_group": "sync group tracking and notify scripts (members do move together)",
-    "track_script": "track_script (priority and fault from scripts)",
-    "track_interface": "track_interface (only the instance's own interface is tracked)",
     "track_file": "track_file",
     "track_process": "track_process",
     "notify": "notify_master_rx_lower_pri / notify_deleted",
@@ -110,8 +109,7 @@ def not_implemented_uses(config: Any) -> list[str]:
                 or g.notify_backup or g.notify_fault or g.notify_stop):
             out.append(f"vrrp_sync_group {g.name}: {NOT_YET['vrrp_sync_group']}")
     for i in config.vrrp_instances:
-        for key in ("track_script", "track_interface", "track_file", "track_process", "virtual_routes",
-                    "virtual_rules"):
+        for key in ("track_file", "track_process", "virtual_routes", "virtual_rules"):
             if getattr(i, key):
                 out.append(f"vrrp_instance {i.name}: {NOT_YET[key]}")
         if i.notify_master_rx_lower_pri or i.notify_deleted:
@@ -149,6 +147,11 @@ class Engine:
         self.counters: Counter = Counter()  # drops before an instance is known
         self._nl_owner: dict[int, Instance] = {}  # netlink seq -> the instance whose VIP it is
         self._build(config)
+        gd = getattr(config, "global_defs", None)
+        self.scripts = ScriptRunner(config, self._used_scripts, gd.script_user if gd is not None else None)
+        self.track_state: dict[tuple[str, str], bool] = {}
+        self._tracked_ifaces: set[str] = set()
+        self._ifnames: dict[int, str] = {}
         self.wheel = TimerWheel(max(1, TIMERS_PER_INSTANCE * len(self.instances)), start_ns=clock(), tick_ns=100_000)
         self.batch = batchio.Batch(1024, slot_size=4096)
         self.rtnl = netlink.Rtnl()
@@ -217,6 +220,8 @@ class Engine:
         script_user = gd.script_user if gd is not None else None
         groups: dict[str, str] = {}
         self.groups: dict[str, list[Instance]] = {}
+        scripts = {s.name: s for s in getattr(config, "vrrp_scripts", ())}
+        self._used_scripts: set[str] = set()
         for g in getattr(config, "vrrp_sync_groups", ()):
             for member in g.group:
                 groups[str(member)] = g.name
@@ -266,6 +271,16 @@ class Engine:
                 i.notify_any = command(inst.notify, script_user)
             i.build_adverts(sm.priority)
             i.group = groups.get(inst.name)
+            for ref in inst.track_script:
+                script = scripts.get(ref.name)
+                weight = ref.weight if ref.weight is not None else (script.weight.value if script and script.weight
+                                                                     else 0)
+                reverse = ref.reverse if ref.weight is not None else bool(script and script.weight
+                                                                          and script.weight.reverse)
+                i.tracked.append(Tracked("script", ref.name, weight, reverse))
+                self._used_scripts.add(ref.name)
+            for ref in inst.track_interface:
+                i.tracked.append(Tracked("interface", ref.name, ref.weight or 0, ref.reverse))
             seq = i.prepare_addresses(seq)
             key3 = (index, family, i.vrid)
             if key3 in self.by_key:
@@ -400,6 +415,30 @@ class Engine:
             self._sync_view(i)
         if moved is not None and i.group is not None and not self._syncing:
             self._sync_group(i, moved, now_us)
+
+    def _retrack(self, i: Instance, now_us: int) -> None:
+        """Fold the tracked objects' state into i's priority and faults."""
+        if not i.tracked:
+            return
+        prio, faults = effective(i.priority, i.tracked, self.track_state)
+        self._apply(i, i.sm.set_priority(now_us, prio), now_us)
+        for name in sorted(set(faults) - i.track_faults):
+            self._apply(i, i.sm.track_down(now_us, name), now_us)
+        for name in sorted(i.track_faults - set(faults)):
+            self._apply(i, i.sm.track_up(now_us, name), now_us)
+        i.track_faults = set(faults)
+
+    def _track_changed(self, kind: str, name: str, up: bool, now_us: int) -> None:
+        if self.track_state.get((kind, name)) == up:
+            return
+        self.track_state[(kind, name)] = up
+        for i in self.instances:
+            if any(t.kind == kind and t.name == name for t in i.tracked):
+                self._retrack(i, now_us)
+
+    def _scripts(self, now_us: int) -> None:
+        for c in self.scripts.poll():
+            self._track_changed("script", c.name, c.up, now_us)
 
     def _master_down(self, i: Instance, now_us: int) -> None:
         """Master_Down expired. In a sync group a member goes master only if no other
@@ -601,6 +640,15 @@ class Engine:
                 if kind in (RTM_NEWLINK, RTM_DELLINK) and off + 16 + _IFINFOMSG.size <= len(data):
                     _, _, index, flags, _ = _IFINFOMSG.unpack_from(data, off + 16)
                     up = kind == RTM_NEWLINK and bool(flags & IFF_UP) and bool(flags & IFF_LOWER_UP)
+                    if self._tracked_ifaces:
+                        try:
+                            name = socket.if_indextoname(index)
+                        except OSError:
+                            name = self._ifnames.get(index, "")
+                        else:
+                            self._ifnames[index] = name
+                        if name in self._tracked_ifaces:
+                            self._track_changed("interface", name, up, now_us)
                     for i in self.instances:
                         if i.ifindex == index:
                             if up and i.state == State.FAULT:
@@ -613,6 +661,11 @@ class Engine:
 
     def start(self) -> None:
         now_us = self.clock() // 1000
+        self._tracked_ifaces = {t.name for i in self.instances for t in i.tracked if t.kind == "interface"}
+        for name in self._tracked_ifaces:
+            self.track_state[("interface", name)] = netlink.link_is_up(name)
+        for c in self.scripts.checks.values():
+            self.track_state[("script", c.name)] = c.up
         for i in self.instances:
             log.info("(%s) VRID %d on %s, IPv%d, VRRPv%d, priority %d, advert_int %s s%s", i.name, i.vrid,
                      i.ifname, i.family, i.version, i.priority, i.advert_int_cs / 100,
@@ -620,10 +673,16 @@ class Engine:
             self._apply(i, i.sm.start(now_us), now_us)
             if not netlink.link_is_up(i.ifname):
                 self._apply(i, i.sm.interface_down(now_us, i.ifname), now_us)
+            self._retrack(i, now_us)
         self.flush()
 
     def step(self, max_wait: float = 1.0) -> None:
         """One loop iteration: expire timers, wait for input (at most max_wait s), handle it."""
+        if self.scripts.checks:
+            self._scripts(self.clock() // 1000)
+            due = self.scripts.next_due()
+            if due is not None:
+                max_wait = max(0.0, min(max_wait, due - time.monotonic()))
         if self.loop is not None:
             self._native_step(max_wait)
             return
@@ -723,6 +782,7 @@ class Engine:
         self.stop()
 
     def close(self) -> None:
+        self.scripts.stop()
         for s in [*self.sockets.values(), *self._holders, self._link, self._wake_r, self._wake_w]:
             s.close()
         self.rtnl.close()
@@ -804,3 +864,5 @@ def install_signal_handlers(engine: Engine) -> None:
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGUSR2, later)
     signal.signal(JSON_SIGNAL, later)
+    # a finished script (vrrp_script, notify) wakes the loop to reap it now
+    signal.signal(signal.SIGCHLD, lambda signum, frame: engine.defer(lambda e: None))

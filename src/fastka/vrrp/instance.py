@@ -92,6 +92,8 @@ class Instance:
     group: Optional[str] = None  # the vrrp_sync_group it belongs to
     backup_since_us: int = 0  # when it last entered BACKUP (sync groups: has it heard a master since?)
     held_back_us: int = 0  # when its group last kept it from going master
+    tracked: list = field(default_factory=list)  # track.Tracked: scripts and interfaces, with weights
+    track_faults: set = field(default_factory=set)  # the weight-0 tracked objects now down
 
     src_packed: bytes = b""  # src as network-order bytes (the native loop's view takes them)
 
