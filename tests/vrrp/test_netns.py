@@ -219,7 +219,7 @@ def test_sync_group_members_move_together(tmp_path, grouped):
         wait_for(lambda: net.holders(VIP) == ["a"] and holders2() == ["a"], 10, "a to take both back")
 
 
-def test_track_script_weights_and_fault(tmp_path):
+def test_track_script_weights_and_fault(tmp_path, loop_kind):
     """vrrp_script: a's check fails -> weight -150 makes a 50 < b's 100, b takes over;
     it succeeds again -> a preempts. A weight-0 script failing is a FAULT."""
     flag = tmp_path / "healthy"
