@@ -224,3 +224,26 @@ def test_long_lines_and_many_errors_stay_readable(tmp_path):
 def test_bad_flag_values_are_refused(args, message):
     r = CliRunner().invoke(main, [*args, "-t", "-f", "/nonexistent"])
     assert r.exit_code == 2 and message in r.output
+
+
+def test_config_test_in_a_namespace_checks_its_interfaces(tmp_path):
+    """-s NAME is entered first: -t looks for the interfaces in that namespace."""
+    import subprocess
+    import sys
+
+    from .netns import ip, netns, skip_unless_netns
+
+    skip_unless_netns()
+    f = tmp_path / "k.conf"
+    f.write_text(GOOD)
+    with netns("fk-clins") as ns:
+        ip("-n", ns, "link", "add", "vrrp0", "type", "veth", "peer", "name", "vrrp1")
+        inside = subprocess.run([sys.executable, "-m", "fastka", "-s", ns, "-t", "-f", str(f)], capture_output=True,
+                                text=True, timeout=60)
+        outside = subprocess.run([sys.executable, "-m", "fastka", "-t", "-f", str(f)], capture_output=True,
+                                 text=True, timeout=60)
+    assert inside.returncode == 0 and "does not exist" not in inside.stderr, inside.stderr
+    assert outside.returncode == 0 and "interface 'vrrp0' does not exist on this host" in outside.stderr
+    bad = subprocess.run([sys.executable, "-m", "fastka", "-s", "fk-no-such-ns", "-t", "-f", str(f)],
+                         capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "network namespace fk-no-such-ns" in bad.stderr

@@ -136,11 +136,7 @@ def main(ctx: click.Context, **opts: object) -> None:
     if opts["genhash"]:
         _not_yet(ctx, "genhash")
 
-    test_target = opts.get("config_test")
-    assert test_target is None or isinstance(test_target, str)
-    if test_target is not None:
-        ctx.exit(_check_and_dump(opts, test_target))
-    if opts["namespace"]:
+    if opts["namespace"]:  # first: -t checks interfaces in the namespace fastka will run in
         from .core.daemon import DaemonError, enter_namespace
 
         try:
@@ -148,6 +144,10 @@ def main(ctx: click.Context, **opts: object) -> None:
         except DaemonError as e:
             click.echo(f"fastka: {e}", err=True)
             ctx.exit(EXIT_CANNOT_INIT)
+    test_target = opts.get("config_test")
+    assert test_target is None or isinstance(test_target, str)
+    if test_target is not None:
+        ctx.exit(_check_and_dump(opts, test_target))
     if opts["dump_conf"]:  # keepalived -d dumps the configuration, then runs the daemon
         status = _check_and_dump(opts, None)
         if status != EXIT_OK:
