@@ -177,13 +177,12 @@ def test_notify_scripts_run_on_transitions(tmp_path):
         wait_for(lambda: net.holders(VIP) == ["a"], 10, "a to be master again")
         assert a.stop() == 0
         wait_for(lambda: "a-stop" in out.read_text(), 5, "notify_stop to run")
+        # the two scripts of one transition run concurrently: their order within a pair is free
         lines = out.read_text().splitlines()
-        assert lines[:4] == ["a-backup", "a-notify INSTANCE VI_1 BACKUP 200", "a-master",
-                             "a-notify INSTANCE VI_1 MASTER 200"] or lines[:4] == [
-            "a-notify INSTANCE VI_1 BACKUP 200", "a-backup", "a-notify INSTANCE VI_1 MASTER 200", "a-master"]
+        assert set(lines[:2]) == {"a-backup", "a-notify INSTANCE VI_1 BACKUP 200"}
+        assert set(lines[2:4]) == {"a-master", "a-notify INSTANCE VI_1 MASTER 200"}
         assert "a-notify INSTANCE VI_1 FAULT 200" in lines
-        assert lines[-2:] in (["a-stop", "a-notify INSTANCE VI_1 STOP 200"],
-                              ["a-notify INSTANCE VI_1 STOP 200", "a-stop"])
+        assert set(lines[-2:]) == {"a-stop", "a-notify INSTANCE VI_1 STOP 200"}
 
 
 @pytest.mark.parametrize("grouped", [True, False], ids=["sync_group", "independent"])
