@@ -36,6 +36,7 @@ vrrp_instance B {
     }
     virtual_routes {
         10.1.0.0/16 via 10.0.0.254
+        10.2.0.0/16 via 10.0.0.254 mtu 1400
     }
 }
 vrrp_instance C {
@@ -53,7 +54,7 @@ def test_every_unimplemented_use_is_reported_with_its_owner():
     assert not r.diagnostics.has_errors, [d.format() for d in r.diagnostics.errors]
     lines = not_implemented_uses(r.config)
     assert lines == [
-        "vrrp_instance B: virtual_routes",
+        "vrrp_instance B: virtual_routes options mtu (route 10.2.0.0/16 is set up without them)",
         "vrrp_instance B: use_vmac / use_ipvlan (the VIPs go on the interface itself)",
         "global_defs: vrrp_garp_interval / vrrp_gna_interval (each burst goes out at once)",
     ]

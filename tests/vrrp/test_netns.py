@@ -260,6 +260,37 @@ def test_track_interface(tmp_path):
         wait_for(lambda: net.holders(VIP) == ["a"], 10, "a to come back")
 
 
+def test_virtual_routes_move_with_the_vips(tmp_path):
+    routes = ("virtual_routes {\n    10.200.0.0/16 via 10.99.0.254\n    10.201.0.0/16 dev eth0 metric 7\n"
+              "    blackhole 10.202.0.0/16\n    10.203.0.0/16 via 10.99.0.254 table 100\n}")
+
+    def has_routes(node) -> bool:
+        main = ip_("-n", node.ns, "route", "show")
+        import subprocess  # a table nobody has used yet does not exist: empty
+        t100 = subprocess.run(["ip", "-n", node.ns, "route", "show", "table", "100"], capture_output=True,
+                              text=True, timeout=10).stdout
+        return ("10.200.0.0/16 via 10.99.0.254 dev eth0 proto keepalived" in main
+                and "10.201.0.0/16 dev eth0 proto keepalived scope link metric 7" in main
+                and "blackhole 10.202.0.0/16 proto keepalived" in main
+                and "10.203.0.0/16 via 10.99.0.254 dev eth0 proto keepalived" in t100)
+
+    def no_routes(node) -> bool:
+        return "proto keepalived" not in ip_("-n", node.ns, "route", "show", "table", "all")
+
+    from ..netns import ip as ip_
+    with lan(tmp_path, ["a", "b"]) as net:
+        a, b = net.nodes
+        a.start(instance(priority=200, extra=routes))
+        b.start(instance(priority=100, extra=routes))
+        wait_for(lambda: net.holders(VIP) == ["a"] and has_routes(a) and no_routes(b), 10, "a's routes")
+        a.kill()
+        wait_for(lambda: has_routes(b), 5, "the routes to move to b")
+        a.start(instance(priority=200, extra=routes))
+        wait_for(lambda: has_routes(a) and no_routes(b), 10, "the routes back on a only")
+        assert a.stop() == 0
+        assert no_routes(a)
+
+
 # --- interop with Debian's keepalived ------------------------------------------------
 
 INTEROP = {

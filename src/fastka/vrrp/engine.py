@@ -45,7 +45,17 @@ from . import netlink
 from .gratuitous import Announcer
 from .notify import STATE_WORD, Notifier, command
 from .track import ScriptRunner, Tracked, effective
-from .instance import AUTH_AH, AUTH_NONE, AUTH_PASS, Instance, addr_int, make_params, vip_address
+from .instance import (
+    AUTH_AH,
+    AUTH_NONE,
+    AUTH_PASS,
+    Instance,
+    addr_int,
+    make_params,
+    route_of,
+    route_unsupported,
+    vip_address,
+)
 from .state_machine import (
     ArmAdvertTimer,
     ArmMasterDown,
@@ -93,7 +103,7 @@ NOT_YET = {
     "track_file": "track_file",
     "track_process": "track_process",
     "notify": "notify_master_rx_lower_pri / notify_deleted",
-    "virtual_routes": "virtual_routes",
+    "virtual_routes": "virtual_routes options",
     "virtual_rules": "virtual_rules",
     "use_vmac": "use_vmac / use_ipvlan (the VIPs go on the interface itself)",
     "smtp_alert": "smtp_alert",
@@ -109,7 +119,12 @@ def not_implemented_uses(config: Any) -> list[str]:
                 or g.notify_backup or g.notify_fault or g.notify_stop):
             out.append(f"vrrp_sync_group {g.name}: {NOT_YET['vrrp_sync_group']}")
     for i in config.vrrp_instances:
-        for key in ("track_file", "track_process", "virtual_routes", "virtual_rules"):
+        for r in i.virtual_routes:
+            extra = route_unsupported(r)
+            if extra:
+                out.append(f"vrrp_instance {i.name}: {NOT_YET['virtual_routes']} {', '.join(extra)} "
+                           f"(route {r.dest} is set up without them)")
+        for key in ("track_file", "track_process", "virtual_rules"):
             if getattr(i, key):
                 out.append(f"vrrp_instance {i.name}: {NOT_YET[key]}")
         if i.notify_master_rx_lower_pri or i.notify_deleted:
@@ -269,6 +284,7 @@ class Engine:
                     i.notify_state[word] = command(getattr(inst, kw_name), script_user)
             if inst.notify:
                 i.notify_any = command(inst.notify, script_user)
+            i.routes = [route_of(r) for r in inst.virtual_routes]
             i.build_adverts(sm.priority)
             i.group = groups.get(inst.name)
             for ref in inst.track_script:
@@ -290,7 +306,7 @@ class Engine:
             self.instances.append(i)
             if i.group is not None:
                 self.groups[i.group].append(i)
-            for _, _, seqs in (i.add_batch, i.del_batch):
+            for _, _, seqs in (i.add_batch, i.del_batch, i.route_add, i.route_del):
                 for s in seqs:
                     self._nl_owner[s] = i
 
@@ -492,6 +508,8 @@ class Engine:
     def _take_vips(self, i: Instance, now_us: int) -> None:
         if i.vips:
             self._nl.append(i.add_batch)
+        if i.routes:
+            self._nl.append(i.route_add)  # after the addresses: a route's src may be a VIP
         i.holds_vips = True
         self._arp.extend(i.arp * i.garp_master_repeat)
         self._na.extend(i.na * i.garp_master_repeat)
@@ -507,6 +525,8 @@ class Engine:
         """Make sure the VIPs are absent: always asked of the kernel, since a previous run
         may have left them (deleting a missing address is not an error)."""
         self.wheel.cancel(self._tid(i, 2))
+        if i.routes:
+            self._nl.append(i.route_del)
         if i.vips:
             self._nl.append(i.del_batch)
         i.holds_vips = False
@@ -540,10 +560,8 @@ class Engine:
             try:
                 for seq, err in self.rtnl.execute(batches):
                     owner = self._nl_owner.get(seq)
-                    vip = owner.vip_for_seq(seq) if owner else None
-                    log.error("(%s) netlink: %s %s/%s: %s", owner.name if owner else "?",
-                              "adding" if owner and seq in owner.add_batch[2] else "removing",
-                              vip.address if vip else "?", vip.prefixlen if vip else "?", os.strerror(err))
+                    log.error("(%s) netlink: %s: %s", owner.name if owner else "?",
+                              owner.describe_seq(seq) if owner else f"request {seq}", os.strerror(err))
                     if owner:
                         owner.counters["vip_errors"] += 1
             except OSError as e:

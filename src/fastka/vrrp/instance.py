@@ -49,6 +49,40 @@ def vip_address(vip: Any, default_ifindex: int, default_dev: str) -> netlink.Add
                            label=vip.label, peer=vip.peer, flags=flags, preferred_lft=lft)
 
 
+# virtual_routes options the engine carries out; any other set on a route is reported
+ROUTE_FIELDS_DONE = {"dest", "type", "src", "via", "dev", "onlink", "scope", "table", "metric", "tos", "pos",
+                     "no_track", "track_group"}
+
+
+def route_unsupported(route: Any) -> list[str]:
+    """The options of a config Route the engine does not act on (yet)."""
+    out = []
+    for name, value in vars(route).items():
+        if name not in ROUTE_FIELDS_DONE and value not in (None, False, (), []):
+            out.append(name)
+    if isinstance(route.table, str) and route.table not in netlink.RT_TABLES:
+        out.append(f"table {route.table}")
+    return out
+
+
+def route_of(route: Any) -> netlink.Route:
+    """A config Route (ip route syntax) as a netlink Route."""
+    v6 = ":" in route.dest or (route.via is not None and ":" in route.via) or (route.src is not None and
+                                                                              ":" in route.src)
+    fam = socket.AF_INET6 if v6 else socket.AF_INET
+    if route.dest == "default":
+        dst, plen = None, 0
+    else:
+        net = ipaddress.ip_network(route.dest, strict=False)
+        dst, plen = str(net.network_address), net.prefixlen
+    table = route.table if isinstance(route.table, int) else netlink.RT_TABLES.get(route.table or "main", 254)
+    return netlink.Route(family=fam, dst=dst, dst_len=plen, type=netlink.RTN_TYPES.get(route.type or "unicast", 1),
+                         via=route.via, oif=netlink.ifindex(route.dev) if route.dev else 0, src=route.src,
+                         metric=route.metric, table=table,
+                         scope=netlink.SCOPES.get(route.scope) if route.scope else None, onlink=route.onlink,
+                         tos=route.tos or 0)
+
+
 @dataclass
 class Instance:
     """One running vrrp_instance. ``index`` numbers it in the engine (timer ids)."""
@@ -93,6 +127,9 @@ class Instance:
     backup_since_us: int = 0  # when it last entered BACKUP (sync groups: has it heard a master since?)
     held_back_us: int = 0  # when its group last kept it from going master
     tracked: list = field(default_factory=list)  # track.Tracked: scripts and interfaces, with weights
+    routes: list = field(default_factory=list)  # netlink.Route: virtual_routes
+    route_add: tuple[int, bytes, list[int]] = (0, b"", [])
+    route_del: tuple[int, bytes, list[int]] = (0, b"", [])
     track_faults: set = field(default_factory=set)  # the weight-0 tracked objects now down
 
     src_packed: bytes = b""  # src as network-order bytes (the native loop's view takes them)
@@ -141,15 +178,28 @@ class Instance:
         data, seqs = netlink.pack_addresses(netlink.RTM_DELADDR, self.vips, first_seq)
         self.del_batch = (netlink.RTM_DELADDR, data, seqs)
         first_seq += len(seqs)
+        if self.routes:
+            data, seqs = netlink.pack_routes(netlink.RTM_NEWROUTE, self.routes, first_seq)
+            self.route_add = (netlink.RTM_NEWROUTE, data, seqs)
+            first_seq += len(seqs)
+            data, seqs = netlink.pack_routes(netlink.RTM_DELROUTE, self.routes, first_seq)
+            self.route_del = (netlink.RTM_DELROUTE, data, seqs)
+            first_seq += len(seqs)
         self.arp = [(arp_frame(self.mac, a.address), a.ifindex) for a in self.vips if a.family == socket.AF_INET]
         self.na = [(na_message(self.mac, a.address), a.ifindex) for a in self.vips if a.family == socket.AF_INET6]
         return first_seq
 
-    def vip_for_seq(self, seq: int) -> Optional[netlink.Address]:
-        for _, _, seqs in (self.add_batch, self.del_batch):
+    def describe_seq(self, seq: int) -> str:
+        """What the netlink request with this sequence number does, in words."""
+        for verb, (_, _, seqs) in (("adding", self.add_batch), ("removing", self.del_batch)):
             if seq in seqs:
-                return self.vips[seqs.index(seq)]
-        return None
+                a = self.vips[seqs.index(seq)]
+                return f"{verb} {a.address}/{a.prefixlen}"
+        for verb, (_, _, seqs) in (("adding route", self.route_add), ("removing route", self.route_del)):
+            if seq in seqs:
+                r = self.routes[seqs.index(seq)]
+                return f"{verb} {r.dst or 'default'}/{r.dst_len}" + (f" via {r.via}" if r.via else "")
+        return f"request {seq}"
 
 
 def make_params(inst: Any, address: int, family: int) -> Params:

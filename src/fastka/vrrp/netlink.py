@@ -36,7 +36,9 @@ _NLMSG = struct.Struct("=IHHII")  # len, type, flags, seq, pid
 _IFADDRMSG = struct.Struct("=BBBBI")  # family, prefixlen, flags, scope, index
 _NLA = struct.Struct("=HH")
 _ERR = struct.Struct("=i")
-_IGNORED = {RTM_NEWADDR: (), RTM_DELADDR: (_errno.EADDRNOTAVAIL, _errno.ESRCH, _errno.ENOENT)}
+RTM_NEWROUTE, RTM_DELROUTE = 24, 25
+_IGNORED = {RTM_NEWADDR: (), RTM_DELADDR: (_errno.EADDRNOTAVAIL, _errno.ESRCH, _errno.ENOENT),
+            RTM_NEWROUTE: (), RTM_DELROUTE: (_errno.ESRCH, _errno.ENOENT)}
 CHUNK = 32 * 1024  # bytes per sendto: well under the default socket send buffer
 
 
@@ -83,6 +85,65 @@ def pack_address(op: int, a: Address, seq: int) -> bytes:
     flags = NLM_F_REQUEST | NLM_F_ACK | (NLM_F_CREATE | NLM_F_REPLACE if op == RTM_NEWADDR else 0)
     body = _IFADDRMSG.pack(fam, a.prefixlen, a.flags & 0xFF, a.scope, a.ifindex) + b"".join(attrs)
     return _NLMSG.pack(_NLMSG.size + len(body), op, flags, seq, 0) + body
+
+
+RTA_DST, RTA_OIF, RTA_GATEWAY, RTA_PRIORITY, RTA_PREFSRC, RTA_TABLE = 1, 4, 5, 6, 7, 15
+RTPROT_KEEPALIVED = 18  # rtnetlink's protocol number for keepalived's routes (rt_protos)
+RTN_TYPES = {"unicast": 1, "local": 2, "broadcast": 3, "anycast": 4, "multicast": 5, "blackhole": 6,
+             "unreachable": 7, "prohibit": 8, "throw": 9, "nat": 10}
+RT_TABLES = {"default": 253, "main": 254, "local": 255}
+RTNH_F_ONLINK = 0x4
+_RTMSG = struct.Struct("=BBBBBBBBI")  # family, dst_len, src_len, tos, table, protocol, scope, type, flags
+
+
+@dataclass(frozen=True)
+class Route:
+    """One route, as rtnetlink wants it (a virtual_routes line, resolved)."""
+
+    family: int  # socket.AF_INET / AF_INET6
+    dst: Optional[str]  # None: default
+    dst_len: int
+    type: int = 1
+    via: Optional[str] = None
+    oif: int = 0
+    src: Optional[str] = None
+    metric: Optional[int] = None
+    table: int = 254
+    scope: Optional[int] = None
+    onlink: bool = False
+    tos: int = 0
+
+
+def pack_route(op: int, r: Route, seq: int) -> bytes:
+    """One RTM_NEWROUTE / RTM_DELROUTE request with NLM_F_ACK (protocol keepalived)."""
+    scope = r.scope
+    if scope is None:  # as ip route: a unicast route without a gateway is on-link
+        scope = SCOPES["link"] if r.type == 1 and r.via is None else 0
+    attrs = []
+    if r.dst is not None:
+        attrs.append(_attr(RTA_DST, socket.inet_pton(r.family, r.dst)))
+    if r.oif:
+        attrs.append(_attr(RTA_OIF, struct.pack("=I", r.oif)))
+    if r.via is not None:
+        attrs.append(_attr(RTA_GATEWAY, socket.inet_pton(r.family, r.via)))
+    if r.src is not None:
+        attrs.append(_attr(RTA_PREFSRC, socket.inet_pton(r.family, r.src)))
+    if r.metric is not None:
+        attrs.append(_attr(RTA_PRIORITY, struct.pack("=I", r.metric)))
+    attrs.append(_attr(RTA_TABLE, struct.pack("=I", r.table)))
+    flags = NLM_F_REQUEST | NLM_F_ACK | (NLM_F_CREATE | NLM_F_REPLACE if op == RTM_NEWROUTE else 0)
+    body = _RTMSG.pack(r.family, r.dst_len, 0, r.tos, r.table if r.table < 256 else 0, RTPROT_KEEPALIVED,
+                       scope, r.type, RTNH_F_ONLINK if r.onlink else 0) + b"".join(attrs)
+    return _NLMSG.pack(_NLMSG.size + len(body), op, flags, seq, 0) + body
+
+
+def pack_routes(op: int, routes: Iterable[Route], first_seq: int) -> tuple[bytes, list[int]]:
+    out, seqs = [], []
+    for i, r in enumerate(routes):
+        seq = (first_seq + i) & 0xFFFFFFFF
+        out.append(pack_route(op, r, seq))
+        seqs.append(seq)
+    return b"".join(out), seqs
 
 
 def pack_addresses(op: int, addresses: Iterable[Address], first_seq: int) -> tuple[bytes, list[int]]:
