@@ -11,6 +11,7 @@ import struct
 from socket import AF_INET, AF_INET6, inet_ntop, inet_pton
 from typing import TYPE_CHECKING
 
+from .addr import _pton
 from .checksum import checksum_update16, fold, sum16
 
 if TYPE_CHECKING:
@@ -29,18 +30,6 @@ def _ranged(value: object, lo: int, hi: int, what: str) -> int:
     if not lo <= v <= hi:
         raise ValueError(f"{what} must be {lo}..{hi}, got {value!r}")
     return v
-
-
-def _pton(what: str, addr: object, family: int) -> bytes:
-    """Packed address of family (4 or 6); family 0 means: take it from the string."""
-    if not isinstance(addr, str):
-        raise TypeError(f"{what} must be an address string, not {type(addr).__name__}")
-    if family == 0:
-        family = 6 if ":" in addr else 4
-    try:
-        return inet_pton(AF_INET6 if family == 6 else AF_INET, addr)
-    except (OSError, ValueError):
-        raise ValueError(f"{what}: invalid IPv{family} address {addr!r}") from None
 
 
 def _endpoints(src: object, dst: object) -> tuple[int, bytes, bytes]:

@@ -12,7 +12,7 @@ import operator
 import struct
 from socket import inet_ntoa
 
-from .advert import _pton
+from .addr import _pton
 from .checksum import checksum
 
 AH_PROTO = 51

@@ -11,6 +11,8 @@ import struct
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from .addr import _pton
+
 IP_PKTINFO: int = getattr(socket, "IP_PKTINFO", 8)  # as fastka.batchio (imports this module)
 
 _IN_PKTINFO = struct.Struct("=i4s4s")  # ifindex, spec_dst, addr
@@ -18,19 +20,6 @@ _IN6_PKTINFO = struct.Struct("=16sI")  # addr, ifindex
 _INT = struct.Struct("=i")
 _CMSG_ROOM = socket.CMSG_SPACE(_IN6_PKTINFO.size) + socket.CMSG_SPACE(4) + \
     socket.CMSG_SPACE(_IN_PKTINFO.size) + socket.CMSG_SPACE(4)
-
-
-def _family(addr: object, what: str) -> int:
-    if not isinstance(addr, str):
-        raise TypeError(f"{what} must be an address string, not {type(addr).__name__}")
-    return 6 if ":" in addr else 4
-
-
-def _pack(addr: str, family: int, what: str) -> bytes:
-    try:
-        return socket.inet_pton(socket.AF_INET6 if family == 6 else socket.AF_INET, addr)
-    except (OSError, ValueError):
-        raise ValueError(f"{what}: invalid IPv{family} address {addr!r}") from None
 
 
 def _ifname(sock: socket.socket, ifindex: int) -> str:
@@ -78,9 +67,9 @@ class Batch:
                     raise
                 sent += 1
                 continue
-            family = _family(dst, "dst")
-            d = _pack(dst, family, "dst")
-            s = _pack(src, family, "src") if src is not None else bytes(16 if family == 6 else 4)
+            d = _pton("dst", dst, 0)
+            family = 6 if len(d) == 16 else 4
+            s = _pton("src", src, family) if src is not None else bytes(len(d))
             anc = []
             if family == 6:
                 addr: tuple[Any, ...] = (socket.inet_ntop(socket.AF_INET6, d), 0, 0, ifindex)

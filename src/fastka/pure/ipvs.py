@@ -13,7 +13,9 @@ import operator
 import struct
 from socket import AF_INET as _AF_INET
 from socket import AF_INET6 as _AF_INET6
-from socket import inet_ntop, inet_pton
+from socket import inet_ntop
+
+from .addr import _pton
 
 _NLMSGHDR = struct.Struct("=IHHII")
 _NLA = struct.Struct("=HH")
@@ -56,18 +58,6 @@ def _name(value: object, what: str) -> bytes:
     if len(b) > _NAME_MAX or b"\0" in b:
         raise ValueError(f"{what} must be at most {_NAME_MAX} bytes (UTF-8) without NUL, got {value!r}")
     return b + b"\0"
-
-
-def _addr(value: object, family: int, what: str) -> bytes:
-    """Packed address; family 4 or 6, or 0: from the string (':' means IPv6)."""
-    if not isinstance(value, str):
-        raise TypeError(f"{what} must be an address string, not {type(value).__name__}")
-    if family == 0:
-        family = 6 if ":" in value else 4
-    try:
-        return inet_pton(_AF_INET6 if family == 6 else _AF_INET, value)
-    except (OSError, ValueError):
-        raise ValueError(f"{what}: invalid IPv{family} address {value!r}") from None
 
 
 def _check(value: object, cls: type, what: str) -> None:
@@ -116,7 +106,7 @@ def _service(s: object, mode: int) -> bytearray:
     if protocol is not None:
         _attr(out, 2, _U16.pack(_uint(protocol, _U16_MAX, "service.protocol")))
     if addr is not None:
-        _attr(out, 3, _addr(addr, 6 if af_v == AF_INET6 else 4 if af_v == AF_INET else 0, "service.addr"))
+        _attr(out, 3, _pton("service.addr", addr, 6 if af_v == AF_INET6 else 4 if af_v == AF_INET else 0))
     if port is not None:
         _attr(out, 4, _BE16.pack(_uint(port, _U16_MAX, "service.port")))
     if fwmark is not None:
@@ -158,7 +148,7 @@ def _dest(d: object, mode: int) -> bytearray:
     fam = None if addr_family is None else _uint(addr_family, _U16_MAX, "dest.addr_family")
     out = bytearray()
     if addr is not None:
-        _attr(out, 1, _addr(addr, 6 if fam == AF_INET6 else 4 if fam == AF_INET else 0, "dest.addr"))
+        _attr(out, 1, _pton("dest.addr", addr, 6 if fam == AF_INET6 else 4 if fam == AF_INET else 0))
     if port is not None:
         _attr(out, 2, _BE16.pack(_uint(port, _U16_MAX, "dest.port")))
     if mode != _IDENT:
@@ -210,9 +200,9 @@ def _daemon(d: object, mode: int) -> bytearray:
     if sync_maxlen is not None:
         _attr(out, 4, _U16.pack(_uint(sync_maxlen, _U16_MAX, "daemon.sync_maxlen")))
     if mcast_group is not None:
-        _attr(out, 5, _addr(mcast_group, 4, "daemon.mcast_group"))
+        _attr(out, 5, _pton("daemon.mcast_group", mcast_group, 4))
     if mcast_group6 is not None:
-        _attr(out, 6, _addr(mcast_group6, 6, "daemon.mcast_group6"))
+        _attr(out, 6, _pton("daemon.mcast_group6", mcast_group6, 6))
     if mcast_port is not None:
         _attr(out, 7, _U16.pack(_uint(mcast_port, _U16_MAX, "daemon.mcast_port")))
     if mcast_ttl is not None:

@@ -493,8 +493,7 @@ class Engine:
                 elif t.to_state == State.FAULT:
                     self._apply(j, j.sm.sync_fault(now_us, group), now_us)
             if t.from_state == State.FAULT:
-                others_faulty = [j for j in self.groups[group]
-                                 if j is not i and any(not f.startswith("sync group ") for f in j.sm.faults)]
+                others_faulty = [j for j in self.groups[group] if j is not i and j.sm.has_own_fault]
                 for j in self.groups[group]:
                     if j is i:
                         continue
@@ -717,20 +716,24 @@ class Engine:
         if self._link.fileno() in readable:
             self._links(now_us)
         if self._wake_r.fileno() in readable:
-            try:
-                while self._wake_r.recv(64):
-                    pass
-            except BlockingIOError:
-                pass
+            self._drain_wake()
         self._expire(self.clock())
         self.flush()
         while self._deferred:
             self._deferred.pop(0)(self)
 
+    def _drain_wake(self) -> None:
+        try:
+            while self._wake_r.recv(64):
+                pass
+        except BlockingIOError:
+            pass
+
     def _native_step(self, max_wait: float) -> None:
         """The native loop runs until something needs Python; handle that, flush, return."""
         events = self.loop.poll(self.clock() + int(max_wait * 1e9))
-        t0 = self.clock()
+        timed = bool(events) and log.isEnabledFor(logging.DEBUG)  # the clock only when -D asks for timings
+        t0 = self.clock() if timed else 0
         for kind, idx, now_ns, tid, tag, prio, aint, src in events:
             now_us = now_ns // 1000
             if kind == 1:
@@ -745,14 +748,10 @@ class Engine:
             elif tag == TAG_LINK:
                 self._links(now_us)
             else:
-                try:
-                    while self._wake_r.recv(64):
-                        pass
-                except BlockingIOError:
-                    pass
-        t1 = self.clock()
+                self._drain_wake()
+        t1 = self.clock() if timed else 0
         self.flush()
-        if events and log.isEnabledFor(logging.DEBUG):
+        if timed:
             t2 = self.clock()
             log.debug("%d events: state machines %.2f ms, flush %.2f ms, %.2f ms after the first was seen",
                       len(events), (t1 - t0) / 1e6, (t2 - t1) / 1e6, (t2 - events[0][2]) / 1e6)

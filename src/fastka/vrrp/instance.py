@@ -172,33 +172,32 @@ class Instance:
 
     def prepare_addresses(self, first_seq: int) -> int:
         """Prebuild the netlink requests and the GARP / NA frames; returns the next free seq."""
-        data, seqs = netlink.pack_addresses(netlink.RTM_NEWADDR, self.vips, first_seq)
-        self.add_batch = (netlink.RTM_NEWADDR, data, seqs)
-        first_seq += len(seqs)
-        data, seqs = netlink.pack_addresses(netlink.RTM_DELADDR, self.vips, first_seq)
-        self.del_batch = (netlink.RTM_DELADDR, data, seqs)
-        first_seq += len(seqs)
+        def batch(op: int, pack: Any, items: list) -> tuple[int, bytes, list[int]]:
+            nonlocal first_seq
+            data, seqs = pack(op, items, first_seq)
+            first_seq += len(seqs)
+            return op, data, seqs
+
+        self.add_batch = batch(netlink.RTM_NEWADDR, netlink.pack_addresses, self.vips)
+        self.del_batch = batch(netlink.RTM_DELADDR, netlink.pack_addresses, self.vips)
         if self.routes:
-            data, seqs = netlink.pack_routes(netlink.RTM_NEWROUTE, self.routes, first_seq)
-            self.route_add = (netlink.RTM_NEWROUTE, data, seqs)
-            first_seq += len(seqs)
-            data, seqs = netlink.pack_routes(netlink.RTM_DELROUTE, self.routes, first_seq)
-            self.route_del = (netlink.RTM_DELROUTE, data, seqs)
-            first_seq += len(seqs)
+            self.route_add = batch(netlink.RTM_NEWROUTE, netlink.pack_routes, self.routes)
+            self.route_del = batch(netlink.RTM_DELROUTE, netlink.pack_routes, self.routes)
         self.arp = [(arp_frame(self.mac, a.address), a.ifindex) for a in self.vips if a.family == socket.AF_INET]
         self.na = [(na_message(self.mac, a.address), a.ifindex) for a in self.vips if a.family == socket.AF_INET6]
         return first_seq
 
     def describe_seq(self, seq: int) -> str:
         """What the netlink request with this sequence number does, in words."""
-        for verb, (_, _, seqs) in (("adding", self.add_batch), ("removing", self.del_batch)):
+        for verb, (_, _, seqs), items in (("adding", self.add_batch, self.vips),
+                                          ("removing", self.del_batch, self.vips),
+                                          ("adding route", self.route_add, self.routes),
+                                          ("removing route", self.route_del, self.routes)):
             if seq in seqs:
-                a = self.vips[seqs.index(seq)]
-                return f"{verb} {a.address}/{a.prefixlen}"
-        for verb, (_, _, seqs) in (("adding route", self.route_add), ("removing route", self.route_del)):
-            if seq in seqs:
-                r = self.routes[seqs.index(seq)]
-                return f"{verb} {r.dst or 'default'}/{r.dst_len}" + (f" via {r.via}" if r.via else "")
+                x = items[seqs.index(seq)]
+                if isinstance(x, netlink.Address):
+                    return f"{verb} {x.address}/{x.prefixlen}"
+                return f"{verb} {x.dst or 'default'}/{x.dst_len}" + (f" via {x.via}" if x.via else "")
         return f"request {seq}"
 
 

@@ -19,9 +19,9 @@ import os
 import select
 import socket
 import struct
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Optional
+from typing import Any, Optional
 
 NETLINK_ROUTE = 0
 NLMSG_ERROR, NLMSG_DONE = 2, 3
@@ -137,23 +137,24 @@ def pack_route(op: int, r: Route, seq: int) -> bytes:
     return _NLMSG.pack(_NLMSG.size + len(body), op, flags, seq, 0) + body
 
 
-def pack_routes(op: int, routes: Iterable[Route], first_seq: int) -> tuple[bytes, list[int]]:
+def _pack_each(pack: Callable[[int, Any, int], bytes], op: int, items: Iterable[Any],
+               first_seq: int) -> tuple[bytes, list[int]]:
     out, seqs = [], []
-    for i, r in enumerate(routes):
+    for i, item in enumerate(items):
         seq = (first_seq + i) & 0xFFFFFFFF
-        out.append(pack_route(op, r, seq))
+        out.append(pack(op, item, seq))
         seqs.append(seq)
     return b"".join(out), seqs
+
+
+def pack_routes(op: int, routes: Iterable[Route], first_seq: int) -> tuple[bytes, list[int]]:
+    """The requests for every route, back to back; and their sequence numbers."""
+    return _pack_each(pack_route, op, routes, first_seq)
 
 
 def pack_addresses(op: int, addresses: Iterable[Address], first_seq: int) -> tuple[bytes, list[int]]:
     """The requests for every address, back to back; and their sequence numbers."""
-    out, seqs = [], []
-    for i, a in enumerate(addresses):
-        seq = (first_seq + i) & 0xFFFFFFFF
-        out.append(pack_address(op, a, seq))
-        seqs.append(seq)
-    return b"".join(out), seqs
+    return _pack_each(pack_address, op, addresses, first_seq)
 
 
 class NetlinkError(OSError):

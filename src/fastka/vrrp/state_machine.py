@@ -453,6 +453,11 @@ class VrrpStateMachine:
         return self._p.advert_int_cs * US_PER_CS
 
     @property
+    def has_own_fault(self) -> bool:
+        """A fault of its own (interface, tracked object), not one its sync group passed on."""
+        return any(kind != "sync" for kind, _ in self._faults)
+
+    @property
     def faults(self) -> tuple[str, ...]:
         """What keeps (or will keep) the instance in Fault, in words."""
         return tuple(self._faults.values())
