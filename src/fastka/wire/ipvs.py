@@ -52,6 +52,8 @@ and the byte offset of the offending header; it never reads outside the buffer.
 :class:`GenlSocket` / :class:`IpvsSocket`: a blocking ``NETLINK_GENERIC`` socket that
 resolves family ids and sends a batch, collecting replies until every sequence number
 is answered. On a kernel without IPVS, ``IpvsSocket()`` raises :class:`IpvsUnavailable`.
+One dump per :meth:`GenlSocket.transact`: while a dump runs, the kernel answers another
+dump request on the same socket with EBUSY (measured on Debian's 6.1).
 """
 
 from __future__ import annotations

@@ -1,0 +1,1 @@
+"""Health checkers and the IPVS manager (the checker subsystem, ``fastka -C``)."""
