@@ -56,7 +56,6 @@ def _check_umask(ctx: click.Context, param: click.Parameter, value: Optional[str
     return value
 
 NOT_YET = {
-    "checkers": "the health-check subsystem (-C) is not implemented yet",
     "genhash": "genhash mode (-T) is not implemented yet",
 }
 
@@ -176,8 +175,6 @@ def _run_daemon(ctx: click.Context, opts: dict) -> int:
     from .config import load_file
     from .core import daemon
 
-    if opts["check"] and not opts["vrrp"]:
-        _not_yet(ctx, "checkers")
     result = load_file(str(opts["use_file"]), config_id=opts["config_id"], check_system=True,
                        all_config=bool(opts["all_config"]))
     diags = result.diagnostics
@@ -191,13 +188,15 @@ def _run_daemon(ctx: click.Context, opts: dict) -> int:
                          facility=opts["log_facility"], log_file=opts["log_file"],
                          no_syslog=bool(opts["no_syslog"]))
     config = result.config
-    if config.virtual_servers and not opts["vrrp"]:
-        daemon.log.warning("the health-check / IPVS subsystem is not implemented yet in this version: "
-                           "%d virtual_server blocks are not acted on", len(config.virtual_servers))
-    if not config.vrrp_instances:
-        daemon.log.warning("no vrrp_instance in %s: nothing to run", opts["use_file"])
+    # keepalived: -P only VRRP, -C only the checkers, neither (or both) both
+    only_vrrp, only_check = bool(opts["vrrp"]) and not opts["check"], bool(opts["check"]) and not opts["vrrp"]
+    vrrp = bool(config.vrrp_instances) and not only_check
+    checkers = bool(config.virtual_servers) and not only_vrrp
+    if not vrrp and not checkers:
+        daemon.log.warning("nothing to run: no %s in %s", "vrrp_instance" if only_vrrp else
+                           "virtual_server" if only_check else "vrrp_instance or virtual_server", opts["use_file"])
         return EXIT_OK
-    return daemon.run_vrrp(config, opts)
+    return daemon.run(config, opts, vrrp=vrrp, checkers=checkers)
 
 
 def _check_and_dump(opts: dict, test_target: Optional[str]) -> int:

@@ -1,19 +1,22 @@
 """Running fastka as a daemon, with keepalived's flags.
 
-This version runs the VRRP subsystem in one process (keepalived runs a watchdog parent
-and a VRRP child; fastka's parent/child split comes with the checker subsystem). The
-steps, each with keepalived's meaning:
+A watchdog parent (fastka.core.watchdog) runs the VRRP child and the checker child
+(``-P`` / ``-C`` choose one), as keepalived does. The steps, each with keepalived's
+meaning:
 
 - ``-s NAME``: enter network namespace NAME (/run/netns/NAME) first;
 - the configuration is loaded and checked; any error stops here, before anything is
   applied (keepalived would start on a wrong file);
-- ``-p FILE`` / ``-r FILE``: pidfiles (defaults /run/fastka.pid, /run/fastka_vrrp.pid);
-  a pidfile naming a live process means fastka is already running: refuse;
+- ``-p FILE`` / ``-r FILE`` / ``-c FILE``: pidfiles of the parent and of the VRRP and
+  checker children (defaults /run/fastka.pid, /run/fastka_vrrp.pid,
+  /run/fastka_checkers.pid); a pidfile naming a live process means fastka is already
+  running: refuse;
 - without ``-n`` the process detaches (double fork, new session, stdio on /dev/null);
 - logging: syslog (``-S`` facility) unless ``-G``; the console with ``-l``; a file
   with ``-g``; ``-D`` adds detail;
 - SIGTERM / SIGINT: every master sends priority 0 and the VIPs are removed (kept with
-  ``-V``); then the pidfiles are removed.
+  ``-V``), the checker child removes its IPVS services (kept with ``-I``); then the
+  pidfiles are removed.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ log = logging.getLogger("fastka")
 
 DEFAULT_PID = "/run/fastka.pid"
 DEFAULT_VRRP_PID = "/run/fastka_vrrp.pid"
+DEFAULT_CHECKERS_PID = "/run/fastka_checkers.pid"
 _CLONE_NEWNET = 0x40000000
 
 
@@ -134,32 +138,58 @@ def detach() -> None:
 
 
 def run_vrrp(config: Any, opts: dict) -> int:
-    """Run the VRRP engine on a loaded, checked configuration until SIGTERM / SIGINT."""
+    """The VRRP child: run the engine on a loaded, checked configuration until SIGTERM / SIGINT."""
     from ..vrrp.engine import ConfigError, Engine, install_signal_handlers, not_implemented_uses
 
-    pidfiles = [str(opts.get("pid_file") or DEFAULT_PID), str(opts.get("vrrp_pid_file") or DEFAULT_VRRP_PID)]
+    try:
+        engine = Engine(config, release_vips=not opts.get("dont_release_vrrp"))
+    except (ConfigError, OSError) as e:
+        log.error("cannot start VRRP: %s", e)
+        return 1
+    for line in not_implemented_uses(config):
+        log.warning("not implemented yet, not acted on: %s", line)
+    install_signal_handlers(engine)
+    log.info("Starting VRRP child process, pid=%d (%d instances)", os.getpid(), len(engine.instances))
+    try:
+        engine.run()
+    finally:
+        engine.close()
+    log.info("Stopped")
+    return 0
+
+
+def run_checkers(config: Any, opts: dict) -> int:
+    """The checker child: health checkers and the IPVS manager."""
+    from ..check.daemon import run_checkers as run
+
+    return run(config, opts)
+
+
+def run(config: Any, opts: dict, *, vrrp: bool, checkers: bool) -> int:
+    """Detach (unless -n), write the parent's pidfile and run the wanted subsystems as
+    children of a watchdog (fastka.core.watchdog)."""
+    from .watchdog import Child, Watchdog
+
+    children = []
+    if vrrp:
+        children.append(Child("VRRP", run_vrrp, str(opts.get("vrrp_pid_file") or DEFAULT_VRRP_PID)))
+    if checkers:
+        children.append(Child("checker", run_checkers,
+                              str(opts.get("checkers_pid_file") or DEFAULT_CHECKERS_PID)))
+    pidfiles = [str(opts.get("pid_file") or DEFAULT_PID)] + [c.pidfile for c in children]
     if not opts.get("dont_fork"):
         detach()
+    for p in pidfiles:
+        other = _pid_alive(p)
+        if other is not None:
+            log.error("daemon is already running (pid %d in %s)", other, p)
+            return 1
     try:
-        write_pidfiles(pidfiles)
+        write_pidfiles(pidfiles[:1])
     except DaemonError as e:
         log.error("%s", e)
         return 1
     try:
-        try:
-            engine = Engine(config, release_vips=not opts.get("dont_release_vrrp"))
-        except (ConfigError, OSError) as e:
-            log.error("cannot start VRRP: %s", e)
-            return 1
-        for line in not_implemented_uses(config):
-            log.warning("not implemented yet, not acted on: %s", line)
-        install_signal_handlers(engine)
-        log.info("Starting VRRP child process, pid=%d (%d instances)", os.getpid(), len(engine.instances))
-        try:
-            engine.run()
-        finally:
-            engine.close()
-        log.info("Stopped")
-        return 0
+        return Watchdog(config, opts, children).run()
     finally:
-        remove_pidfiles(pidfiles)
+        remove_pidfiles(pidfiles[:1])

@@ -1,0 +1,198 @@
+"""Programming a large IPVS table from empty, inside the QEMU guest (Debian's kernel with
+IPVS): fastka vs `ipvsadm --restore` of the same table vs keepalived loading the same
+configuration, all in one guest boot, so the ratios compare like with like.
+
+    python bench/ipvs_load.py                      # 2,000 services x 20 destinations
+    python bench/ipvs_load.py --services 200 --dests 10 --skip-keepalived
+
+Contenders, each starting from an empty table:
+- ipvsadm: `ipvsadm --restore` of the table's rules (one process, one request per line);
+- fastka (library): the configuration loaded by fastka.config, then
+  IpvsManager.start() (read the kernel's table, send the difference in batches);
+  reported as load and program times;
+- fastka -C: the whole daemon (watchdog + checker child) from exec until the kernel
+  table holds every destination, polled from /proc/net/ip_vs;
+- keepalived -C: the same for Debian's keepalived (`keepalived -C -n -f CONF`).
+
+Under software emulation absolute times mean little (Python runs ~25x slower than on
+the host); the ratios in the same boot are the result. Real servers have no checker,
+so both daemons put every one in at start.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def addresses(services: int, dests: int) -> tuple[list[str], list[str]]:
+    vips = [f"10.{100 + i // 250}.{i % 250}.1" for i in range(services)]
+    rips = [f"192.168.{j // 250}.{j % 250 + 1}" for j in range(dests)]
+    return vips, rips
+
+
+def config_text(services: int, dests: int) -> str:
+    vips, rips = addresses(services, dests)
+    out = ["global_defs {\n  router_id bench\n}\n"]
+    for v in vips:
+        out.append(f"virtual_server {v} 80 {{\n  lb_algo wrr\n  lb_kind DR\n  protocol TCP\n")
+        for r in rips:
+            out.append(f"  real_server {r} 80 {{\n    weight 1\n  }}\n")
+        out.append("}\n")
+    return "".join(out)
+
+
+def restore_text(services: int, dests: int) -> str:
+    vips, rips = addresses(services, dests)
+    out = []
+    for v in vips:
+        out.append(f"-A -t {v}:80 -s wrr\n")
+        out.extend(f"-a -t {v}:80 -r {r}:80 -g -w 1\n" for r in rips)
+    return "".join(out)
+
+
+def dest_count() -> int:
+    with open("/proc/net/ip_vs") as f:
+        return sum(1 for line in f if line.lstrip().startswith("->") and "RemoteAddress" not in line)
+
+
+def clear() -> None:
+    subprocess.run(["ipvsadm", "-C"], check=True)
+
+
+def wait_full(want: int, proc: subprocess.Popen, timeout: float) -> float | None:
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        if dest_count() >= want:
+            return time.monotonic()
+        if proc.poll() is not None:
+            return None
+        time.sleep(0.1)
+    return None
+
+
+def daemon_run(argv: list[str], want: int, timeout: float) -> tuple[float | None, float | None]:
+    """(seconds until the table is full, seconds from SIGTERM until the table is empty)."""
+    clear()
+    t0 = time.monotonic()
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    full = wait_full(want, proc, timeout)
+    t1 = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    empty = time.monotonic() - t1 if dest_count() == 0 else None
+    clear()
+    return (full - t0 if full is not None else None), empty
+
+
+def inside(args: argparse.Namespace) -> int:
+    n, m = args.services, args.dests
+    want = n * m
+    work = Path(tempfile.mkdtemp(prefix="ipvs-bench-"))
+    conf = work / "keepalived.conf"
+    conf.write_text(config_text(n, m))
+    rules = restore_text(n, m)
+    results: dict[str, str] = {}
+    times: dict[str, float] = {}
+
+    clear()
+    t0 = time.monotonic()
+    subprocess.run(["ipvsadm", "--restore"], input=rules, text=True, check=True)
+    times["ipvsadm --restore"] = time.monotonic() - t0
+    assert dest_count() == want, "ipvsadm did not load the whole table"
+    clear()
+
+    from fastka.check.ipvs_manager import IpvsManager
+    from fastka.config import load_file
+    from fastka.wire.ipvs import IpvsSocket
+
+    t0 = time.monotonic()
+    cfg = load_file(str(conf), check_system=False).raise_for_errors()
+    t1 = time.monotonic()
+    with IpvsSocket() as sock:
+        mgr = IpvsManager(cfg, sock)
+        for pool in mgr.pools:
+            for i in range(len(pool.servers)):
+                pool.add_checker(i, "x", True)
+        mgr.start()
+        t2 = time.monotonic()
+        assert dest_count() == want, "fastka did not load the whole table"
+        times["fastka program (library)"] = t2 - t1
+        times["fastka load config (library)"] = t1 - t0
+        t3 = time.monotonic()
+        mgr.stop()
+        results["fastka remove (library)"] = f"{time.monotonic() - t3:.2f} s"
+    clear()
+
+    fastka = shutil.which("fastka", path=os.path.dirname(sys.executable)) or "fastka"
+    full, empty = daemon_run([fastka, "-C", "-n", "-G", "-f", str(conf), "-p", str(work / "f.pid"),
+                              "-c", str(work / "fc.pid")], want, args.timeout)
+    if full is not None:
+        times["fastka -C (daemon, to full table)"] = full
+        results["fastka -C stop, to empty"] = f"{empty:.2f} s" if empty is not None else "not empty"
+    else:
+        results["fastka -C"] = f"did not fill the table in {args.timeout:.0f} s"
+    if not args.skip_keepalived and shutil.which("keepalived"):
+        full, empty = daemon_run(["keepalived", "-C", "-n", "-G", "-f", str(conf), "-p", str(work / "k.pid"),
+                                  "-c", str(work / "kc.pid")], want, args.timeout)
+        if full is not None:
+            times["keepalived -C (daemon, to full table)"] = full
+            results["keepalived -C stop, to empty"] = f"{empty:.2f} s" if empty is not None else "not empty"
+        else:
+            results["keepalived -C"] = f"did not fill the table in {args.timeout:.0f} s"
+
+    base = times["ipvsadm --restore"]
+    print(f"\n{n} services x {m} destinations = {want} destinations, in the guest (TCG emulation)")
+    for k, v in times.items():
+        print(f"  {k:42s} {v:8.2f} s   {base / v:6.2f}x ipvsadm --restore")
+    kd = times.get("keepalived -C (daemon, to full table)")
+    fd = times.get("fastka -C (daemon, to full table)")
+    if kd and fd:
+        print(f"  fastka -C vs keepalived -C: {kd / fd:.2f}x faster")
+    for k, v in results.items():
+        print(f"  {k:42s} {v}")
+    shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--services", type=int, default=2000)
+    p.add_argument("--dests", type=int, default=20)
+    p.add_argument("--timeout", type=float, default=600, help="per daemon run, seconds")
+    p.add_argument("--skip-keepalived", action="store_true")
+    p.add_argument("--inside", action="store_true", help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.inside:
+        return inside(args)
+    sys.path.insert(0, str(ROOT))
+    from tests.vm import guest
+
+    reason = guest.missing()
+    if reason:
+        print(f"cannot run the guest: {reason}", file=sys.stderr)
+        return 2
+    argv = [sys.executable, str(Path(__file__).resolve()), "--inside", "--services", str(args.services),
+            "--dests", str(args.dests), "--timeout", str(args.timeout)]
+    if args.skip_keepalived:
+        argv.append("--skip-keepalived")
+    r = guest.run(argv, shares=[ROOT], timeout=args.timeout * 4 + 600, memory_mb=2048,
+                  output=lambda s: (sys.stdout.write(s), sys.stdout.flush()))
+    return r.returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main())

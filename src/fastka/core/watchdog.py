@@ -1,0 +1,154 @@
+"""The parent process: starts the VRRP and checker children, restarts a crashed one,
+passes signals on (keepalived's process model).
+
+- Each child is a fork of the parent after the configuration is loaded and checked;
+  it writes its own pidfile (``-r`` / ``-c``), asks the kernel to kill it if the parent
+  dies (PR_SET_PDEATHSIG: a SIGKILLed fastka leaves no orphan holding VIPs or IPVS
+  entries half-owned), and runs its subsystem until SIGTERM.
+- SIGTERM / SIGINT on the parent: passed to every child as SIGTERM; the parent waits
+  for them (the VRRP child sends priority 0 and removes its VIPs, the checker child
+  removes its IPVS services) and exits.
+- SIGHUP, SIGUSR1: passed to every child. SIGUSR2 and the JSON signal: to the VRRP
+  child (stats and JSON state are VRRP's).
+- A child that dies while fastka is not stopping is started again ("restarted after a
+  crash", as keepalived) unless it died within ``QUICK_DEATH`` seconds of its start: a
+  child that cannot start (its sockets, the kernel's IPVS) would only die again, so the
+  parent stops the others and exits with that child's status.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import os
+import signal
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Optional
+
+from .daemon import remove_pidfiles, write_pidfiles
+
+log = logging.getLogger("fastka")
+
+PR_SET_PDEATHSIG = 1
+QUICK_DEATH = 5.0
+RESTART_DELAY = 1.0
+JSON_SIGNAL = signal.SIGRTMIN + 2
+
+
+@dataclass
+class Child:
+    name: str
+    main: Callable[[Any, dict], int]
+    pidfile: str
+    pid: int = 0
+    started: float = 0.0
+    restarts: int = 0
+
+
+def _describe(status: int) -> str:
+    if os.WIFSIGNALED(status):
+        return f"killed by signal {os.WTERMSIG(status)}"
+    return f"exited with status {os.WEXITSTATUS(status)}"
+
+
+class Watchdog:
+    def __init__(self, config: Any, opts: dict, children: list[Child]) -> None:
+        self.config = config
+        self.opts = opts
+        self.children = children
+        self.stopping = False
+        self.status = 0
+
+    # --- children ----------------------------------------------------------------------------
+
+    def _start(self, c: Child) -> None:
+        parent = os.getpid()
+        pid = os.fork()
+        if pid:
+            c.pid, c.started = pid, time.monotonic()
+            return
+        rc = 1
+        try:
+            for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2, JSON_SIGNAL,
+                      signal.SIGCHLD):
+                signal.signal(s, signal.SIG_DFL)
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+            if os.getppid() != parent:  # the parent died before prctl
+                os._exit(1)
+            write_pidfiles([c.pidfile])  # the parent checked that no other fastka owns it
+            try:
+                rc = c.main(self.config, self.opts)
+            finally:
+                remove_pidfiles([c.pidfile])
+        except SystemExit as e:
+            rc = e.code if isinstance(e.code, int) else 1
+        except BaseException:
+            log.exception("%s child crashed", c.name)
+            rc = 1
+        finally:
+            logging.shutdown()
+            os._exit(rc)
+
+    def _forward(self, signum: int, frame: Any) -> None:
+        if signum in (signal.SIGTERM, signal.SIGINT):
+            if not self.stopping:
+                log.info("received %s, stopping", signal.Signals(signum).name)
+            self.stopping = True
+            targets, send = self.children, signal.SIGTERM
+        elif signum in (signal.SIGUSR2, JSON_SIGNAL):
+            targets, send = [c for c in self.children if c.name == "VRRP"], signum
+        else:
+            targets, send = self.children, signum
+        for c in targets:
+            if c.pid:
+                try:
+                    os.kill(c.pid, send)
+                except ProcessLookupError:
+                    pass
+
+    def run(self) -> int:
+        for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2, JSON_SIGNAL):
+            signal.signal(s, self._forward)
+        for c in self.children:
+            self._start(c)
+        while any(c.pid for c in self.children):
+            try:
+                pid, status = os.waitpid(-1, 0)
+            except ChildProcessError:
+                break
+            c = self._child(pid)
+            if c is None:
+                continue
+            c.pid = 0
+            if self.stopping:
+                if status:
+                    log.warning("%s child %s", c.name, _describe(status))
+                continue
+            lived = time.monotonic() - c.started
+            if lived < QUICK_DEATH or not status:
+                if status:
+                    log.error("%s child %s %.1f s after its start; stopping", c.name, _describe(status), lived)
+                    self.status = 1
+                self._stop_all()
+                continue
+            log.error("%s child %s; restarting it", c.name, _describe(status))
+            time.sleep(RESTART_DELAY)
+            if not self.stopping:
+                c.restarts += 1
+                self._start(c)
+        return self.status
+
+    def _child(self, pid: int) -> Optional[Child]:
+        return next((c for c in self.children if c.pid == pid), None)
+
+    def _stop_all(self) -> None:
+        self.stopping = True
+        for c in self.children:
+            if c.pid:
+                try:
+                    os.kill(c.pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+
