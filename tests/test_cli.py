@@ -135,8 +135,8 @@ def test_what_is_not_there_yet_says_so(tmp_path):
     f.write_text(GOOD)
     r = run("-C", "-n", "-f", str(f))
     assert r.exit_code == 2 and "the health-check subsystem (-C) is not implemented yet" in r.stderr
-    r = run("-T")
-    assert r.exit_code == 2 and "genhash mode (-T) is not implemented yet" in r.stderr
+    r = run("-T")  # genhash mode now: it wants its server
+    assert r.exit_code == 2 and "Missing option '-s'" in r.stderr
 
 
 def test_unknown_flag_is_a_usage_error():

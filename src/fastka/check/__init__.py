@@ -1,0 +1,1 @@
+"""Health checkers: probes (one check attempt), CheckerTask (schedule and state)."""
