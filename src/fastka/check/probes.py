@@ -118,7 +118,10 @@ class Endpoint:
 
     def socket(self, kind: int, proto: int = 0) -> socket.socket:
         """A non-blocking socket with fwmark, bind_if, bindto and bind_port applied."""
-        s = socket.socket(self.family, kind, proto)
+        try:
+            s = socket.socket(self.family, kind, proto)
+        except OSError as e:
+            raise ProbeError(f"cannot open a socket for {self.text}: {_err(e)}") from None
         try:
             s.setblocking(False)
             if self.fwmark:
@@ -140,6 +143,10 @@ class Endpoint:
 
 
 def _err(e: BaseException) -> str:
+    if isinstance(e, ssl.SSLCertVerificationError):  # an OSError with errno 1: not "operation not permitted"
+        return f"certificate verify failed: {e.verify_message} ({e.reason})"
+    if isinstance(e, ssl.SSLError):
+        return str(e.reason or e)
     if isinstance(e, OSError) and e.errno is not None:
         return _ERRNO_WORDS.get(e.errno, e.strerror or os.strerror(e.errno))
     return str(e) or type(e).__name__
@@ -425,7 +432,7 @@ class HttpProbe(Probe):
             try:
                 if self.tls is not None:
                     await loop.create_connection(lambda: proto, sock=s, ssl=self.tls,
-                                                 server_hostname=self.sni or None,
+                                                 server_hostname=self.sni or "",  # "": no SNI
                                                  ssl_handshake_timeout=self.ep.timeout)
                 else:
                     await loop.create_connection(lambda: proto, sock=s)
@@ -740,9 +747,6 @@ class UdpProbe(Probe):
 
 # --- PING_CHECK -----------------------------------------------------------------------------------
 
-_ping_dgram_ok: dict[int, bool] = {}
-
-
 class PingProbe(Probe):
     """PING_CHECK: one ICMP / ICMPv6 echo, answered within connect_timeout. An
     unprivileged ping socket (SOCK_DGRAM, IPPROTO_ICMP) when net.ipv4.ping_group_range
@@ -757,6 +761,7 @@ class PingProbe(Probe):
         super().__init__(f"[{ep.ip}]")
         self.ep = ep
         self.seq = 0
+        self.mode = ""  # "dgram" or "raw": the socket the last attempt used
 
     async def attempt(self) -> ProbeResult:
         v6 = self.ep.family == socket.AF_INET6
@@ -766,15 +771,13 @@ class PingProbe(Probe):
         ident = int.from_bytes(os.urandom(2), "big")
         payload = os.urandom(16)
         what = f"ping {self.ep.ip}"
-        dgram = _ping_dgram_ok.get(self.ep.family, True)
-        try:
-            dg = Datagram(self.ep, socket.SOCK_DGRAM if dgram else socket.SOCK_RAW, proto, port=0)
+        try:  # tried each time: ping_group_range may change, and a refused socket() is cheap
+            dg = Datagram(self.ep, socket.SOCK_DGRAM, proto, port=0)
+            dgram = True
         except ProbeError:
-            if not dgram:
-                raise
-            _ping_dgram_ok[self.ep.family] = False
             dg = Datagram(self.ep, socket.SOCK_RAW, proto, port=0)
             dgram = False
+        self.mode = "dgram" if dgram else "raw"
         header = struct.pack("!BBHHH", req_type, 0, 0, ident, self.seq)
         packet = header + payload
         if not v6:  # the kernel fills the ICMPv6 checksum; for ICMPv4 raw we must
