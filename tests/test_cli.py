@@ -140,11 +140,11 @@ def test_daemon_refuses_a_config_with_errors(tmp_path):
     assert "nothing is applied, fastka does not start" in r.stderr and not (tmp_path / "p.pid").exists()
 
 
-def test_what_is_not_there_yet_says_so(tmp_path):
+def test_genhash_mode_wants_its_server(tmp_path):
     f = tmp_path / "k.conf"
     f.write_text(GOOD)
-    r = run("-T")
-    assert r.exit_code == 2 and "genhash mode (-T) is not implemented yet" in r.stderr
+    r = run("-T")  # genhash mode now: it wants its server
+    assert r.exit_code == 2 and "Missing option '-s'" in r.stderr
 
 
 def test_unknown_flag_is_a_usage_error():

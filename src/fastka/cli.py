@@ -55,9 +55,8 @@ def _check_umask(ctx: click.Context, param: click.Parameter, value: Optional[str
             raise click.BadParameter(f"invalid umask '{value}' (an octal number up to 0777)")
     return value
 
-NOT_YET = {
-    "genhash": "genhash mode (-T) is not implemented yet",
-}
+
+GENHASH_FLAGS = ("-T", "--genhash")
 
 
 def _optional_value(*decls: str, flag_value: str, help: str) -> click.Option:
@@ -76,7 +75,22 @@ def _version_text() -> str:
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
-@click.group(context_settings=CONTEXT, invoke_without_command=True,
+class Main(click.Group):
+    """keepalived's ``-T`` / ``--genhash`` switches to genhash mode, where the words after
+    it are genhash's options (``-s`` server, ``-p`` port, ... clash with the daemon's
+    flags), so the rest of the line goes to the ``genhash`` subcommand as it is."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        for i, a in enumerate(args):
+            if a == "--":
+                break
+            if a in GENHASH_FLAGS:
+                args = ["genhash", *args[i + 1:]]
+                break
+        return super().parse_args(ctx, args)
+
+
+@click.group(cls=Main, context_settings=CONTEXT, invoke_without_command=True,
              help="keepalived-compatible high-availability daemon (VRRP, health checks, IPVS).")
 @click.option("-f", "--use-file", "use_file", default=DEFAULT_CONFIG, show_default=True, metavar="FILE",
               help="Use the specified configuration file.")
@@ -132,8 +146,6 @@ def main(ctx: click.Context, **opts: object) -> None:
                                    f"(fastka knows {', '.join(SIGNUMS)})")
         click.echo(int(SIGNUMS[name]))
         ctx.exit(EXIT_OK)
-    if opts["genhash"]:
-        _not_yet(ctx, "genhash")
 
     if opts["namespace"]:  # first: -t checks interfaces in the namespace fastka will run in
         from .core.daemon import DaemonError, enter_namespace
@@ -162,13 +174,6 @@ main.params.append(_optional_value("-M", "--core-dump-pattern", flag_value="core
                                    help="Enable core dumps and set the kernel's core_pattern."))
 main.params.append(_optional_value("--perf", flag_value="run", help="Accepted for compatibility (no effect)."))
 main.params.append(_optional_value("--debug", flag_value="", help="Accepted for compatibility (no effect)."))
-
-
-def _not_yet(ctx: click.Context, what: str) -> None:
-    click.echo(f"fastka: {NOT_YET[what]} in this version; "
-               "'fastka -t -f FILE' checks a configuration, 'fastka -t -d -f FILE' also prints it normalised.",
-               err=True)
-    ctx.exit(EXIT_CANNOT_INIT)
 
 
 def _run_daemon(ctx: click.Context, opts: dict) -> int:
@@ -248,6 +253,38 @@ def demo() -> None:
     from .demo import run
 
     sys.exit(run())
+
+
+@main.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-s", "--server", required=True, metavar="ADDRESS", help="Use the specified remote server address.")
+@click.option("-p", "--port", type=click.IntRange(1, 65535), metavar="PORT",
+              help="Use the specified remote server port (default 80, 443 with -S).")
+@click.option("-u", "--url", default="/", show_default=True, help="Use the specified remote server url.")
+@click.option("-S", "--use-ssl", is_flag=True, help="Use SSL connection to remote server.")
+@click.option("-I", "--use-sni", is_flag=True, help="Use SNI during SSL handshake (uses the -V virtualhost).")
+@click.option("-V", "--use-virtualhost", "virtualhost", metavar="HOST", help="Use the virtualhost in the GET query.")
+@click.option("-P", "--protocol", type=click.Choice(["1.0", "1.0c", "1.0C", "1.1"]), default="1.0",
+              show_default=True, help="HTTP protocol; 1.0c means 1.0 with 'Connection: close'.")
+@click.option("-t", "--timeout", type=click.FloatRange(0, min_open=True), default=5.0, show_default=True,
+              help="Timeout in seconds.")
+@click.option("-m", "--fwmark", type=click.IntRange(0, 2**32 - 1), help="Use the specified FW mark.")
+@click.option("-v", "--verbose", is_flag=True, help="Show the header and body as hex dumps, and the time.")
+def genhash(server: str, port: Optional[int], url: str, use_ssl: bool, use_sni: bool, virtualhost: Optional[str],
+            protocol: str, timeout: float, fwmark: Optional[int], verbose: bool) -> None:
+    """Print the MD5 digest of a web page's body, for HTTP_GET/SSL_GET digest (keepalived -T)."""
+    import ipaddress
+
+    from .check.genhash import run
+
+    try:
+        ipaddress.ip_address(server)
+    except ValueError:
+        raise click.BadParameter(f"'{server}' is not an IP address", param_hint="-s/--server") from None
+    status, text = run(server, port or (443 if use_ssl else 80), url, verbose=verbose, use_ssl=use_ssl,
+                       sni=use_sni, virtualhost=virtualhost, protocol=protocol.upper(), timeout=timeout,
+                       fwmark=fwmark)
+    click.echo(text, err=status != 0)
+    sys.exit(status)
 
 
 @main.command()

@@ -96,15 +96,15 @@ class Watchdog:
             if not self.stopping:
                 log.info("received %s, stopping", signal.Signals(signum).name)
             self.stopping = True
-            targets, send = self.children, signal.SIGTERM
+            targets, send = self.children, int(signal.SIGTERM)
         elif signum in (signal.SIGUSR2, JSON_SIGNAL):
             targets, send = [c for c in self.children if c.name == "VRRP"], signum
         else:
             targets, send = self.children, signum
-        for c in targets:
-            if c.pid:
+        for t in targets:
+            if t.pid:
                 try:
-                    os.kill(c.pid, send)
+                    os.kill(t.pid, send)
                 except ProcessLookupError:
                     pass
 
@@ -118,9 +118,10 @@ class Watchdog:
                 pid, status = os.waitpid(-1, 0)
             except ChildProcessError:
                 break
-            c = self._child(pid)
-            if c is None:
+            found = self._child(pid)
+            if found is None:
                 continue
+            c = found
             c.pid = 0
             if self.stopping:
                 if status:

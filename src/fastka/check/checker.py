@@ -1,0 +1,280 @@
+"""CheckerTask: one checker run forever on keepalived's schedule, reporting up/down.
+
+    tasks = build_checkers(config, on_change)   # config: fastka.config.load_*(...).config
+    for t in tasks: t.start()                   # inside a running event loop
+    ...
+    await stop_all(tasks)
+
+The schedule (keepalived.conf(5), LVS CONFIGURATION):
+
+- the first check comes after a random delay in [0, warmup] (warmup defaults to
+  delay_loop; 0 disables it), then one check every delay_loop;
+- ``alpha``: the checker starts down and the first passing check brings it up;
+  otherwise it starts up;
+- while up, a failed check is retried ``retry`` times, ``delay_before_retry`` apart;
+  the checker goes down only when all of them fail. While down, one passing check
+  brings it up;
+- HTTP_GET / SSL_GET with several urls: while down (alpha or after a failure) one url
+  is checked per delay_loop and the checker comes up once all have passed in a row,
+  unless ``fast_recovery`` (then all urls in one go);
+- ``log_all_failures``: every failed attempt while up is logged (retries included);
+  otherwise only the transitions are;
+- FILE_CHECK has no schedule options: its file is read at construction and
+  re-read whenever it changes (stat polled every ``file_poll_interval`` seconds).
+
+``on_change(task, up)`` is called on every up/down transition and when a dynamic
+weight (MISC_CHECK misc_dynamic, FILE_CHECK dynamic) changes while up; never for the
+initial state, which is ``task.up`` right after construction. Each task has its own
+asyncio task, so thousands run concurrently and a hanging server costs only its own
+checker's timeout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import random
+from typing import Any, Callable, Iterable, Optional
+
+from ..config import model_lvs as m
+from .probes import FileProbe, HttpProbe, Probe, ProbeEnv, ProbeResult, hostport, make_probe
+
+log = logging.getLogger("fastka.check")
+
+OnChange = Callable[["CheckerTask", bool], None]
+
+FILE_POLL_INTERVAL = 1.0
+
+
+class CheckerTask:
+    """One checker of one real server of one virtual server."""
+
+    def __init__(self, checker: Any, real_server: m.RealServer, virtual_server: Optional[m.VirtualServer],
+                 on_change: OnChange, *, env: Optional[ProbeEnv] = None, probe: Optional[Probe] = None,
+                 file_poll_interval: float = FILE_POLL_INTERVAL) -> None:
+        self.checker = checker
+        self.real_server = real_server
+        self.virtual_server = virtual_server
+        self.on_change = on_change
+        self.probe = probe if probe is not None else make_probe(checker, real_server, env)
+        self.kind = self.probe.kind
+        self.file_poll_interval = file_poll_interval
+        self.is_file = isinstance(self.probe, FileProbe)
+        if isinstance(checker, m.Checker):
+            self.delay_loop = float(_val(checker.delay_loop, m.DEFAULT_DELAY_LOOP))
+            self.retry = int(_val(checker.retry, type(checker).DEFAULT_RETRY))
+            dbr = type(checker).DEFAULT_DELAY_BEFORE_RETRY
+            self.delay_before_retry = float(_val(checker.delay_before_retry,
+                                                 dbr if dbr is not None else self.delay_loop))
+            self.warmup = float(_val(checker.warmup, self.delay_loop))
+            self.alpha = bool(checker.alpha)
+            self.log_all_failures = bool(checker.log_all_failures)
+        else:  # FILE_CHECK: none of the standard options
+            self.delay_loop, self.retry, self.delay_before_retry, self.warmup = 0.0, 0, 0.0, 0.0
+            self.alpha = self.log_all_failures = False
+        self.fast_recovery = bool(getattr(checker, "fast_recovery", False))
+        self.up: bool = not self.alpha
+        self.weight: Optional[int] = None
+        self.last: Optional[ProbeResult] = None
+        self.checks = 0  # attempts made
+        self.failures = 0  # attempts failed
+        self.transitions = 0
+        self._task: Optional[asyncio.Task[None]] = None
+        self._file_sig: Optional[tuple[int, int, int, int]] = None
+        if isinstance(self.probe, FileProbe):
+            self._file_sig = _stat_sig(self.probe.path)
+            r = self.probe.read()
+            self.last = r
+            self.up = r.ok
+            self.weight = r.weight if r.ok else None
+            if not r.ok:
+                log.warning("%s: %s", self.describe(), r.reason)
+
+    # --- public -----------------------------------------------------------------------------
+
+    def describe(self) -> str:
+        """``TCP_CHECK [10.0.0.2]:tcp:80 of real server 10.0.0.2:80 in virtual server 10.0.0.1 80``."""
+        rs = self.real_server
+        where = f"real server {hostport(rs.ip, rs.port)}"
+        if self.virtual_server is not None:
+            where += f" in virtual server {self.virtual_server.label}"
+        return f"{self.kind} {self.probe.label} of {where}"
+
+    def start(self) -> None:
+        """Start checking (needs a running event loop); a second call does nothing."""
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._run(), name=self.describe())
+
+    async def stop(self) -> None:
+        """Stop checking; an attempt in flight is cancelled (a MISC script is killed)."""
+        t, self._task = self._task, None
+        if t is not None and not t.done():
+            t.cancel()
+            try:
+                await t
+            except asyncio.CancelledError:
+                pass
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    # --- the schedule -------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        if self.is_file:
+            await self._run_file()
+            return
+        if self.warmup > 0:
+            await asyncio.sleep(random.uniform(0, self.warmup))
+        stepwise = isinstance(self.probe, HttpProbe) and self.probe.steps > 1 and not self.fast_recovery
+        step = 0
+        while True:
+            if self.up:
+                r = await self._attempt()
+                tries = 0
+                while not r.ok and tries < self.retry:
+                    tries += 1
+                    self._log_failure(r, f"retry {tries} of {self.retry} in {self.delay_before_retry:g} s")
+                    await asyncio.sleep(self.delay_before_retry)
+                    r = await self._attempt()
+                if r.ok:
+                    self._passed(r)
+                else:
+                    if tries == 0:
+                        self._log_failure(r, "no retries")
+                    self._set(False, r, tries)
+                    step = 0
+            elif stepwise:
+                r = await self._attempt(step)
+                if not r.ok:
+                    step = 0
+                else:
+                    step += 1
+                    if step >= self.probe.steps:
+                        step = 0
+                        self._passed(r)
+            else:
+                r = await self._attempt()
+                if r.ok:
+                    self._passed(r)
+            await asyncio.sleep(self.delay_loop)
+
+    async def _run_file(self) -> None:
+        assert isinstance(self.probe, FileProbe)
+        while True:
+            await asyncio.sleep(self.file_poll_interval)
+            sig = _stat_sig(self.probe.path)
+            if sig == self._file_sig:
+                continue
+            self._file_sig = sig
+            r = await self._attempt()
+            if r.ok:
+                self._passed(r)
+            else:
+                self._set(False, r, 0)
+
+    async def _attempt(self, step: Optional[int] = None) -> ProbeResult:
+        self.checks += 1
+        try:
+            r = await (self.probe() if step is None else self.probe.step(step))
+        except Exception as e:  # a probe must not take the loop down
+            log.exception("%s: the check itself failed", self.describe())
+            r = ProbeResult(False, f"internal error: {type(e).__name__}: {e}")
+        if not r.ok:
+            self.failures += 1
+        self.last = r
+        return r
+
+    def _log_failure(self, r: ProbeResult, what: str) -> None:
+        if self.log_all_failures:
+            log.warning("%s: check failed (%s): %s", self.describe(), what, r.reason)
+        elif log.isEnabledFor(logging.DEBUG):
+            log.debug("%s: check failed (%s): %s", self.describe(), what, r.reason)
+
+    def _passed(self, r: ProbeResult) -> None:
+        if not self.up:
+            if r.weight is not None:
+                self.weight = r.weight
+            self._set(True, r, 0)
+        elif r.weight is not None and r.weight != self.weight:
+            old, self.weight = self.weight, r.weight
+            log.info("%s: weight %s -> %d (%s)", self.describe(), "as configured" if old is None else old,
+                     r.weight, r.reason)
+            self._fire(True)
+
+    def _set(self, up: bool, r: ProbeResult, retries: int) -> None:
+        if up == self.up:
+            return
+        self.up = up
+        self.transitions += 1
+        if up:
+            extra = f", weight {self.weight}" if self.weight is not None else ""
+            log.info("%s: success%s", self.describe(), extra)
+        else:
+            after = f" after {retries} retr{'y' if retries == 1 else 'ies'}" if retries else ""
+            log.warning("%s: failed%s: %s", self.describe(), after, r.reason)
+        self._fire(up)
+
+    def _fire(self, up: bool) -> None:
+        try:
+            self.on_change(self, up)
+        except Exception:
+            log.exception("%s: the on_change callback failed", self.describe())
+
+
+def _val(v: Any, default: Any) -> Any:
+    return default if v is None else v
+
+
+def _stat_sig(path: str) -> Optional[tuple[int, int, int, int]]:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+# --- a whole configuration ---------------------------------------------------------------------
+
+
+def build_checkers(config: Any, on_change: OnChange, *, env: Optional[ProbeEnv] = None,
+                   file_poll_interval: float = FILE_POLL_INTERVAL) -> list[CheckerTask]:
+    """A CheckerTask for every checker of every real server of every virtual server of a
+    loaded configuration (defaults applied, as ``fastka.config.load_file`` leaves it). A
+    checker that cannot run (no port to connect to, unknown track_file, ...) is logged
+    and left out; BFD_CHECK is not a checker here (fastka has no BFD)."""
+    env = env or ProbeEnv.of(config)
+    tasks = []
+    for vs in getattr(config, "virtual_servers", []):
+        for rs in vs.real_servers:
+            for ch in rs.checkers:
+                try:
+                    tasks.append(CheckerTask(ch, rs, vs, on_change, env=env, file_poll_interval=file_poll_interval))
+                except (ValueError, OSError) as e:
+                    log.error("virtual server %s, real server %s: %s not run: %s", vs.label,
+                              hostport(rs.ip, rs.port), getattr(ch, "KEYWORD", type(ch).__name__), e)
+    return tasks
+
+
+def start_all(tasks: Iterable[CheckerTask]) -> None:
+    for t in tasks:
+        t.start()
+
+
+async def stop_all(tasks: Iterable[CheckerTask]) -> None:
+    """Stop every task, concurrently."""
+    await asyncio.gather(*(t.stop() for t in tasks))
+
+
+def combined_weight(configured: int, tasks: Iterable[CheckerTask]) -> int:
+    """A real server's weight with its checkers' dynamic weights folded in as
+    keepalived.conf(5) describes for MISC_CHECK: each checker that asks for weight W
+    adds (W - configured), so with one dynamic checker the weight is W. Down checkers
+    and checkers without a dynamic weight add nothing."""
+    total = configured
+    for t in tasks:
+        if t.up and t.weight is not None:
+            total += t.weight - configured
+    return total
