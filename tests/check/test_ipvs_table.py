@@ -236,3 +236,12 @@ def test_pack_produces_the_requests_in_order(native):
     assert [m.seq for m in msgs] == seqs
     assert [m.cmd for m in msgs] == [ipvs.Cmd.NEW_SERVICE, ipvs.Cmd.NEW_DEST, ipvs.Cmd.NEW_DEST]
     assert msgs[2].dest.addr == "10.0.1.2" and msgs[0].service.addr == "10.0.0.1"
+
+
+def test_a_local_dest_reported_as_localnode_matches_any_method():
+    """The kernel reports a dest whose address is the director's own as LOCALNODE."""
+    have = table((svc(), [dest("10.0.1.1")._replace(fwd_method=ipvs.FwdMethod.LOCALNODE)]))
+    want = table((svc(), [dest("10.0.1.1")]))
+    assert tbl.diff(want, have) == []
+    want = table((svc(), [dest("10.0.1.1", 2)]))
+    assert [o[0] for o in tbl.diff(want, have)] == ["set_dest"]

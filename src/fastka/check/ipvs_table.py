@@ -210,12 +210,16 @@ def _svc_same(a: Service, b: Service) -> bool:
     return norm(a) == norm(b)
 
 
-def _dest_same(a: Dest, b: Dest) -> bool:
-    def norm(d: Dest) -> tuple:
+def _dest_same(want: Dest, have: Dest) -> bool:
+    """Whether the kernel's (or the shadow's) dest have already is want. The kernel
+    reports a dest whose address is local to the director as LOCALNODE whatever
+    method it was given: that matches any wanted method."""
+    def norm(d: Dest, method: Optional[int]) -> tuple:
         tun = ((d.tun_type or 0, d.tun_port or 0, d.tun_flags or 0) if d.fwd_method == ipvs.FwdMethod.TUNNEL
-               else None)
-        return (d.fwd_method, d.weight, d.u_threshold or 0, d.l_threshold or 0, tun)
-    return norm(a) == norm(b)
+               else None) if method == ipvs.FwdMethod.TUNNEL else None
+        return (method, d.weight, d.u_threshold or 0, d.l_threshold or 0, tun)
+    method = want.fwd_method if have.fwd_method == ipvs.FwdMethod.LOCALNODE else have.fwd_method
+    return norm(want, want.fwd_method) == norm(have, method)
 
 
 Op = tuple  # (batch method name, service, dest or None)

@@ -1,0 +1,174 @@
+"""`fastka -C` as a user runs it, in the QEMU guest (Debian's kernel, IPVS): real
+servers are HTTP servers in a network namespace of the guest (reached over a veth),
+TCP_CHECK and HTTP_GET watch them; ipvsadm is the witness. A server that stops
+leaves the table (or drops to weight 0 with inhibit_on_failure), comes back when it
+returns; SIGTERM empties the table, -I keeps it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+CONF = """
+virtual_server 10.5.0.100 80 {{
+  protocol TCP
+  lb_algo rr
+  lb_kind NAT
+  delay_loop 0.5
+  real_server 10.5.0.2 8080 {{
+    weight 3
+    TCP_CHECK {{
+      connect_timeout 1
+      retry 1
+      delay_before_retry 0.2
+      warmup 0
+    }}
+  }}
+  real_server 10.5.0.3 8080 {{
+    weight 2
+    inhibit_on_failure
+    HTTP_GET {{
+      url {{
+        path /
+        status_code 200
+      }}
+      connect_timeout 1
+      retry 1
+      delay_before_retry 0.2
+      warmup 0
+    }}
+  }}
+}}
+"""
+
+
+def sh(*args: str, check: bool = True) -> str:
+    return subprocess.run(list(args), capture_output=True, text=True, check=check, timeout=60).stdout
+
+
+def dests() -> dict[str, str]:
+    """address:port -> weight of the service's destinations, per ipvsadm."""
+    out = {}
+    for line in sh("ipvsadm", "-Ln", "-t", "10.5.0.100:80", check=False).splitlines():
+        f = line.split()
+        if f and f[0] == "->" and f[1] != "RemoteAddress:Port":
+            out[f[1]] = f[3]
+    return out
+
+
+def wait_for(what, want, timeout: float = 90.0):
+    end = time.monotonic() + timeout
+    got = None
+    while time.monotonic() < end:
+        got = what()
+        if got == want:
+            return got
+        time.sleep(0.25)
+    raise AssertionError(f"waited {timeout:.0f} s for {want}, last saw {got}")
+
+
+class Servers:
+    """HTTP servers on 10.5.0.2 and 10.5.0.3 (port 8080) in namespace ns."""
+
+    def __init__(self, ns: str, workdir: Path) -> None:
+        self.ns, self.workdir, self.procs = ns, workdir, {}
+
+    def start(self, addr: str) -> None:
+        d = self.workdir / addr
+        d.mkdir(exist_ok=True)
+        (d / "index.html").write_text("ok\n")
+        self.procs[addr] = subprocess.Popen(
+            ["ip", "netns", "exec", self.ns, sys.executable, "-m", "http.server", "--bind", addr, "8080"],
+            cwd=d, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def stop(self, addr: str) -> None:
+        p = self.procs.pop(addr)
+        p.kill()
+        p.wait()
+
+    def close(self) -> None:
+        for a in list(self.procs):
+            self.stop(a)
+
+
+@pytest.fixture
+def rig(tmp_path):
+    ns = f"fkrs-{uuid.uuid4().hex[:8]}"
+    sh("ipvsadm", "-C")
+    sh("ip", "netns", "add", ns)
+    veth = f"v{uuid.uuid4().hex[:8]}"
+    servers = Servers(ns, tmp_path)
+    try:
+        sh("ip", "link", "add", veth, "type", "veth", "peer", "name", "rs0", "netns", ns)
+        sh("ip", "addr", "add", "10.5.0.1/24", "dev", veth)
+        sh("ip", "link", "set", veth, "up")
+        for a in ("10.5.0.2/24", "10.5.0.3/24"):
+            sh("ip", "-n", ns, "addr", "add", a, "dev", "rs0")
+        sh("ip", "-n", ns, "link", "set", "rs0", "up")
+        sh("ip", "-n", ns, "link", "set", "lo", "up")
+        servers.start("10.5.0.2")
+        servers.start("10.5.0.3")
+        conf = tmp_path / "keepalived.conf"
+        conf.write_text(CONF.format())
+        yield servers, conf
+    finally:
+        servers.close()
+        subprocess.run(["ip", "netns", "del", ns], capture_output=True, timeout=30)
+        subprocess.run(["ip", "link", "del", veth], capture_output=True, timeout=30)
+        sh("ipvsadm", "-C")
+
+
+def fastka(conf: Path, tmp: Path, *extra: str) -> subprocess.Popen:
+    exe = shutil.which("fastka", path=os.path.dirname(sys.executable)) or "fastka"
+    return subprocess.Popen([exe, "-C", "-n", "-l", "-G", "-f", str(conf), "-p", str(tmp / "f.pid"),
+                             "-c", str(tmp / "c.pid"), *extra],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def stop(proc: subprocess.Popen) -> str:
+    proc.send_signal(signal.SIGTERM)
+    out, _ = proc.communicate(timeout=90)
+    return out
+
+
+@pytest.mark.guest
+def test_checkers_drive_the_table_and_stop_empties_it(rig, tmp_path):
+    servers, conf = rig
+    proc = fastka(conf, tmp_path)
+    try:
+        wait_for(dests, {"10.5.0.2:8080": "3", "10.5.0.3:8080": "2"})
+        assert (tmp_path / "c.pid").exists()
+        servers.stop("10.5.0.2")  # TCP_CHECK fails: removed
+        wait_for(dests, {"10.5.0.3:8080": "2"})
+        servers.stop("10.5.0.3")  # HTTP_GET fails: inhibited (weight 0)
+        wait_for(dests, {"10.5.0.3:8080": "0"})
+        servers.start("10.5.0.2")
+        servers.start("10.5.0.3")
+        wait_for(dests, {"10.5.0.2:8080": "3", "10.5.0.3:8080": "2"})
+    finally:
+        out = stop(proc)
+    assert proc.returncode == 0, out
+    assert dests() == {}, "SIGTERM removed fastka's service"
+    assert "Removing service 10.5.0.2:8080 from VS 10.5.0.100 80" in out, out
+    assert "Inhibiting service 10.5.0.3:8080" in out, out
+    assert not (tmp_path / "c.pid").exists() and not (tmp_path / "f.pid").exists()
+
+
+@pytest.mark.guest
+def test_dont_release_ipvs_keeps_the_table(rig, tmp_path):
+    servers, conf = rig
+    proc = fastka(conf, tmp_path, "-I")
+    try:
+        wait_for(dests, {"10.5.0.2:8080": "3", "10.5.0.3:8080": "2"})
+    finally:
+        out = stop(proc)
+    assert proc.returncode == 0, out
+    assert dests() == {"10.5.0.2:8080": "3", "10.5.0.3:8080": "2"}
