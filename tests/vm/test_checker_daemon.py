@@ -23,8 +23,13 @@ virtual_server 10.5.0.100 80 {{
   lb_algo rr
   lb_kind NAT
   delay_loop 0.5
+  quorum 3
+  quorum_up "{notify} quorum_up"
+  quorum_down "{notify} quorum_down"
   real_server 10.5.0.2 8080 {{
     weight 3
+    notify_up "{notify} rs2_up"
+    notify_down "{notify} rs2_down"
     TCP_CHECK {{
       connect_timeout 1
       retry 1
@@ -54,14 +59,21 @@ def sh(*args: str, check: bool = True) -> str:
     return subprocess.run(list(args), capture_output=True, text=True, check=check, timeout=60).stdout
 
 
-def dests() -> dict[str, str]:
+def dests(service: str = "10.5.0.100:80") -> dict[str, str]:
     """address:port -> weight of the service's destinations, per ipvsadm."""
     out = {}
-    for line in sh("ipvsadm", "-Ln", "-t", "10.5.0.100:80", check=False).splitlines():
+    for line in sh("ipvsadm", "-Ln", "-t", service, check=False).splitlines():
         f = line.split()
         if f and f[0] == "->" and f[1] != "RemoteAddress:Port":
             out[f[1]] = f[3]
     return out
+
+
+def events_in(path: Path) -> list[str]:
+    try:
+        return path.read_text().split()
+    except FileNotFoundError:
+        return []
 
 
 def wait_for(what, want, timeout: float = 90.0):
@@ -117,7 +129,10 @@ def rig(tmp_path):
         servers.start("10.5.0.2")
         servers.start("10.5.0.3")
         conf = tmp_path / "keepalived.conf"
-        conf.write_text(CONF.format())
+        notify = tmp_path / "notify.sh"
+        notify.write_text(f"#!/bin/sh\necho \"$1\" >> {tmp_path}/events\n")
+        notify.chmod(0o755)
+        conf.write_text(CONF.format(notify=notify))
         yield servers, conf
     finally:
         servers.close()
@@ -142,17 +157,23 @@ def stop(proc: subprocess.Popen) -> str:
 @pytest.mark.guest
 def test_checkers_drive_the_table_and_stop_empties_it(rig, tmp_path):
     servers, conf = rig
+
+    def events() -> list[str]:  # the two scripts of one change run concurrently: any order
+        return sorted(events_in(tmp_path / "events"))
+
     proc = fastka(conf, tmp_path)
     try:
         wait_for(dests, {"10.5.0.2:8080": "3", "10.5.0.3:8080": "2"})
         assert (tmp_path / "c.pid").exists()
-        servers.stop("10.5.0.2")  # TCP_CHECK fails: removed
+        servers.stop("10.5.0.2")  # TCP_CHECK fails: removed; weight 2 left < quorum 3
         wait_for(dests, {"10.5.0.3:8080": "2"})
+        wait_for(events, ["quorum_down", "rs2_down"])
         servers.stop("10.5.0.3")  # HTTP_GET fails: inhibited (weight 0)
         wait_for(dests, {"10.5.0.3:8080": "0"})
         servers.start("10.5.0.2")
         servers.start("10.5.0.3")
         wait_for(dests, {"10.5.0.2:8080": "3", "10.5.0.3:8080": "2"})
+        wait_for(events, ["quorum_down", "quorum_up", "rs2_down", "rs2_up"])
     finally:
         out = stop(proc)
     assert proc.returncode == 0, out
@@ -172,3 +193,48 @@ def test_dont_release_ipvs_keeps_the_table(rig, tmp_path):
         out = stop(proc)
     assert proc.returncode == 0, out
     assert dests() == {"10.5.0.2:8080": "3", "10.5.0.3:8080": "2"}
+
+
+EXTRA_VS = """
+virtual_server 10.5.0.101 80 {
+  protocol TCP
+  real_server 10.5.0.2 8080 {
+    weight 4
+  }
+}
+"""
+
+
+@pytest.mark.guest
+def test_sighup_reloads_keeping_checker_state_and_a_bad_file_changes_nothing(rig, tmp_path):
+    servers, conf = rig
+    original = conf.read_text()
+    proc = fastka(conf, tmp_path)
+    try:
+        wait_for(dests, {"10.5.0.2:8080": "3", "10.5.0.3:8080": "2"})
+        servers.stop("10.5.0.3")
+        wait_for(dests, {"10.5.0.2:8080": "3", "10.5.0.3:8080": "0"})
+        # a weight changes, a virtual server is added; 10.5.0.3's checker is unchanged and
+        # keeps its verdict (still down: weight 0, not back to 2 until a check passes)
+        conf.write_text(original.replace("weight 3", "weight 5") + EXTRA_VS)
+        proc.send_signal(signal.SIGHUP)
+        wait_for(lambda: dests("10.5.0.101:80"), {"10.5.0.2:8080": "4"})
+        assert dests() == {"10.5.0.2:8080": "5", "10.5.0.3:8080": "0"}
+        # a file with an error: nothing changes
+        conf.write_text(original.replace("lb_algo rr", "lb_algo rr\n  quorum 0"))
+        proc.send_signal(signal.SIGHUP)
+        time.sleep(3)
+        assert dests() == {"10.5.0.2:8080": "5", "10.5.0.3:8080": "0"}
+        assert dests("10.5.0.101:80") == {"10.5.0.2:8080": "4"}
+        # the added virtual server goes again; 10.5.0.3 comes back by its check
+        conf.write_text(original)
+        proc.send_signal(signal.SIGHUP)
+        wait_for(lambda: dests("10.5.0.101:80"), {})
+        servers.start("10.5.0.3")
+        wait_for(dests, {"10.5.0.2:8080": "3", "10.5.0.3:8080": "2"})
+    finally:
+        out = stop(proc)
+    assert proc.returncode == 0, out
+    assert "nothing changed" in out and "reload: 3 checkers kept" not in out, out
+    assert "reload: 2 checkers kept, 0 new, 0 stopped" in out, out
+    assert dests() == {}

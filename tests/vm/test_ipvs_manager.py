@@ -156,3 +156,47 @@ def test_refused_request_is_logged_and_the_rest_applies(caplog):
         assert ["TCP", "10.3.0.1:80", "wrr"] in rows and not any("10.3.5.1:443" in " ".join(x) for x in rows)
         m.stop()
         assert [x for x in table() if x[0] != "->"] == []
+
+
+def daemons() -> str:
+    return ipvsadm("-L", "--daemon")
+
+
+@pytest.mark.guest
+def test_sync_daemons_follow_the_instance_state():
+    from fastka.check.sync_daemon import SyncDaemons
+    from fastka.config.model_global import LvsSyncDaemon
+
+    subprocess.run(["ip", "link", "add", "fksync0", "type", "dummy"], check=True)
+    subprocess.run(["ip", "link", "set", "fksync0", "up"], check=True)
+    try:
+        with ipvs.IpvsSocket() as sock:
+            # with an instance: the backup daemon at start, the master one as MASTER
+            d = SyncDaemons(LvsSyncDaemon("fksync0", instance="VI_1", port=8849, ttl=3), sock, vrid=51)
+            d.start()
+            out = daemons()
+            assert "backup sync daemon (mcast=fksync0, syncid=51, maxlen=1472, group=224.0.0.81, port=8849, ttl=3)" \
+                in out, out  # the options given reach the kernel (maxlen and group: its defaults)
+            assert "master sync daemon" not in out
+            d.follow("MASTER")
+            out = daemons()
+            assert "master sync daemon (mcast=fksync0, syncid=51," in out and "backup" not in out
+            d.follow("FAULT")
+            out = daemons()
+            assert "backup sync daemon (mcast=fksync0, syncid=51," in out and "master" not in out
+            d.stop()
+            assert daemons().strip() == ""
+            # without: both, with the sync id given
+            d = SyncDaemons(LvsSyncDaemon("fksync0", syncid=9), sock)
+            d.start()
+            out = daemons()
+            assert "master sync daemon (mcast=fksync0, syncid=9," in out
+            assert "backup sync daemon (mcast=fksync0, syncid=9," in out
+            d.stop()
+            assert daemons().strip() == ""
+            # a refusal (no such interface) is logged, not raised
+            d = SyncDaemons(LvsSyncDaemon("nosuchif0"), sock)
+            d.start()
+            assert d.running == set()
+    finally:
+        subprocess.run(["ip", "link", "del", "fksync0"], check=False)

@@ -18,10 +18,12 @@ import os
 import signal
 from typing import Any, Optional
 
+from ..core.watchdog import handlers_ready
 from ..vrrp.notify import Notifier, command
 from ..wire.ipvs import IpvsSocket, IpvsUnavailable
 from .checker import CheckerTask, combined_weight
 from .probes import ProbeEnv
+from .sync_daemon import SyncDaemons, instance_vrid
 from .ipvs_manager import IpvsManager
 from .virtual_server import Event
 
@@ -39,8 +41,11 @@ class CheckerProcess:
         self.tasks: list[CheckerTask] = []
         self.where: dict[int, tuple[int, int]] = {}  # id(task) -> (pool, real server)
         self.of_server: dict[tuple[int, int], list[CheckerTask]] = {}
+        self.keys: dict[int, tuple] = {}  # id(task) -> _task_key(...)
         self._flush_due = False
         self._stop: Optional[asyncio.Event] = None
+        self.sock: Any = None
+        self.syncd: Optional[SyncDaemons] = None
 
     # --- events ----------------------------------------------------------------------------
 
@@ -74,6 +79,37 @@ class CheckerProcess:
             await asyncio.sleep(1.0)
             self.notifier.reap()
 
+    # --- building -------------------------------------------------------------------------------
+
+    def _build(self, config: Any, m: IpvsManager, reuse: dict[tuple, CheckerTask]) -> list[CheckerTask]:
+        """Make (or take from reuse, by what they check and how) the checker tasks of
+        config and register them with m's pools. Returns the new tasks, not started."""
+        env = ProbeEnv.of(config)
+        self.tasks, self.where, self.of_server, self.keys = [], {}, {}, {}
+        fresh: list[CheckerTask] = []
+        for p, vs in enumerate(getattr(config, "virtual_servers", [])):
+            for r, rs in enumerate(vs.real_servers):
+                mine = self.of_server[(p, r)] = []
+                for k, ch in enumerate(rs.checkers):
+                    key = _task_key(m.pools[p].vs_key, rs, k, ch)
+                    t = reuse.pop(key, None)
+                    if t is None:
+                        try:
+                            t = CheckerTask(ch, rs, vs, self._changed, env=env)
+                        except (ValueError, OSError) as e:  # nothing to connect to, ...
+                            log.error("virtual server %s, real server %s: %s not run: %s", vs.label,
+                                      m.pools[p].servers[r].label, getattr(ch, "KEYWORD", type(ch).__name__), e)
+                            continue
+                        fresh.append(t)
+                    mine.append(t)
+                    self.where[id(t)] = (p, r)
+                    self.keys[id(t)] = key
+                    m.pools[p].add_checker(r, id(t), t.up)
+                if mine:
+                    m.pools[p].servers[r].dynamic_weight = combined_weight(rs.weight, mine)
+                self.tasks.extend(mine)
+        return fresh
+
     # --- life cycle ------------------------------------------------------------------------------
 
     async def main(self) -> int:
@@ -83,33 +119,24 @@ class CheckerProcess:
             log.error("cannot start the checkers: %s", e)
             return 1
         with sock:
+            self.sock = sock
+            # first: a SIGTERM while the table is being programmed must still clean up
+            loop = asyncio.get_running_loop()
+            self._stop = asyncio.Event()
+            for s in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(s, self._request_stop, s)
+            loop.add_signal_handler(signal.SIGHUP, self._request_reload)
+            handlers_ready()
             self.manager = m = IpvsManager(self.config, sock)
-            env = ProbeEnv.of(self.config)
-            for p, vs in enumerate(getattr(self.config, "virtual_servers", [])):
-                for r, rs in enumerate(vs.real_servers):
-                    mine = self.of_server[(p, r)] = []
-                    for ch in rs.checkers:
-                        try:
-                            t = CheckerTask(ch, rs, vs, self._changed, env=env)
-                        except (ValueError, OSError) as e:  # nothing to connect to, ...
-                            log.error("virtual server %s, real server %s: %s not run: %s", vs.label,
-                                      m.pools[p].servers[r].label, getattr(ch, "KEYWORD", type(ch).__name__), e)
-                            continue
-                        mine.append(t)
-                        self.where[id(t)] = (p, r)
-                        m.pools[p].add_checker(r, id(t), t.up)
-                    if mine:
-                        m.pools[p].servers[r].dynamic_weight = combined_weight(rs.weight, mine)
-                    self.tasks.extend(mine)
+            self._build(self.config, m, {})
             try:
                 self._events(m.start())
             except OSError as e:
                 log.error("IPVS: cannot program the kernel: %s", e)
                 return 1
-            loop = asyncio.get_running_loop()
-            self._stop = asyncio.Event()
-            for s in (signal.SIGTERM, signal.SIGINT):
-                loop.add_signal_handler(s, self._request_stop, s)
+            self.syncd = self._sync_daemons(self.config)
+            if self.syncd is not None:
+                self.syncd.start()
             log.info("Starting the checkers, pid=%d (%d virtual servers, %d checkers)", os.getpid(),
                      len(m.pools), len(self.tasks))
             for t in self.tasks:
@@ -120,15 +147,81 @@ class CheckerProcess:
             await asyncio.gather(*(t.stop() for t in self.tasks), return_exceptions=True)
             if self._flush_due:
                 self._flush()
-            self._events(m.stop(release=not self.opts.get("dont_release_ipvs")))
+            self._events(self.manager.stop(release=not self.opts.get("dont_release_ipvs")))
+            if self.syncd is not None:
+                self.syncd.stop()
             self.notifier.reap()
         log.info("Stopped the checkers")
         return 0
+
+    def _request_reload(self) -> None:
+        log.info("received SIGHUP, reloading %s", self.opts.get("use_file"))
+        asyncio.get_running_loop().call_soon(self.reload)
+
+    def reload(self) -> bool:
+        """Re-read the configuration; a file with errors changes nothing. Unchanged
+        checkers keep running with their state, virtual servers keep their quorum, the
+        kernel gets only the difference."""
+        from ..config import load_file
+
+        path = str(self.opts.get("use_file") or "/etc/keepalived/keepalived.conf")
+        result = load_file(path, config_id=self.opts.get("config_id"), check_system=True,
+                           all_config=bool(self.opts.get("all_config")))
+        if result.diagnostics.has_errors:
+            for d in result.diagnostics.sorted()[:20]:
+                log.error("%s", d.format())
+            log.error("reload: %s has %d errors; nothing changed", path, len(result.diagnostics.errors))
+            return False
+        assert self.manager is not None
+        old_m, old_tasks = self.manager, self.tasks
+        reuse = {self.keys[id(t)]: t for t in old_tasks}
+        if self._flush_due:
+            self._flush()
+        new_m = IpvsManager(result.config, self.sock)
+        fresh = self._build(result.config, new_m, reuse)
+        for t in self.tasks:  # reused tasks report to the new real-server models
+            p, r = self.where[id(t)]
+            t.real_server = new_m.pools[p].servers[r].model
+            t.virtual_server = new_m.pools[p].vs
+        for t in reuse.values():  # not in the new configuration
+            asyncio.ensure_future(t.stop())
+        self.manager, self.config = new_m, result.config
+        self._events(new_m.take_over(old_m))
+        old_syncd, self.syncd = self.syncd, self._sync_daemons(result.config)
+        if old_syncd is not None and (self.syncd is None or old_syncd.spec != self.syncd.spec):
+            old_syncd.stop()
+        if self.syncd is not None and (old_syncd is None or old_syncd.spec != self.syncd.spec):
+            self.syncd.start()
+        elif self.syncd is not None and old_syncd is not None:
+            self.syncd.running = old_syncd.running
+        for t in fresh:
+            t.start()
+        log.info("reload: %d checkers kept, %d new, %d stopped", len(self.tasks) - len(fresh), len(fresh),
+                 len(reuse))
+        return True
+
+    def _sync_daemons(self, config: Any) -> Optional[SyncDaemons]:
+        """lvs_sync_daemon, when this process runs it: without an instance to follow, or
+        when there is no VRRP child to follow it (the VRRP child runs it otherwise)."""
+        gd = getattr(config, "global_defs", None)
+        spec = getattr(gd, "lvs_sync_daemon", None) if gd is not None else None
+        if spec is None or (spec.instance is not None and self.opts.get("vrrp_child")):
+            return None
+        if spec.instance is not None:
+            log.warning("lvs_sync_daemon follows vrrp_instance %s, but VRRP does not run here: "
+                        "running the backup sync daemon", spec.instance)
+        return SyncDaemons(spec, self.sock, vrid=instance_vrid(config, spec.instance))
 
     def _request_stop(self, signum: int) -> None:
         log.info("received %s, stopping", signal.Signals(signum).name)
         assert self._stop is not None
         self._stop.set()
+
+
+def _task_key(vs_key: tuple, rs: Any, index: int, checker: Any) -> tuple:
+    """The same checker in two configurations: its virtual and real server, its place
+    and everything it was configured with (a dataclass repr leaves positions out)."""
+    return (vs_key, rs.ip, rs.port, index, repr(checker))
 
 
 def run_checkers(config: Any, opts: dict) -> int:

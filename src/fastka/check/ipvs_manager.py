@@ -117,6 +117,29 @@ class IpvsManager:
                  f", {refused} refused" if refused else "")
         return events
 
+    def take_over(self, old: "IpvsManager") -> list[Event]:
+        """Reload: this manager (of the new configuration) takes over old's kernel state.
+        A virtual server that is in both keeps its quorum state; services only old had
+        are removed; the rest is the difference, in one batch."""
+        self.applied = old.applied
+        self.counters = old.counters
+        before = {pool.vs_key: pool for pool in old.pools}
+        events: list[Event] = []
+        for pool in self.pools:
+            prev = before.get(pool.vs_key)
+            if prev is not None:
+                pool.quorum_up = prev.quorum_up
+                events.extend(pool.update_quorum())
+            else:
+                events.extend(pool.start())
+        want = self.wanted()
+        gone = [op for op in tbl.removal(self.applied) if tbl.svc_key(op[1]) not in want.services]
+        ops = gone + tbl.diff(want, self.applied)
+        refused = self.send(ops)
+        log.info("IPVS: reload: %d services removed, %d requests in all%s", len(gone), len(ops),
+                 f", {refused} refused" if refused else "")
+        return events
+
     def checker_changed(self, pool: int, server: int, key: Hashable, up: bool,
                         weight: Optional[int] = None) -> list[Event]:
         events = self.pools[pool].checker_changed(server, key, up, weight)

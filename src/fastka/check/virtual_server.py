@@ -76,6 +76,11 @@ class VirtualServerState:
     def label(self) -> str:
         return f"virtual server {self.vs.label}"
 
+    @property
+    def vs_key(self) -> tuple:
+        """The same virtual server in two configurations (a reload)."""
+        return (self.vs.label, self.vs.protocol)
+
     def add_checker(self, index: int, key: Hashable, up: bool) -> None:
         """Register checker key of real server index, starting up (or down, with alpha)."""
         self.servers[index].checkers[key] = up
@@ -112,10 +117,11 @@ class VirtualServerState:
         elif rs.alive and rs.weight != was_weight:
             events.append(Event("rs_weight", f"Weight of {rs.label} in VS {self.vs.label} "
                                 f"{was_weight} -> {rs.weight}"))
-        events.extend(self._quorum())
+        events.extend(self.update_quorum())
         return events
 
-    def _quorum(self) -> list[Event]:
+    def update_quorum(self) -> list[Event]:
+        """Quorum gained or lost with the current alive weight."""
         total, q, h = self.alive_weight(), self.vs.quorum, self.vs.hysteresis
         if self.quorum_up and total < q - h:
             self.quorum_up = False

@@ -26,6 +26,7 @@ import errno
 import logging
 import logging.handlers
 import os
+import signal
 import sys
 from typing import Any, Optional
 
@@ -140,6 +141,7 @@ def detach() -> None:
 def run_vrrp(config: Any, opts: dict) -> int:
     """The VRRP child: run the engine on a loaded, checked configuration until SIGTERM / SIGINT."""
     from ..vrrp.engine import ConfigError, Engine, install_signal_handlers, not_implemented_uses
+    from .watchdog import handlers_ready
 
     try:
         engine = Engine(config, release_vips=not opts.get("dont_release_vrrp"))
@@ -149,6 +151,11 @@ def run_vrrp(config: Any, opts: dict) -> int:
     for line in not_implemented_uses(config):
         log.warning("not implemented yet, not acted on: %s", line)
     install_signal_handlers(engine)
+    # keepalived reloads on SIGHUP; VRRP reload is not there yet: say so, keep running
+    signal.signal(signal.SIGHUP, lambda signum, frame: log.warning(
+        "SIGHUP: VRRP reload is not implemented yet; the VRRP configuration in use is unchanged "
+        "(restart fastka to apply VRRP changes)"))
+    handlers_ready()
     log.info("Starting VRRP child process, pid=%d (%d instances)", os.getpid(), len(engine.instances))
     try:
         engine.run()
@@ -170,6 +177,7 @@ def run(config: Any, opts: dict, *, vrrp: bool, checkers: bool) -> int:
     children of a watchdog (fastka.core.watchdog)."""
     from .watchdog import Child, Watchdog
 
+    opts = {**opts, "vrrp_child": vrrp, "checker_child": checkers}  # who runs lvs_sync_daemon
     children = []
     if vrrp:
         children.append(Child("VRRP", run_vrrp, str(opts.get("vrrp_pid_file") or DEFAULT_VRRP_PID)))

@@ -36,6 +36,15 @@ RESTART_DELAY = 1.0
 JSON_SIGNAL = signal.SIGRTMIN + 2
 
 
+HELD = {signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2, JSON_SIGNAL}
+
+
+def handlers_ready() -> None:
+    """A child's subsystem calls this once its signal handlers are installed: signals
+    held since the fork are delivered now."""
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, HELD)
+
+
 @dataclass
 class Child:
     name: str
@@ -70,6 +79,9 @@ class Watchdog:
             return
         rc = 1
         try:
+            # held until the subsystem's own handlers are in place (handlers_ready()): a
+            # SIGTERM that arrives while it starts must still make it clean up
+            signal.pthread_sigmask(signal.SIG_BLOCK, HELD)
             for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2, JSON_SIGNAL,
                       signal.SIGCHLD):
                 signal.signal(s, signal.SIG_DFL)
