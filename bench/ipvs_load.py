@@ -12,7 +12,10 @@ Contenders, each starting from an empty table:
   reported as load and program times;
 - fastka -C: the whole daemon (watchdog + checker child) from exec until the kernel
   table holds every destination, polled from /proc/net/ip_vs;
-- keepalived -C: the same for Debian's keepalived (`keepalived -C -n -f CONF`).
+- keepalived -C: the same for Debian's keepalived (`keepalived -C -n -f CONF`);
+- for both daemons then: a reload (SIGHUP) of the configuration with every weight
+  changed, timed until the kernel has every new weight; and SIGTERM until the table
+  is empty.
 
 Under software emulation absolute times mean little (Python runs ~25x slower than on
 the host); the ratios in the same boot are the result. Real servers have no checker,
@@ -60,19 +63,21 @@ def restore_text(services: int, dests: int) -> str:
     return "".join(out)
 
 
-def dest_count() -> int:
+def dest_count(weight: int | None = None) -> int:
+    """Destinations in the kernel's table (with that weight, when given)."""
     with open("/proc/net/ip_vs") as f:
-        return sum(1 for line in f if line.lstrip().startswith("->") and "RemoteAddress" not in line)
+        rows = [line.split() for line in f if line.lstrip().startswith("->") and "RemoteAddress" not in line]
+    return sum(1 for r in rows if weight is None or r[3] == str(weight))
 
 
 def clear() -> None:
     subprocess.run(["ipvsadm", "-C"], check=True)
 
 
-def wait_full(want: int, proc: subprocess.Popen, timeout: float) -> float | None:
+def wait_full(want: int, proc: subprocess.Popen, timeout: float, weight: int | None = None) -> float | None:
     start = time.monotonic()
     while time.monotonic() - start < timeout:
-        if dest_count() >= want:
+        if dest_count(weight) >= want:
             return time.monotonic()
         if proc.poll() is not None:
             return None
@@ -80,12 +85,23 @@ def wait_full(want: int, proc: subprocess.Popen, timeout: float) -> float | None
     return None
 
 
-def daemon_run(argv: list[str], want: int, timeout: float) -> tuple[float | None, float | None]:
-    """(seconds until the table is full, seconds from SIGTERM until the table is empty)."""
+def daemon_run(argv: list[str], conf: Path, want: int, timeout: float
+               ) -> tuple[float | None, float | None, float | None]:
+    """(seconds until the table is full, seconds from SIGHUP with every weight changed
+    until the kernel has them, seconds from SIGTERM until the table is empty)."""
     clear()
+    original = conf.read_text()
     t0 = time.monotonic()
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     full = wait_full(want, proc, timeout)
+    reload = None
+    if full is not None:
+        conf.write_text(original.replace("weight 1", "weight 2"))
+        t1 = time.monotonic()
+        proc.send_signal(signal.SIGHUP)
+        done = wait_full(want, proc, timeout, weight=2)
+        reload = done - t1 if done is not None else None
+        conf.write_text(original)
     t1 = time.monotonic()
     proc.send_signal(signal.SIGTERM)
     try:
@@ -95,7 +111,7 @@ def daemon_run(argv: list[str], want: int, timeout: float) -> tuple[float | None
         proc.wait()
     empty = time.monotonic() - t1 if dest_count() == 0 else None
     clear()
-    return (full - t0 if full is not None else None), empty
+    return (full - t0 if full is not None else None), reload, empty
 
 
 def inside(args: argparse.Namespace) -> int:
@@ -107,6 +123,7 @@ def inside(args: argparse.Namespace) -> int:
     rules = restore_text(n, m)
     results: dict[str, str] = {}
     times: dict[str, float] = {}
+    reloads: dict[str, float] = {}
 
     clear()
     t0 = time.monotonic()
@@ -138,16 +155,20 @@ def inside(args: argparse.Namespace) -> int:
     clear()
 
     fastka = shutil.which("fastka", path=os.path.dirname(sys.executable)) or "fastka"
-    full, empty = daemon_run([fastka, "-C", "-n", "-G", "-f", str(conf), "-p", str(work / "f.pid"),
-                              "-c", str(work / "fc.pid")], want, args.timeout)
+    full, reload, empty = daemon_run([fastka, "-C", "-n", "-G", "-f", str(conf), "-p", str(work / "f.pid"),
+                                      "-c", str(work / "fc.pid")], conf, want, args.timeout)
+    if reload is not None:
+        reloads["fastka"] = reload
     if full is not None:
         times["fastka -C (daemon, to full table)"] = full
         results["fastka -C stop, to empty"] = f"{empty:.2f} s" if empty is not None else "not empty"
     else:
         results["fastka -C"] = f"did not fill the table in {args.timeout:.0f} s"
     if not args.skip_keepalived and shutil.which("keepalived"):
-        full, empty = daemon_run(["keepalived", "-C", "-n", "-G", "-f", str(conf), "-p", str(work / "k.pid"),
-                                  "-c", str(work / "kc.pid")], want, args.timeout)
+        full, reload, empty = daemon_run(["keepalived", "-C", "-n", "-G", "-f", str(conf), "-p",
+                                          str(work / "k.pid"), "-c", str(work / "kc.pid")], conf, want, args.timeout)
+        if reload is not None:
+            reloads["keepalived"] = reload
         if full is not None:
             times["keepalived -C (daemon, to full table)"] = full
             results["keepalived -C stop, to empty"] = f"{empty:.2f} s" if empty is not None else "not empty"
@@ -162,6 +183,10 @@ def inside(args: argparse.Namespace) -> int:
     fd = times.get("fastka -C (daemon, to full table)")
     if kd and fd:
         print(f"  fastka -C vs keepalived -C: {kd / fd:.2f}x faster")
+    for k, v in reloads.items():
+        print(f"  {k + ' reload (SIGHUP, every weight changed)':42s} {v:8.2f} s")
+    if len(reloads) == 2:
+        print(f"  fastka reload vs keepalived reload: {reloads['keepalived'] / reloads['fastka']:.2f}x faster")
     for k, v in results.items():
         print(f"  {k:42s} {v}")
     shutil.rmtree(work, ignore_errors=True)
