@@ -6,9 +6,11 @@ returns; SIGTERM empties the table, -I keeps it."""
 
 from __future__ import annotations
 
+import email
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -16,8 +18,17 @@ import uuid
 from pathlib import Path
 
 import pytest
+from aiosmtpd.controller import Controller
 
 CONF = """
+global_defs {{
+  router_id guestlb
+  notification_email {{
+    ops@example.com
+  }}
+  smtp_server 127.0.0.1 {smtp_port}
+  smtp_connect_timeout 5
+}}
 virtual_server 10.5.0.100 80 {{
   protocol TCP
   lb_algo rr
@@ -87,6 +98,26 @@ def wait_for(what, want, timeout: float = 90.0):
     raise AssertionError(f"waited {timeout:.0f} s for {want}, last saw {got}")
 
 
+class Inbox:
+    """A real SMTP server's (aiosmtpd) received subjects."""
+
+    def __init__(self) -> None:
+        self.messages: list[email.message.Message] = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
+        self.messages.append(email.message_from_bytes(envelope.content))
+        return "250 OK"
+
+    def subjects(self) -> list[str]:
+        return [m["Subject"] for m in self.messages]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 class Servers:
     """HTTP servers on 10.5.0.2 and 10.5.0.3 (port 8080) in namespace ns."""
 
@@ -132,8 +163,12 @@ def rig(tmp_path):
         notify = tmp_path / "notify.sh"
         notify.write_text(f"#!/bin/sh\necho \"$1\" >> {tmp_path}/events\n")
         notify.chmod(0o755)
-        conf.write_text(CONF.format(notify=notify))
-        yield servers, conf
+        inbox = Inbox()
+        smtp = Controller(inbox, hostname="127.0.0.1", port=free_port())
+        smtp.start()
+        conf.write_text(CONF.format(notify=notify, smtp_port=smtp.port))
+        yield servers, conf, inbox
+        smtp.stop()
     finally:
         servers.close()
         subprocess.run(["ip", "netns", "del", ns], capture_output=True, timeout=30)
@@ -156,7 +191,7 @@ def stop(proc: subprocess.Popen) -> str:
 
 @pytest.mark.guest
 def test_checkers_drive_the_table_and_stop_empties_it(rig, tmp_path):
-    servers, conf = rig
+    servers, conf, inbox = rig
 
     def events() -> list[str]:  # the two scripts of one change run concurrently: any order
         return sorted(events_in(tmp_path / "events"))
@@ -180,12 +215,17 @@ def test_checkers_drive_the_table_and_stop_empties_it(rig, tmp_path):
     assert dests() == {}, "SIGTERM removed fastka's service"
     assert "Removing service 10.5.0.2:8080 from VS 10.5.0.100 80" in out, out
     assert "Inhibiting service 10.5.0.3:8080" in out, out
+    # smtp_alert: real servers default to yes, virtual servers to no
+    wait_for(lambda: inbox.subjects()[:2], ["[guestlb] Realserver [10.5.0.2]:tcp:8080 - DOWN",
+                                            "[guestlb] Realserver [10.5.0.3]:tcp:8080 - DOWN"], timeout=30)
+    assert sorted(inbox.subjects()[2:]) == ["[guestlb] Realserver [10.5.0.2]:tcp:8080 - UP",
+                                            "[guestlb] Realserver [10.5.0.3]:tcp:8080 - UP"]
     assert not (tmp_path / "c.pid").exists() and not (tmp_path / "f.pid").exists()
 
 
 @pytest.mark.guest
 def test_dont_release_ipvs_keeps_the_table(rig, tmp_path):
-    servers, conf = rig
+    servers, conf, _ = rig
     proc = fastka(conf, tmp_path, "-I")
     try:
         wait_for(dests, {"10.5.0.2:8080": "3", "10.5.0.3:8080": "2"})
@@ -207,7 +247,7 @@ virtual_server 10.5.0.101 80 {
 
 @pytest.mark.guest
 def test_sighup_reloads_keeping_checker_state_and_a_bad_file_changes_nothing(rig, tmp_path):
-    servers, conf = rig
+    servers, conf, _ = rig
     original = conf.read_text()
     proc = fastka(conf, tmp_path)
     try:

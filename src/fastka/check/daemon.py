@@ -18,6 +18,7 @@ import os
 import signal
 from typing import Any, Optional
 
+from ..core.alerts import SmtpAlerts
 from ..core.watchdog import handlers_ready
 from ..vrrp.notify import Notifier, command
 from ..wire.ipvs import IpvsSocket, IpvsUnavailable
@@ -36,6 +37,7 @@ class CheckerProcess:
         self.opts = opts
         self.notifier = Notifier()
         gd = getattr(config, "global_defs", None)
+        self.alerts = SmtpAlerts(gd)
         self.script_user: Optional[tuple[str, ...]] = getattr(gd, "script_user", None) if gd else None
         self.manager: Optional[IpvsManager] = None
         self.tasks: list[CheckerTask] = []
@@ -52,6 +54,10 @@ class CheckerProcess:
     def _events(self, events: list[Event]) -> None:
         for e in events:
             log.info("%s", e.message)
+            if e.smtp and e.what in ("rs_up", "rs_down"):
+                self.alerts.realserver(e.subject, e.what == "rs_up", e.reason)
+            elif e.smtp and e.what in ("quorum_up", "quorum_down"):
+                self.alerts.virtual_server(e.subject, e.what == "quorum_up")
             if e.script:
                 argv, user, group = command(e.script, self.script_user)
                 self.notifier.run(argv, user, group, e.what.replace("_", " "))
@@ -61,7 +67,8 @@ class CheckerProcess:
         pool, server = self.where[id(task)]
         rs = self.manager.pools[pool].servers[server].model
         weight = combined_weight(rs.weight, self.of_server[(pool, server)])
-        self._events(self.manager.checker_changed(pool, server, id(task), up, weight))
+        reason = task.last.reason if task.last is not None else ""
+        self._events(self.manager.checker_changed(pool, server, id(task), up, weight, reason))
         if not self._flush_due:
             self._flush_due = True
             asyncio.get_running_loop().call_soon(self._flush)
@@ -151,6 +158,7 @@ class CheckerProcess:
             if self.syncd is not None:
                 self.syncd.stop()
             self.notifier.reap()
+        self.alerts.close()
         log.info("Stopped the checkers")
         return 0
 
@@ -186,6 +194,8 @@ class CheckerProcess:
         for t in reuse.values():  # not in the new configuration
             asyncio.ensure_future(t.stop())
         self.manager, self.config = new_m, result.config
+        self.alerts.close()
+        self.alerts = SmtpAlerts(getattr(result.config, "global_defs", None))
         self._events(new_m.take_over(old_m))
         old_syncd, self.syncd = self.syncd, self._sync_daemons(result.config)
         if old_syncd is not None and (self.syncd is None or old_syncd.spec != self.syncd.spec):

@@ -141,8 +141,8 @@ class IpvsManager:
         return events
 
     def checker_changed(self, pool: int, server: int, key: Hashable, up: bool,
-                        weight: Optional[int] = None) -> list[Event]:
-        events = self.pools[pool].checker_changed(server, key, up, weight)
+                        weight: Optional[int] = None, reason: str = "") -> list[Event]:
+        events = self.pools[pool].checker_changed(server, key, up, weight, reason)
         self._dirty.add(pool)
         return events
 

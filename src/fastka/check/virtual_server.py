@@ -60,9 +60,12 @@ class RealServerState:
 class Event:
     """Something an operator hears about: a script to run and a line to log."""
 
-    what: str  # "rs_up", "rs_down", "quorum_up", "quorum_down"
+    what: str  # "rs_up", "rs_down", "rs_weight", "quorum_up", "quorum_down"
     message: str
     script: Optional[tuple[str, ...]] = None
+    smtp: bool = False  # an SMTP alert is wanted (smtp_alert of the real / virtual server)
+    subject: str = ""  # what the alert is about: "[10.0.0.2]:tcp:80"
+    reason: str = ""
 
 
 class VirtualServerState:
@@ -97,7 +100,7 @@ class VirtualServerState:
         return sum(s.weight for s in self.servers if s.alive)
 
     def checker_changed(self, index: int, key: Hashable, up: bool,
-                        weight: Optional[int] = None) -> list[Event]:
+                        weight: Optional[int] = None, reason: str = "") -> list[Event]:
         """A checker of real server index went up or down (or its dynamic weight
         changed). Returns what happened; the pool to apply is :meth:`wanted`."""
         rs = self.servers[index]
@@ -107,13 +110,15 @@ class VirtualServerState:
             rs.dynamic_weight = weight
         events: list[Event] = []
         if rs.alive != was_alive:
+            alert: dict[str, Any] = dict(smtp=bool(rs.model.smtp_alert),
+                                         subject=self.service_text(rs.model.ip, rs.model.port), reason=reason)
             if rs.alive:
                 events.append(Event("rs_up", f"Adding service {rs.label} to VS {self.vs.label}",
-                                    rs.model.notify_up))
+                                    rs.model.notify_up, **alert))
             else:
                 verb = "Inhibiting" if rs.model.inhibit_on_failure else "Removing"
                 events.append(Event("rs_down", f"{verb} service {rs.label} from VS {self.vs.label}",
-                                    rs.model.notify_down))
+                                    rs.model.notify_down, **alert))
         elif rs.alive and rs.weight != was_weight:
             events.append(Event("rs_weight", f"Weight of {rs.label} in VS {self.vs.label} "
                                 f"{was_weight} -> {rs.weight}"))
@@ -127,13 +132,23 @@ class VirtualServerState:
             self.quorum_up = False
             sorry = ", adding sorry server" if self.vs.sorry_server is not None else ""
             return [Event("quorum_down", f"{self.label}: lost quorum {total}-{h} < {q}{sorry}",
-                          self.vs.quorum_down)]
+                          self.vs.quorum_down, **self._vs_alert())]
         if not self.quorum_up and total >= q + h:
             self.quorum_up = True
             sorry = ", removing sorry server" if self.vs.sorry_server is not None else ""
             return [Event("quorum_up", f"{self.label}: gained quorum {total}+{h} >= {q}{sorry}",
-                          self.vs.quorum_up)]
+                          self.vs.quorum_up, **self._vs_alert())]
         return []
+
+    def service_text(self, ip: Optional[str], port: Optional[int]) -> str:
+        """keepalived's way of naming a service in alerts: ``[10.0.0.2]:tcp:80``."""
+        proto = (self.vs.protocol or "tcp").lower()
+        if ip is None:
+            return f"FWM {self.vs.fwmark}" if self.vs.fwmark is not None else f"group {self.vs.group}"
+        return f"[{ip}]:{proto}:{port or 0}"
+
+    def _vs_alert(self) -> dict:
+        return dict(smtp=bool(self.vs.smtp_alert), subject=self.service_text(self.vs.ip, self.vs.port))
 
     def wanted(self, svc: Service) -> dict[DestKey, Dest]:
         """The destinations service svc (one of self.services) should have now."""
