@@ -193,6 +193,12 @@ class Engine:
         self._link = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_CLOEXEC, netlink.NETLINK_ROUTE)
         self._link.bind((0, RTMGRP_LINK))
         self._link.setblocking(False)
+        for opt in (33, socket.SO_RCVBUF):  # SO_RCVBUFFORCE as root: a failover's VMAC flips come back as events
+            try:
+                self._link.setsockopt(socket.SOL_SOCKET, opt, 4 << 20)
+                break
+            except OSError:
+                continue
         self._wake_r, self._wake_w = socket.socketpair()
         self._wake_r.setblocking(False)
         self._wake_w.setblocking(False)
@@ -691,6 +697,12 @@ class Engine:
                 data = self._link.recv(1 << 16)
             except BlockingIOError:
                 return
+            except OSError as e:
+                if e.errno != errno.ENOBUFS:
+                    raise
+                self.counters["link_events_lost"] += 1
+                self._resync_links(now_us)  # events were dropped: ask for the state instead
+                continue
             off = 0
             while off + 16 <= len(data):
                 n, kind = struct.unpack_from("=IH", data, off)
@@ -714,6 +726,17 @@ class Engine:
                         elif not up and i.state != State.FAULT:
                             self._apply(i, i.sm.interface_down(now_us, i.ifname), now_us)
                 off += (n + 3) & ~3
+
+    def _resync_links(self, now_us: int) -> None:
+        for name in self._tracked_ifaces:
+            self._track_changed("interface", name, netlink.link_is_up(name), now_us)
+        for insts in self._by_ifindex.values():
+            up = netlink.link_is_up(insts[0].ifname)
+            for i in insts:
+                if up and i.state == State.FAULT:
+                    self._apply(i, i.sm.interface_up(now_us, i.ifname), now_us)
+                elif not up and i.state != State.FAULT:
+                    self._apply(i, i.sm.interface_down(now_us, i.ifname), now_us)
 
     # -- running -----------------------------------------------------------------------
 
