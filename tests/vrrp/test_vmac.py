@@ -325,3 +325,22 @@ def test_use_vmac_interop_with_keepalived(tmp_path, master):
         assert answered and MAC4 in macs, macs
         assert s.stop() == 0
         assert link(s.ns, "vrrp.51") is None
+
+
+# --- the configuration ---------------------------------------------------------------
+
+
+def test_fastka_t_accepts_vmac_protodown(tmp_path):
+    import subprocess
+    import sys
+
+    conf = tmp_path / "k.conf"
+    conf.write_text(config(200, protodown=True))
+    r = subprocess.run([sys.executable, "-m", "fastka", "-t", "-d", "-f", str(conf)], capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.count("vmac_protodown") == 2 and r.stdout.count("use_vmac") == 2
+    conf.write_text(instance(name="V4", vrid=51, vips=(f"{VIP}/24",), extra="vmac_protodown"))
+    r = subprocess.run([sys.executable, "-m", "fastka", "-t", "-f", str(conf)], capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 3 and "vmac_protodown needs use_vmac" in r.stderr

@@ -189,6 +189,7 @@ class Engine:
         self._arp: list[tuple[bytes, int]] = []
         self._na: list[tuple[bytes, int]] = []
         self._stopping = False
+        self._marks: Optional[list[tuple[str, int]]] = None  # -D: when each flush step ended
         self._open_sockets()
         self._link = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_CLOEXEC, netlink.NETLINK_ROUTE)
         self._link.bind((0, RTMGRP_LINK))
@@ -594,6 +595,7 @@ class Engine:
     def flush(self) -> None:
         """Carry out what the state machines asked for, in batches: adverts, then the
         VIPs (one netlink batch), then gratuitous ARP / NA."""
+        marks = self._marks
         for name, packets in self._out.items():
             if packets:
                 try:
@@ -602,6 +604,8 @@ class Engine:
                     self.counters[f"send_error_{errno.errorcode.get(e.errno or 0, e.errno)}"] += 1
                     log.warning("sending %d adverts failed: %s", len(packets), e.strerror)
                 packets.clear()
+        if marks is not None:
+            marks.append(("adverts", self.clock()))
         if self._nl:
             batches, self._nl = self._nl, []
             try:
@@ -613,9 +617,13 @@ class Engine:
                         owner.counters["vip_errors"] += 1
             except OSError as e:
                 log.error("netlink batch failed: %s", e)
+        if marks is not None:
+            marks.append(("netlink", self.clock()))
         if self._arp or self._na:
             self.announcer.send(self._arp, self._na)
             self._arp, self._na = [], []
+        if marks is not None:
+            marks.append(("garp", self.clock()))
         if self.loop is not None:
             self.loop.flush()
         for args in self._log:
@@ -817,11 +825,17 @@ class Engine:
             else:
                 self._drain_wake()
         t1 = self.clock() if timed else 0
+        self._marks = [] if timed else None
         self.flush()
         if timed:
             t2 = self.clock()
-            log.debug("%d events: state machines %.2f ms, flush %.2f ms, %.2f ms after the first was seen",
-                      len(events), (t1 - t0) / 1e6, (t2 - t1) / 1e6, (t2 - events[0][2]) / 1e6)
+            steps, last = [], t1
+            for what, at in self._marks or ():
+                steps.append(f"{what} {(at - last) / 1e6:.2f}")
+                last = at
+            self._marks = None
+            log.debug("%d events: state machines %.2f ms, flush %.2f ms (%s), %.2f ms after the first was seen",
+                      len(events), (t1 - t0) / 1e6, (t2 - t1) / 1e6, ", ".join(steps), (t2 - events[0][2]) / 1e6)
         while self._deferred:
             self._deferred.pop(0)(self)
 
