@@ -15,6 +15,12 @@ each daemon, in the same run:
 
     python bench/vrrp_scale.py --instances 1000 --vips 1 --advert-int 0.1
     python bench/vrrp_scale.py --instances 1000 --vips 10 --daemons fastka,keepalived
+    python bench/vrrp_scale.py --instances 1000 --vips 10 --vmac protodown
+
+--vmac vmac gives every instance a VMAC (use_vmac NAME, both daemons); --vmac protodown
+adds fastka's vmac_protodown (keepalived, which has no such mode, runs plain use_vmac):
+there both nodes hold every VIP on their VMACs, "holds" means "its VMAC carries", and
+the failover is timed by the backup's rtnetlink link events (carrier on).
 
 Needs root, iproute2 and (for the comparison) Debian's keepalived. Everything it
 creates is removed at the end. Prints one table; --json writes the numbers too.
@@ -45,6 +51,7 @@ PER_IFACE = 250
 DETAIL = bool(os.environ.get("FASTKA_BENCH_DETAIL"))  # fastka -D: per-step timings in the kept logs
 RTMGRP_IPV4_IFADDR = 0x10
 RTM_NEWADDR = 20
+RTMGRP_LINK, RTM_NEWLINK, IFF_LOWER_UP = 0x1, 16, 0x10000
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
@@ -63,12 +70,15 @@ def vip(k: int, j: int) -> str:
     return f"10.{100 + k // 256}.{k % 256}.{10 + j}"
 
 
-def config(n: int, v: int, advert_int: float, priority: int) -> str:
+def config(n: int, v: int, advert_int: float, priority: int, vmac: str = "none") -> str:
     out = ["global_defs {", "    vrrp_garp_master_delay 0", "    vrrp_garp_master_repeat 1", "}"]
     for k in range(n):
         vips = "\n".join(f"        {vip(k, j)}/32" for j in range(v))
+        extra = "" if vmac == "none" else f"    use_vmac vm{k}\n"
+        if vmac == "protodown":
+            extra += "    vmac_protodown\n"
         out.append(f"""vrrp_instance VI_{k} {{
-    state BACKUP
+{extra}    state BACKUP
     interface eth{k // PER_IFACE}
     virtual_router_id {1 + k % PER_IFACE}
     priority {priority}
@@ -111,6 +121,11 @@ class Topology:
     def vip_count(self, ns: str) -> int:
         out = ip("-o", "-4", "addr", "show", ns=ns)
         return sum(1 for line in out.splitlines() if " 10.1" in line and "/32" in line)
+
+    def carrying(self, ns: str) -> int:
+        """VMACs (vm*) with carrier: vmac_protodown's "holds its VIPs"."""
+        data = json.loads(ip("-j", "link", "show", ns=ns))
+        return sum(1 for d in data if d["ifname"].startswith("vm") and "LOWER_UP" in d["flags"])
 
     def rx_packets(self, ns: str) -> int:
         data = json.loads(ip("-s", "-j", "link", "show", ns=ns))
@@ -176,10 +191,13 @@ class Daemon:
 
 
 class AddrWatch:
-    """Timestamps of RTM_NEWADDR events in a namespace (a thread that joined it)."""
+    """Timestamps of RTM_NEWADDR events in a namespace (a thread that joined it); with
+    links=True, of the first carrier-on RTM_NEWLINK of each link instead."""
 
-    def __init__(self, ns: str) -> None:
+    def __init__(self, ns: str, links: bool = False) -> None:
         self.ns = ns
+        self.links = links
+        self._up: set[int] = set()
         self.times: list[float] = []
         self._stop = threading.Event()
         self._ready = threading.Event()
@@ -196,7 +214,7 @@ class AddrWatch:
         os.close(fd)
         s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 0)
         s.setsockopt(socket.SOL_SOCKET, 33, 64 << 20)  # SO_RCVBUFFORCE
-        s.bind((0, RTMGRP_IPV4_IFADDR))
+        s.bind((0, RTMGRP_LINK if self.links else RTMGRP_IPV4_IFADDR))
         self._ready.set()
         while not self._stop.is_set():
             r, _, _ = select.select([s], [], [], 0.1)
@@ -209,8 +227,13 @@ class AddrWatch:
                 n, kind = struct.unpack_from("=IH", data, off)
                 if n < 16:
                     break
-                if kind == RTM_NEWADDR:
+                if kind == RTM_NEWADDR and not self.links:
                     self.times.append(now)
+                elif kind == RTM_NEWLINK and self.links and off + 32 <= len(data):
+                    index, flags = struct.unpack_from("=iI", data, off + 20)
+                    if flags & IFF_LOWER_UP and index not in self._up:
+                        self._up.add(index)
+                        self.times.append(now)
                 off += (n + 3) & ~3
         s.close()
 
@@ -229,15 +252,18 @@ def wait(pred: Any, timeout: float, step: float = 0.05) -> Optional[float]:
 
 
 def run_one(kind: str, n: int, v: int, advert_int: float, window: float, converge_timeout: float,
-            keep: Optional[Path] = None) -> dict:
-    res: dict[str, Any] = {"daemon": kind, "instances": n, "vips": v, "advert_int": advert_int}
+            keep: Optional[Path] = None, vmac: str = "none") -> dict:
+    if vmac == "protodown" and kind != "fastka":
+        vmac = "vmac"  # keepalived has no protodown mode: its closest is use_vmac
+    res: dict[str, Any] = {"daemon": kind, "instances": n, "vips": v, "advert_int": advert_int, "vmac": vmac}
+    protodown = vmac == "protodown"
     with tempfile.TemporaryDirectory(prefix="fastka-bench-") as tmp, Topology(n) as topo:
         work = Path(tmp)
         if keep is not None:
             work = keep / kind
             work.mkdir(parents=True, exist_ok=True)
-        (work / "m.conf").write_text(config(n, v, advert_int, 200))
-        (work / "s.conf").write_text(config(n, v, advert_int, 100))
+        (work / "m.conf").write_text(config(n, v, advert_int, 200, vmac))
+        (work / "s.conf").write_text(config(n, v, advert_int, 100, vmac))
         m = Daemon(kind, topo.a, work / "m.conf", work, "m")
         s = Daemon(kind, topo.b, work / "s.conf", work, "s")
         total = n * v
@@ -245,8 +271,12 @@ def run_one(kind: str, n: int, v: int, advert_int: float, window: float, converg
             t0 = time.monotonic()
             s.start()
             m.start()
-            took = wait(lambda: topo.vip_count(topo.a) == total and topo.vip_count(topo.b) == 0, converge_timeout,
-                        step=0.2)
+            if protodown:
+                took = wait(lambda: topo.carrying(topo.a) == n and topo.carrying(topo.b) == 0
+                            and topo.vip_count(topo.b) == total, converge_timeout, step=0.2)
+            else:
+                took = wait(lambda: topo.vip_count(topo.a) == total and topo.vip_count(topo.b) == 0,
+                            converge_timeout, step=0.2)
             res["converge_s"] = None if took is None else round(time.monotonic() - t0, 2)
             if took is None:
                 res["note"] = f"did not converge in {converge_timeout} s"
@@ -263,7 +293,9 @@ def run_one(kind: str, n: int, v: int, advert_int: float, window: float, converg
             res["adverts_per_s"] = round((rx1 - rx0) / el)
             res["adverts_pct_of_expected"] = round(100 * (rx1 - rx0) / el / expected, 1)
             res["spurious_transitions"] = m.transitions() + s.transitions() - trans0
-            watch = AddrWatch(topo.b)
+            watch = AddrWatch(topo.b, links=protodown)
+            if protodown:
+                total = n  # one carrier-on per instance
             try:
                 k0 = time.monotonic()
                 m.kill()
@@ -273,7 +305,8 @@ def run_one(kind: str, n: int, v: int, advert_int: float, window: float, converg
                 if got is not None and len(watch.times) >= total:
                     res["failover_all_vips_ms"] = round(1000 * (watch.times[total - 1] - k0))
                 else:
-                    res["note"] = f"backup held {len(watch.times)} of {total} VIPs 60 s after the kill"
+                    res["note"] = (f"backup held {len(watch.times)} of {total} {'VMACs' if protodown else 'VIPs'} "
+                                   "60 s after the kill")
             finally:
                 watch.stop()
             mdi = 3 * advert_int + (256 - 100) * advert_int / 256
@@ -292,6 +325,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     ap.add_argument("--window", type=float, default=10.0, help="steady window for CPU and adverts, s (default 10)")
     ap.add_argument("--converge-timeout", type=float, default=90.0, help="give up converging after this many s")
     ap.add_argument("--daemons", default="fastka,keepalived", help="comma list: fastka, keepalived")
+    ap.add_argument("--vmac", choices=("none", "vmac", "protodown"), default="none",
+                    help="use_vmac for every instance (vmac), with fastka's vmac_protodown (protodown)")
     ap.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     ap.add_argument("--keep", metavar="DIR", help="keep configurations and logs in DIR/<daemon>/")
     a = ap.parse_args(argv)
@@ -305,8 +340,8 @@ def main(argv: Optional[list[str]] = None) -> int:
             continue
         print(f"-- {kind}: {a.instances} instances x {a.vips} VIPs @ {a.advert_int} s ...", file=sys.stderr, flush=True)
         results.append(run_one(kind, a.instances, a.vips, a.advert_int, a.window, a.converge_timeout,
-                               Path(a.keep) if a.keep else None))
-    keys = ["converge_s", "master_cpu_pct", "backup_cpu_pct", "adverts_per_s", "adverts_pct_of_expected",
+                               Path(a.keep) if a.keep else None, a.vmac))
+    keys = ["vmac", "converge_s", "master_cpu_pct", "backup_cpu_pct", "adverts_per_s", "adverts_pct_of_expected",
             "spurious_transitions", "master_down_interval_ms", "failover_first_vip_ms", "failover_all_vips_ms", "note"]
     print(f"\n{a.instances} instances x {a.vips} VIPs, VRRPv3 @ {a.advert_int} s "
           f"(expected {a.instances / a.advert_int:.0f} adverts/s)")

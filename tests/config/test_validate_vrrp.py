@@ -448,3 +448,10 @@ def test_loopback_interface_is_refused():
     (e,) = r.diagnostics.errors
     assert e.message == "vrrp_instance 'V': VRRP cannot run on the loopback interface"
     assert (e.pos.file, e.pos.line, e.pos.col) == ("v.conf", 2, 5)
+
+
+def test_vmac_protodown_needs_use_vmac():
+    _, line, _, msg = one(inst(body="    vmac_protodown\n"))
+    assert "vmac_protodown needs use_vmac" in msg and line == 7
+    assert diags(inst(body="    use_vmac\n    vmac_protodown\n")) == []
+    assert diags(inst(body="    use_vmac vrrp.x 02:00:5e:00:09\n    vmac_protodown\n")) == []

@@ -31,6 +31,7 @@ vrrp_instance B {
     interface eth0
     virtual_router_id 2
     use_vmac
+    use_vmac_addr
     virtual_ipaddress {
         10.0.0.2
     }
@@ -55,7 +56,7 @@ def test_every_unimplemented_use_is_reported_with_its_owner():
     lines = not_implemented_uses(r.config)
     assert lines == [
         "vrrp_instance B: virtual_routes options mtu (route 10.2.0.0/16 is set up without them)",
-        "vrrp_instance B: use_vmac / use_ipvlan (the VIPs go on the interface itself)",
+        "vrrp_instance B: use_vmac_addr / a VIP's use_vmac (those VIPs go on their interface itself)",
         "global_defs: vrrp_garp_interval / vrrp_gna_interval (each burst goes out at once)",
     ]
     assert not any("vrrp_instance C" in line for line in lines)

@@ -1246,6 +1246,8 @@ class VrrpInstance(Block):
     use_vmac: Optional[UseVmac] = kw("use_vmac", UseVmacType())
     use_vmac_addr: bool = kw("use_vmac_addr", Bare(), False)
     vmac_xmit_base: bool = kw("vmac_xmit_base", Bare(), False)
+    # fastka's own (not keepalived's): the VIPs stay on the VMAC, failover flips its protodown
+    vmac_protodown: bool = kw("vmac_protodown", Bare(), False)
     use_ipvlan: Optional[UseIpvlan] = kw("use_ipvlan", UseIpvlanType())
     native_ipv6: bool = kw("native_ipv6", Bare(), False)
     dont_track_primary: bool = kw("dont_track_primary", Bare(), False)

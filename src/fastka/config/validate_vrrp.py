@@ -276,6 +276,9 @@ class _Validator:
         if inst.native_ipv6:
             self.d.warning(f"{what}: native_ipv6 is deprecated in keepalived; the addresses decide the family",
                            inst.pos_of("native_ipv6"))
+        if inst.vmac_protodown and inst.use_vmac is None:
+            self.d.error(f"{what}: vmac_protodown needs use_vmac (it flips the VMAC the VIPs live on)",
+                         inst.pos_of("vmac_protodown"), expected="use_vmac [NAME] [MAC]")
         if inst.use_vmac is not None and inst.use_vmac.mac is not None:
             m = inst.use_vmac.mac.split(":")
             if [int(x, 16) for x in m[:5]] in ([0, 0, 0x5E, 0, 1], [0, 0, 0x5E, 0, 2]) and len(m) == 5:

@@ -35,6 +35,7 @@ import struct
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from typing import Any, Optional
 
 from .. import batchio
@@ -45,6 +46,7 @@ from . import netlink
 from .gratuitous import Announcer
 from .notify import STATE_WORD, Notifier, command
 from .track import ScriptRunner, Tracked, effective
+from .vmac import Vmacs, VmacError, on_vmac, vmac_mac, vmac_name
 from .instance import (
     AUTH_AH,
     AUTH_NONE,
@@ -105,7 +107,8 @@ NOT_YET = {
     "notify": "notify_master_rx_lower_pri / notify_deleted",
     "virtual_routes": "virtual_routes options",
     "virtual_rules": "virtual_rules",
-    "use_vmac": "use_vmac / use_ipvlan (the VIPs go on the interface itself)",
+    "use_ipvlan": "use_ipvlan (the VIPs go on the interface itself)",
+    "use_vmac_addr": "use_vmac_addr / a VIP's use_vmac (those VIPs go on their interface itself)",
     "smtp_alert": "smtp_alert",
     "garp_interval": "vrrp_garp_interval / vrrp_gna_interval (each burst goes out at once)",
 }
@@ -129,8 +132,10 @@ def not_implemented_uses(config: Any) -> list[str]:
                 out.append(f"vrrp_instance {i.name}: {NOT_YET[key]}")
         if i.notify_master_rx_lower_pri or i.notify_deleted:
             out.append(f"vrrp_instance {i.name}: {NOT_YET['notify']}")
-        if i.use_vmac is not None or i.use_ipvlan is not None:
-            out.append(f"vrrp_instance {i.name}: {NOT_YET['use_vmac']}")
+        if i.use_ipvlan is not None:
+            out.append(f"vrrp_instance {i.name}: {NOT_YET['use_ipvlan']}")
+        if i.use_vmac_addr or any(v.use_vmac for v in [*i.virtual_ipaddress, *i.virtual_ipaddress_excluded]):
+            out.append(f"vrrp_instance {i.name}: {NOT_YET['use_vmac_addr']}")
         if i.smtp_alert:
             out.append(f"vrrp_instance {i.name}: {NOT_YET['smtp_alert']}")
     gd = getattr(config, "global_defs", None)
@@ -161,7 +166,14 @@ class Engine:
         self.by_key: dict[tuple[int, int, int], Instance] = {}
         self.counters: Counter = Counter()  # drops before an instance is known
         self._nl_owner: dict[int, Instance] = {}  # netlink seq -> the instance whose VIP it is
-        self._build(config)
+        self.rtnl = netlink.Rtnl()
+        self.vmacs = Vmacs(self.rtnl)
+        try:
+            self._build(config)
+        except BaseException:
+            self.vmacs.remove()  # the VMACs made before the failure
+            self.rtnl.close()
+            raise
         gd = getattr(config, "global_defs", None)
         self.scripts = ScriptRunner(config, self._used_scripts, gd.script_user if gd is not None else None)
         self.track_state: dict[tuple[str, str], bool] = {}
@@ -169,7 +181,6 @@ class Engine:
         self._ifnames: dict[int, str] = {}
         self.wheel = TimerWheel(max(1, TIMERS_PER_INSTANCE * len(self.instances)), start_ns=clock(), tick_ns=100_000)
         self.batch = batchio.Batch(1024, slot_size=4096)
-        self.rtnl = netlink.Rtnl()
         self.announcer = Announcer()
         self.sockets: dict[str, socket.socket] = {}
         self._holders: list[socket.socket] = []  # IPv4 group memberships beyond a socket's limit
@@ -178,10 +189,17 @@ class Engine:
         self._arp: list[tuple[bytes, int]] = []
         self._na: list[tuple[bytes, int]] = []
         self._stopping = False
+        self._marks: Optional[list[tuple[str, int]]] = None  # -D: when each flush step ended
         self._open_sockets()
         self._link = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_CLOEXEC, netlink.NETLINK_ROUTE)
         self._link.bind((0, RTMGRP_LINK))
         self._link.setblocking(False)
+        for opt in (33, socket.SO_RCVBUF):  # SO_RCVBUFFORCE as root: a failover's VMAC flips come back as events
+            try:
+                self._link.setsockopt(socket.SOL_SOCKET, opt, 4 << 20)
+                break
+            except OSError:
+                continue
         self._wake_r, self._wake_w = socket.socketpair()
         self._wake_r.setblocking(False)
         self._wake_w.setblocking(False)
@@ -206,7 +224,7 @@ class Engine:
         loop.add_fd(self._link.fileno(), TAG_LINK)
         loop.add_fd(self._wake_r.fileno(), TAG_WAKE)
         for i in self.instances:
-            loop.set_instance(i.index, i.ifindex, i.family, i.vrid, SLOTS[self._sock_name(i)], i.auth_type,
+            loop.set_instance(i.index, i.tx_ifindex, i.family, i.vrid, SLOTS[self._sock_name(i)], i.auth_type,
                               i.auth_key, i.unicast, i.advert_int_cs if i.version == 2 else 0)
             self._native_adverts(loop, i)
         # receive by period (no kernel wakeup per advert): a quarter of the shortest
@@ -218,7 +236,7 @@ class Engine:
             self._sync_view(i)
 
     def _native_adverts(self, loop: Any, i: Instance) -> None:
-        loop.set_adverts(i.index, [(bytes(m), d, i.src, 0 if i.unicast and i.auth_type != AUTH_AH else i.ifindex)
+        loop.set_adverts(i.index, [(bytes(m), d, i.src, 0 if i.unicast and i.auth_type != AUTH_AH else i.tx_ifindex)
                                    for m, d in zip(i.adverts, i.dsts, strict=True)])
 
     def _sync_view(self, i: Instance) -> None:
@@ -242,6 +260,18 @@ class Engine:
                 groups[str(member)] = g.name
             self.groups[g.name] = []
         seq = 1000
+        self._by_ifindex: dict[int, list[Instance]] = {}
+        vmac_of = {}
+        try:
+            for inst in config.vrrp_instances:
+                if inst.use_vmac is not None:
+                    vmac_of[inst.name] = self.vmacs.add(
+                        vmac_name(inst.use_vmac, inst.virtual_router_id, gd.vmac_prefix if gd is not None else None),
+                        inst.interface, vmac_mac(inst.use_vmac, inst.virtual_router_id, inst.family), inst.family,
+                        bool(inst.vmac_protodown), inst.name)
+            self.vmacs.create(addrs)
+        except (VmacError, OSError) as e:
+            raise ConfigError(str(e)) from None
         for inst in config.vrrp_instances:
             family = inst.family
             ifname = inst.interface
@@ -266,7 +296,15 @@ class Engine:
             if inst.version == 2 and inst.authentication is not None and inst.authentication.auth_type:
                 auth_type = AUTH_AH if inst.authentication.auth_type == "AH" else AUTH_PASS
                 key = (inst.authentication.auth_pass or "").encode()[:8]
-            vips = [vip_address(v, index, ifname) for v in [*inst.virtual_ipaddress, *inst.virtual_ipaddress_excluded]]
+            vmac = vmac_of.get(inst.name)
+            vips: list[netlink.Address] = []
+            fixed: list[netlink.Address] = []
+            for v in [*inst.virtual_ipaddress, *inst.virtual_ipaddress_excluded]:
+                if vmac is not None and on_vmac(v, inst, family):
+                    (fixed if vmac.protodown else vips).append(vip_address(replace(v, dev=None), vmac.ifindex,
+                                                                           vmac.name))
+                else:
+                    vips.append(vip_address(v, index, ifname))
             advertised = tuple(v.address for v in inst.virtual_ipaddress if (":" in v.address) == (family == 6))
             sm = VrrpStateMachine(make_params(inst, addr_int(src), family))
             i = Instance(
@@ -277,7 +315,12 @@ class Engine:
                 garp_master_delay=inst.garp_master_delay or 0, garp_master_repeat=inst.garp_master_repeat or 1,
                 garp_master_refresh=inst.garp_master_refresh or 0,
                 garp_master_refresh_repeat=inst.garp_master_refresh_repeat or 1,
-                release_vips=self.release_vips, sm=sm)
+                release_vips=self.release_vips, sm=sm, fixed=fixed)
+            if vmac is not None:
+                i.vmac = vmac
+                i.macs[vmac.ifindex] = vmac.mac
+                if not inst.vmac_xmit_base:
+                    i.tx_ifindex = vmac.ifindex
             for word, kw_name in (("MASTER", "notify_master"), ("BACKUP", "notify_backup"),
                                   ("FAULT", "notify_fault"), ("STOP", "notify_stop")):
                 if getattr(inst, kw_name):
@@ -298,15 +341,17 @@ class Engine:
             for ref in inst.track_interface:
                 i.tracked.append(Tracked("interface", ref.name, ref.weight or 0, ref.reverse))
             seq = i.prepare_addresses(seq)
-            key3 = (index, family, i.vrid)
+            key3 = (i.tx_ifindex, family, i.vrid)  # where adverts are sent and received
             if key3 in self.by_key:
                 raise ConfigError(f"vrrp_instance {inst.name}: VRID {i.vrid} is already used on {ifname} by "
                                   f"{self.by_key[key3].name}")
             self.by_key[key3] = i
             self.instances.append(i)
+            self._by_ifindex.setdefault(index, []).append(i)
             if i.group is not None:
                 self.groups[i.group].append(i)
-            for _, _, seqs in (i.add_batch, i.del_batch, i.route_add, i.route_del):
+            flips = (vmac.up, vmac.down) if vmac is not None else ()
+            for _, _, seqs in (i.add_batch, i.del_batch, i.route_add, i.route_del, i.fixed_batch, *flips):
                 for s in seqs:
                     self._nl_owner[s] = i
 
@@ -316,7 +361,7 @@ class Engine:
             name = "ah" if i.auth_type == AUTH_AH else ("v6" if i.family == 6 else "v4")
             groups = want.setdefault(name, set())
             if not i.unicast:
-                groups.add((i.dsts[0], i.ifindex))
+                groups.add((i.dsts[0], i.tx_ifindex))
         for name, groups in want.items():
             if name == "v6":
                 s = socket.socket(socket.AF_INET6, socket.SOCK_RAW | socket.SOCK_CLOEXEC, PROTO_VRRP)
@@ -505,6 +550,8 @@ class Engine:
             self._syncing = False
 
     def _take_vips(self, i: Instance, now_us: int) -> None:
+        if i.vmac is not None and i.vmac.protodown:
+            self._nl.append(i.vmac.up)  # vmac_protodown: its VIPs are on it already
         if i.vips:
             self._nl.append(i.add_batch)
         if i.routes:
@@ -528,6 +575,8 @@ class Engine:
             self._nl.append(i.route_del)
         if i.vips:
             self._nl.append(i.del_batch)
+        if i.vmac is not None and i.vmac.protodown:
+            self._nl.append(i.vmac.down)
         i.holds_vips = False
 
     def _garp_timer(self, i: Instance, now_us: int) -> None:
@@ -546,6 +595,7 @@ class Engine:
     def flush(self) -> None:
         """Carry out what the state machines asked for, in batches: adverts, then the
         VIPs (one netlink batch), then gratuitous ARP / NA."""
+        marks = self._marks
         for name, packets in self._out.items():
             if packets:
                 try:
@@ -554,6 +604,8 @@ class Engine:
                     self.counters[f"send_error_{errno.errorcode.get(e.errno or 0, e.errno)}"] += 1
                     log.warning("sending %d adverts failed: %s", len(packets), e.strerror)
                 packets.clear()
+        if marks is not None:
+            marks.append(("adverts", self.clock()))
         if self._nl:
             batches, self._nl = self._nl, []
             try:
@@ -565,9 +617,13 @@ class Engine:
                         owner.counters["vip_errors"] += 1
             except OSError as e:
                 log.error("netlink batch failed: %s", e)
+        if marks is not None:
+            marks.append(("netlink", self.clock()))
         if self._arp or self._na:
             self.announcer.send(self._arp, self._na)
             self._arp, self._na = [], []
+        if marks is not None:
+            marks.append(("garp", self.clock()))
         if self.loop is not None:
             self.loop.flush()
         for args in self._log:
@@ -649,6 +705,12 @@ class Engine:
                 data = self._link.recv(1 << 16)
             except BlockingIOError:
                 return
+            except OSError as e:
+                if e.errno != errno.ENOBUFS:
+                    raise
+                self.counters["link_events_lost"] += 1
+                self._resync_links(now_us)  # events were dropped: ask for the state instead
+                continue
             off = 0
             while off + 16 <= len(data):
                 n, kind = struct.unpack_from("=IH", data, off)
@@ -666,13 +728,23 @@ class Engine:
                             self._ifnames[index] = name
                         if name in self._tracked_ifaces:
                             self._track_changed("interface", name, up, now_us)
-                    for i in self.instances:
-                        if i.ifindex == index:
-                            if up and i.state == State.FAULT:
-                                self._apply(i, i.sm.interface_up(now_us, i.ifname), now_us)
-                            elif not up and i.state != State.FAULT:
-                                self._apply(i, i.sm.interface_down(now_us, i.ifname), now_us)
+                    for i in self._by_ifindex.get(index, ()):
+                        if up and i.state == State.FAULT:
+                            self._apply(i, i.sm.interface_up(now_us, i.ifname), now_us)
+                        elif not up and i.state != State.FAULT:
+                            self._apply(i, i.sm.interface_down(now_us, i.ifname), now_us)
                 off += (n + 3) & ~3
+
+    def _resync_links(self, now_us: int) -> None:
+        for name in self._tracked_ifaces:
+            self._track_changed("interface", name, netlink.link_is_up(name), now_us)
+        for insts in self._by_ifindex.values():
+            up = netlink.link_is_up(insts[0].ifname)
+            for i in insts:
+                if up and i.state == State.FAULT:
+                    self._apply(i, i.sm.interface_up(now_us, i.ifname), now_us)
+                elif not up and i.state != State.FAULT:
+                    self._apply(i, i.sm.interface_down(now_us, i.ifname), now_us)
 
     # -- running -----------------------------------------------------------------------
 
@@ -684,9 +756,12 @@ class Engine:
         for c in self.scripts.checks.values():
             self.track_state[("script", c.name)] = c.up
         for i in self.instances:
-            log.info("(%s) VRID %d on %s, IPv%d, VRRPv%d, priority %d, advert_int %s s%s", i.name, i.vrid,
+            log.info("(%s) VRID %d on %s, IPv%d, VRRPv%d, priority %d, advert_int %s s%s%s", i.name, i.vrid,
                      i.ifname, i.family, i.version, i.priority, i.advert_int_cs / 100,
-                     ", unicast" if i.unicast else "")
+                     ", unicast" if i.unicast else "",
+                     f", VMAC {i.vmac.name}{' (protodown)' if i.vmac.protodown else ''}" if i.vmac else "")
+            if i.fixed:
+                self._nl.append(i.fixed_batch)  # vmac_protodown: the VIPs, on the held-down VMAC, once
             self._apply(i, i.sm.start(now_us), now_us)
             if not netlink.link_is_up(i.ifname):
                 self._apply(i, i.sm.interface_down(now_us, i.ifname), now_us)
@@ -750,11 +825,17 @@ class Engine:
             else:
                 self._drain_wake()
         t1 = self.clock() if timed else 0
+        self._marks = [] if timed else None
         self.flush()
         if timed:
             t2 = self.clock()
-            log.debug("%d events: state machines %.2f ms, flush %.2f ms, %.2f ms after the first was seen",
-                      len(events), (t1 - t0) / 1e6, (t2 - t1) / 1e6, (t2 - events[0][2]) / 1e6)
+            steps, last = [], t1
+            for what, at in self._marks or ():
+                steps.append(f"{what} {(at - last) / 1e6:.2f}")
+                last = at
+            self._marks = None
+            log.debug("%d events: state machines %.2f ms, flush %.2f ms (%s), %.2f ms after the first was seen",
+                      len(events), (t1 - t0) / 1e6, (t2 - t1) / 1e6, ", ".join(steps), (t2 - events[0][2]) / 1e6)
         while self._deferred:
             self._deferred.pop(0)(self)
 
@@ -799,6 +880,8 @@ class Engine:
         self.stop()
 
     def close(self) -> None:
+        if self.release_vips:
+            self.vmacs.remove()  # keepalived removes the VMACs it made (-V keeps them, with the VIPs)
         self.scripts.stop()
         for s in [*self.sockets.values(), *self._holders, self._link, self._wake_r, self._wake_w]:
             s.close()

@@ -131,11 +131,20 @@ class Instance:
     route_add: tuple[int, bytes, list[int]] = (0, b"", [])
     route_del: tuple[int, bytes, list[int]] = (0, b"", [])
     track_faults: set = field(default_factory=set)  # the weight-0 tracked objects now down
+    # use_vmac: adverts leave by tx_ifindex (the VMAC, unless vmac_xmit_base); macs has the
+    # MAC of each VIP interface other than ifname (GARP); fixed are vmac_protodown's VIPs,
+    # added once at start (fixed_batch) and kept, the VMAC's state flipped instead
+    vmac: Any = None
+    tx_ifindex: int = 0
+    macs: dict = field(default_factory=dict)
+    fixed: list = field(default_factory=list)
+    fixed_batch: tuple[int, bytes, list[int]] = (0, b"", [])
 
     src_packed: bytes = b""  # src as network-order bytes (the native loop's view takes them)
 
     def __post_init__(self) -> None:
         self.src_packed = ipaddress.ip_address(self.src).packed
+        self.tx_ifindex = self.tx_ifindex or self.ifindex
 
     @property
     def state(self) -> State:
@@ -167,7 +176,7 @@ class Instance:
                 self.ip_id = self.ip_id % 0xFFFF + 1
                 data = build_ah_packet(message=data, src=self.src, dst=dst, seq=self.ah_seq,
                                        auth_data=self.auth_key, ip_id=self.ip_id, unicast=self.unicast)
-            out.append((data, dst, 0 if self.unicast and self.auth_type != AUTH_AH else self.ifindex, self.src))
+            out.append((data, dst, 0 if self.unicast and self.auth_type != AUTH_AH else self.tx_ifindex, self.src))
         return out
 
     def prepare_addresses(self, first_seq: int) -> int:
@@ -180,17 +189,23 @@ class Instance:
 
         self.add_batch = batch(netlink.RTM_NEWADDR, netlink.pack_addresses, self.vips)
         self.del_batch = batch(netlink.RTM_DELADDR, netlink.pack_addresses, self.vips)
+        if self.fixed:
+            self.fixed_batch = batch(netlink.RTM_NEWADDR, netlink.pack_addresses, self.fixed)
         if self.routes:
             self.route_add = batch(netlink.RTM_NEWROUTE, netlink.pack_routes, self.routes)
             self.route_del = batch(netlink.RTM_DELROUTE, netlink.pack_routes, self.routes)
-        self.arp = [(arp_frame(self.mac, a.address), a.ifindex) for a in self.vips if a.family == socket.AF_INET]
-        self.na = [(na_message(self.mac, a.address), a.ifindex) for a in self.vips if a.family == socket.AF_INET6]
+        every = [*self.fixed, *self.vips]
+        self.arp = [(arp_frame(self.macs.get(a.ifindex, self.mac), a.address), a.ifindex) for a in every
+                    if a.family == socket.AF_INET]
+        self.na = [(na_message(self.macs.get(a.ifindex, self.mac), a.address), a.ifindex) for a in every
+                   if a.family == socket.AF_INET6]
         return first_seq
 
     def describe_seq(self, seq: int) -> str:
         """What the netlink request with this sequence number does, in words."""
         for verb, (_, _, seqs), items in (("adding", self.add_batch, self.vips),
                                           ("removing", self.del_batch, self.vips),
+                                          ("adding", self.fixed_batch, self.fixed),
                                           ("adding route", self.route_add, self.routes),
                                           ("removing route", self.route_del, self.routes)):
             if seq in seqs:
@@ -198,6 +213,10 @@ class Instance:
                 if isinstance(x, netlink.Address):
                     return f"{verb} {x.address}/{x.prefixlen}"
                 return f"{verb} {x.dst or 'default'}/{x.dst_len}" + (f" via {x.via}" if x.via else "")
+        if self.vmac is not None and seq in self.vmac.up[2]:
+            return f"letting VMAC {self.vmac.name} carry"
+        if self.vmac is not None and seq in self.vmac.down[2]:
+            return f"holding VMAC {self.vmac.name} down"
         return f"request {seq}"
 
 

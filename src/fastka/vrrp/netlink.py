@@ -37,8 +37,10 @@ _IFADDRMSG = struct.Struct("=BBBBI")  # family, prefixlen, flags, scope, index
 _NLA = struct.Struct("=HH")
 _ERR = struct.Struct("=i")
 RTM_NEWROUTE, RTM_DELROUTE = 24, 25
+RTM_NEWLINK, RTM_DELLINK, RTM_GETLINK = 16, 17, 18
 _IGNORED = {RTM_NEWADDR: (), RTM_DELADDR: (_errno.EADDRNOTAVAIL, _errno.ESRCH, _errno.ENOENT),
-            RTM_NEWROUTE: (), RTM_DELROUTE: (_errno.ESRCH, _errno.ENOENT)}
+            RTM_NEWROUTE: (), RTM_DELROUTE: (_errno.ESRCH, _errno.ENOENT),
+            RTM_NEWLINK: (), RTM_DELLINK: (_errno.ENODEV,)}
 CHUNK = 32 * 1024  # bytes per sendto: well under the default socket send buffer
 
 
@@ -155,6 +157,104 @@ def pack_routes(op: int, routes: Iterable[Route], first_seq: int) -> tuple[bytes
 def pack_addresses(op: int, addresses: Iterable[Address], first_seq: int) -> tuple[bytes, list[int]]:
     """The requests for every address, back to back; and their sequence numbers."""
     return _pack_each(pack_address, op, addresses, first_seq)
+
+
+# links: macvlan creation (use_vmac), up / down and protodown flips, deletion
+IFLA_ADDRESS, IFLA_IFNAME, IFLA_LINK, IFLA_LINKINFO, IFLA_AF_SPEC, IFLA_PROTO_DOWN = 1, 3, 5, 18, 26, 39
+IFLA_INFO_KIND, IFLA_INFO_DATA = 1, 2
+IFLA_MACVLAN_MODE = 1
+MACVLAN_MODES = {"private": 1, "vepa": 2, "bridge": 4, "passthru": 8, "source": 16}
+IFLA_INET6_ADDR_GEN_MODE = 8
+IN6_ADDR_GEN_MODE_NONE = 1
+NLA_F_NESTED = 0x8000
+NLM_F_EXCL = 0x200
+IFF_UP_FLAG = 0x1
+_IFINFOMSG = struct.Struct("=BxHiII")  # family, type, index, flags, change
+
+
+def _link_msg(op: int, flags: int, index: int, ifi_flags: int, change: int, attrs: list[bytes], seq: int) -> bytes:
+    body = _IFINFOMSG.pack(0, 0, index, ifi_flags, change) + b"".join(attrs)
+    return _NLMSG.pack(_NLMSG.size + len(body), op, NLM_F_REQUEST | NLM_F_ACK | flags, seq, 0) + body
+
+
+def pack_macvlan(name: str, parent: int, mac: bytes, mode: str, seq: int) -> bytes:
+    """RTM_NEWLINK creating a macvlan NAME on interface index PARENT with MAC (left down;
+    fails with EEXIST if NAME exists)."""
+    data = _attr(IFLA_MACVLAN_MODE, struct.pack("=I", MACVLAN_MODES[mode]))
+    info = _attr(IFLA_INFO_KIND, b"macvlan") + _attr(IFLA_INFO_DATA | NLA_F_NESTED, data)
+    attrs = [_attr(IFLA_IFNAME, name.encode() + b"\0"), _attr(IFLA_ADDRESS, mac),
+             _attr(IFLA_LINK, struct.pack("=I", parent)), _attr(IFLA_LINKINFO | NLA_F_NESTED, info)]
+    return _link_msg(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, 0, 0, 0, attrs, seq)
+
+
+def pack_addr_gen_none(index: int, seq: int) -> bytes:
+    """RTM_NEWLINK setting IPv6 address generation to none (no link-local of its own)."""
+    inet6 = _attr(IFLA_INET6_ADDR_GEN_MODE, struct.pack("=B", IN6_ADDR_GEN_MODE_NONE))
+    spec = _attr(socket.AF_INET6 | NLA_F_NESTED, inet6)
+    return _link_msg(RTM_NEWLINK, 0, index, 0, 0, [_attr(IFLA_AF_SPEC | NLA_F_NESTED, spec)], seq)
+
+
+def pack_link_up(index: int, up: bool, seq: int) -> bytes:
+    """RTM_NEWLINK setting (or clearing) IFF_UP and nothing else: 32 bytes."""
+    return _link_msg(RTM_NEWLINK, 0, index, IFF_UP_FLAG if up else 0, IFF_UP_FLAG, [], seq)
+
+
+def pack_proto_down(index: int, down: bool, seq: int) -> bytes:
+    """RTM_NEWLINK setting IFLA_PROTO_DOWN (carrier off while set, IFF_UP unchanged)."""
+    return _link_msg(RTM_NEWLINK, 0, index, 0, 0, [_attr(IFLA_PROTO_DOWN, struct.pack("=B", down))], seq)
+
+
+def pack_dellink(index: int, seq: int) -> bytes:
+    return _link_msg(RTM_DELLINK, 0, index, 0, 0, [], seq)
+
+
+@dataclass(frozen=True)
+class LinkInfo:
+    index: int
+    name: str
+    flags: int
+    mac: bytes
+    parent: int  # IFLA_LINK, 0 if none
+    kind: str  # IFLA_INFO_KIND, "" if none
+    mode: int  # IFLA_MACVLAN_MODE, 0 if none
+    proto_down: bool
+
+
+def _attrs(data: bytes, off: int, end: int) -> dict[int, bytes]:
+    out = {}
+    while off + _NLA.size <= end:
+        alen, atype = _NLA.unpack_from(data, off)
+        if alen < _NLA.size:
+            break
+        out[atype & 0x3FFF] = data[off + _NLA.size:off + alen]
+        off += (alen + 3) & ~3
+    return out
+
+
+def get_link(name: str) -> Optional[LinkInfo]:
+    """RTM_GETLINK by name in this namespace: what the link is, or None if there is none."""
+    with socket.socket(socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_CLOEXEC, NETLINK_ROUTE) as s:
+        s.bind((0, 0))
+        s.settimeout(10)
+        body = _IFINFOMSG.pack(0, 0, 0, 0, 0) + _attr(IFLA_IFNAME, name.encode() + b"\0")
+        s.send(_NLMSG.pack(_NLMSG.size + len(body), RTM_GETLINK, NLM_F_REQUEST, 1, 0) + body)
+        data = s.recv(1 << 16)
+    n, kind, _, _, _ = _NLMSG.unpack_from(data, 0)
+    if kind == NLMSG_ERROR:
+        err = -_ERR.unpack_from(data, _NLMSG.size)[0]
+        if err in (_errno.ENODEV, _errno.ENOENT):
+            return None
+        raise NetlinkError(err, f"link {name}: {os.strerror(err)}")
+    _, _, index, flags, _ = _IFINFOMSG.unpack_from(data, _NLMSG.size)
+    a = _attrs(data, _NLMSG.size + _IFINFOMSG.size, n)
+    info = _attrs(a.get(IFLA_LINKINFO, b""), 0, len(a.get(IFLA_LINKINFO, b"")))
+    idata = info.get(IFLA_INFO_DATA, b"")
+    mode = _attrs(idata, 0, len(idata)).get(IFLA_MACVLAN_MODE, b"")
+    return LinkInfo(index=index, name=name, flags=flags, mac=a.get(IFLA_ADDRESS, b""),
+                    parent=struct.unpack("=I", a[IFLA_LINK])[0] if IFLA_LINK in a else 0,
+                    kind=info.get(IFLA_INFO_KIND, b"").rstrip(b"\0").decode(errors="replace"),
+                    mode=struct.unpack("=I", mode)[0] if len(mode) == 4 else 0,
+                    proto_down=bool(a.get(IFLA_PROTO_DOWN, b"\0")[0]))
 
 
 class NetlinkError(OSError):

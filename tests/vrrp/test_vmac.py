@@ -1,0 +1,346 @@
+"""use_vmac and vmac_protodown with real namespaces: the link requests against the kernel,
+two fastka nodes on one LAN and a third namespace as the client that reaches the VIPs
+(ICMP echo, with the ARP replies it gets counted), and Debian's keepalived as a peer."""
+
+from __future__ import annotations
+
+import json
+import select
+import socket
+import struct
+import time
+
+import pytest
+
+from fastka.vrrp import netlink
+
+from ..netns import in_netns, ip, netns, skip_unless_netns
+from .cluster import instance, lan, need_keepalived, wait_for
+
+pytestmark = pytest.mark.timeout(120)
+
+VIP, VIP2, VIP6 = "10.99.0.100", "10.99.0.101", "fd00:99::100"
+MAC4, MAC6 = "00:00:5e:00:01:33", "00:00:5e:00:02:34"  # VRID 51 (IPv4), 52 (IPv6)
+
+
+def config(priority: int, protodown: bool = False, extra: str = "") -> str:
+    more = "use_vmac\n" + ("vmac_protodown\n" if protodown else "") + extra
+    return (instance(name="V4", vrid=51, priority=priority, vips=(f"{VIP}/24", f"{VIP2}/24"), extra=more)
+            + instance(name="V6", vrid=52, priority=priority, vips=(f"{VIP6}/64",), extra=more))
+
+
+def link(ns: str, dev: str) -> dict | None:
+    """`ip -d -j link show dev` as a dict, or None if there is no such link."""
+    try:
+        out = ip("-n", ns, "-d", "-j", "link", "show", "dev", dev)
+    except Exception:
+        return None
+    return json.loads(out)[0]
+
+
+def addrs(ns: str, dev: str) -> set[str]:
+    """The addresses on dev (none while it does not exist)."""
+    try:
+        out = ip("-n", ns, "-o", "addr", "show", "dev", dev)
+    except Exception:
+        return set()
+    return {line.split()[3].split("/")[0] for line in out.splitlines()}
+
+
+def carrier(ns: str, dev: str) -> bool:
+    info = link(ns, dev)
+    return info is not None and "LOWER_UP" in info["flags"]
+
+
+def sysctl(ns: str, key: str) -> str:
+    return ip("netns", "exec", ns, "sysctl", "-n", key).strip()
+
+
+def probe(ns: str, vip: str, timeout: float = 2.0) -> tuple[bool, list[str]]:
+    """From namespace ns (neighbours flushed first): an ICMP echo to vip. Whether it was
+    answered, and the sender MAC of every ARP reply for vip seen meanwhile on eth0."""
+    ip("-n", ns, "neigh", "flush", "all")
+
+    def run() -> tuple[bool, list[str]]:
+        arp = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0806))
+        arp.bind(("eth0", 0x0806))
+        icmp = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+        try:
+            body = b"fastka-probe"
+            hdr = struct.pack("!BBHHH", 8, 0, 0, 0x4242, 1)
+            csum = sum(struct.unpack("!%dH" % ((len(hdr) + len(body)) // 2), hdr + body))
+            csum = (csum >> 16) + (csum & 0xFFFF)
+            csum = ~(csum + (csum >> 16)) & 0xFFFF
+            icmp.sendto(struct.pack("!BBHHH", 8, 0, csum, 0x4242, 1) + body, (vip, 0))
+            answered, macs = False, []
+            end = time.monotonic() + timeout
+            while time.monotonic() < end:
+                r, _, _ = select.select([arp, icmp], [], [], max(0.0, end - time.monotonic()))
+                if arp in r:
+                    f = arp.recv(100)
+                    op, sha, spa = struct.unpack_from("!H6s4s", f, 20)
+                    if op == 2 and socket.inet_ntoa(spa) == vip:
+                        macs.append(":".join(f"{b:02x}" for b in sha))
+                if icmp in r:
+                    d = icmp.recv(200)
+                    ihl = (d[0] & 15) * 4
+                    if d[ihl] == 0 and d[12:16] == socket.inet_aton(vip) and d[ihl + 4:ihl + 6] == b"\x42\x42":
+                        answered = True
+                        end = min(end, time.monotonic() + 0.3)  # a late second ARP reply is still counted
+            return answered, macs
+        finally:
+            arp.close()
+            icmp.close()
+
+    return in_netns(ns, run)
+
+
+def probe6(ns: str, vip: str, timeout: float = 2.0) -> bool:
+    ip("-n", ns, "neigh", "flush", "all")
+
+    def run() -> bool:
+        s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+        try:
+            s.settimeout(timeout)
+            s.sendto(struct.pack("!BBHHH", 128, 0, 0, 0x4343, 1) + b"p6", (vip, 0))
+            end = time.monotonic() + timeout
+            while time.monotonic() < end:
+                try:
+                    d, src = s.recvfrom(200)
+                except socket.timeout:
+                    return False
+                if d[0] == 129 and d[4:6] == b"\x43\x43":
+                    return True
+            return False
+        finally:
+            s.close()
+
+    return in_netns(ns, run)
+
+
+def neigh_mac(ns: str, addr: str) -> str:
+    out = ip("-n", ns, "neigh", "show", addr).split()
+    return out[out.index("lladdr") + 1] if "lladdr" in out else ""
+
+
+# --- the link requests against the kernel --------------------------------------------
+
+
+def test_macvlan_requests_against_the_kernel():
+    skip_unless_netns()
+    with netns("fk-vmac") as ns:
+        ip("-n", ns, "link", "add", "v0", "type", "veth", "peer", "name", "v1")
+        base = json.loads(ip("-n", ns, "-j", "link", "show", "v0"))[0]["ifindex"]
+        mac = bytes((0, 0, 0x5E, 0, 1, 7))
+
+        def work() -> dict:
+            rtnl = netlink.Rtnl()
+            out: dict = {}
+            try:
+                out["create"] = rtnl.execute([(netlink.RTM_NEWLINK, netlink.pack_macvlan("vrrp.7", base, mac,
+                                                                                          "private", 1), [1])])
+                out["again"] = rtnl.execute([(netlink.RTM_NEWLINK, netlink.pack_macvlan("vrrp.7", base, mac,
+                                                                                         "private", 2), [2])])
+                info = netlink.get_link("vrrp.7")
+                assert info is not None
+                out["info"] = info
+                out["missing"] = netlink.get_link("nosuch0")
+                out["pd"] = rtnl.execute([(netlink.RTM_NEWLINK, netlink.pack_proto_down(info.index, True, 3), [3]),
+                                          (netlink.RTM_NEWLINK, netlink.pack_link_up(info.index, True, 4), [4])])
+                out["info_pd"] = netlink.get_link("vrrp.7")
+                out["ipd"] = ip("-n", ns, "-d", "-j", "link", "show", "vrrp.7")
+                out["up"] = rtnl.execute([(netlink.RTM_NEWLINK, netlink.pack_proto_down(info.index, False, 5), [5])])
+                out["ipu"] = ip("-n", ns, "-d", "-j", "link", "show", "vrrp.7")
+                out["del"] = rtnl.execute([(netlink.RTM_DELLINK, netlink.pack_dellink(info.index, 6), [6])])
+                out["del_again"] = rtnl.execute([(netlink.RTM_DELLINK, netlink.pack_dellink(info.index, 7), [7])])
+                out["gone"] = netlink.get_link("vrrp.7")
+            finally:
+                rtnl.close()
+            return out
+
+        out = in_netns(ns, work)
+        assert out["create"] == []
+        assert out["again"] == [(2, 17)], "creating an existing link is EEXIST, reported"
+        info = out["info"]
+        assert (info.kind, info.parent, info.mac, info.mode) == ("macvlan", base, mac, netlink.MACVLAN_MODES["private"])
+        assert out["missing"] is None
+        assert out["pd"] == [] and out["info_pd"].proto_down
+        d = json.loads(out["ipd"])[0]
+        assert d["linkinfo"]["info_kind"] == "macvlan" and d["linkinfo"]["info_data"]["mode"] == "private"
+        assert d["address"] == "00:00:5e:00:01:07" and d.get("proto_down") is True
+        assert "UP" in d["flags"] and "LOWER_UP" not in d["flags"], "protodown: up, no carrier"
+        u = json.loads(out["ipu"])[0]
+        assert out["up"] == [] and not u.get("proto_down") and "LOWER_UP" in u["flags"]
+        assert out["del"] == [] and out["del_again"] == [], "deleting a missing link is not an error"
+        assert out["gone"] is None
+
+
+# --- use_vmac: two fastka nodes ------------------------------------------------------
+
+
+@pytest.fixture(params=["native", "python"])
+def loop_kind(request, monkeypatch):
+    import fastka
+
+    if request.param == "native" and fastka.native is None:
+        pytest.skip("no native core")
+    monkeypatch.setenv("FASTKA_VRRP_LOOP", request.param)
+    return request.param
+
+
+def test_use_vmac_failover_and_removal(tmp_path, loop_kind):
+    with lan(tmp_path, ["a", "b", "c"]) as net:
+        a, b, c = net.nodes
+        a.start(config(200))
+        b.start(config(100))
+        wait_for(lambda: VIP in addrs(a.ns, "vrrp.51") and VIP6 in addrs(a.ns, "vrrp.52"), 10,
+                 "a to hold its VIPs on its VMACs")
+        wait_for(lambda: "Entering BACKUP STATE" in b.log_text(), 5, "b to be backup")
+        time.sleep(0.5)  # b hears a's adverts (sent from the VMAC, received on b's VMAC)
+        for n, holds in ((a, True), (b, False)):
+            v4, v6 = link(n.ns, "vrrp.51"), link(n.ns, "vrrp.52")
+            assert v4 and v6, f"{n.name} made both VMACs"
+            assert v4["address"] == MAC4 and v6["address"] == MAC6
+            assert v4["linkinfo"]["info_data"]["mode"] == "private" and v4["link"] == "eth0"
+            assert "LOWER_UP" in v4["flags"], "a backup's VMAC is up too, as keepalived's"
+            assert (VIP in addrs(n.ns, "vrrp.51")) == holds and (VIP6 in addrs(n.ns, "vrrp.52")) == holds
+            assert VIP not in n.addresses("eth0") and VIP6 not in n.addresses("eth0")
+            # IPv6: the base's link-local is on the VMAC (adverts leave by it from that address)
+            ll = [x for x in n.addresses("eth0") if x.startswith("fe80:")]
+            assert ll and ll[0] in addrs(n.ns, "vrrp.52")
+            assert sysctl(n.ns, "net.ipv4.conf.eth0.arp_ignore") == "1"
+            assert sysctl(n.ns, "net.ipv4.conf.vrrp/51.arp_ignore") == "1"
+            assert sysctl(n.ns, "net.ipv6.conf.vrrp/51.disable_ipv6") == "1"
+        assert "Entering MASTER STATE" not in b.log_text().split("Entering BACKUP STATE")[-1]
+        answered, macs = probe(c.ns, VIP)
+        assert answered and macs and set(macs) == {MAC4}, "only the VMAC answers ARP for the VIP"
+        assert probe6(c.ns, VIP6) and neigh_mac(c.ns, VIP6) == MAC6
+        a.kill()
+        net.port(a, False)  # the node is gone, not just its daemon
+        wait_for(lambda: VIP in addrs(b.ns, "vrrp.51") and VIP6 in addrs(b.ns, "vrrp.52"), 5, "b to take over")
+        answered, macs = probe(c.ns, VIP)
+        assert answered and set(macs) == {MAC4}
+        assert probe6(c.ns, VIP6)
+        assert b.stop() == 0
+        assert link(b.ns, "vrrp.51") is None and link(b.ns, "vrrp.52") is None, "stop removes the VMACs"
+        assert sysctl(b.ns, "net.ipv4.conf.eth0.arp_ignore") == "0", "the base's sysctls are put back"
+        assert sysctl(b.ns, "net.ipv4.conf.eth0.arp_announce") == "0"
+
+
+def test_vmac_xmit_base_and_leftover_vmac(tmp_path):
+    """vmac_xmit_base: adverts from the base interface; an existing VMAC of ours (a
+    SIGKILLed run's) is taken over; a foreign link with the name refuses to start."""
+    with lan(tmp_path, ["a", "b"]) as net:
+        a, b = net.nodes
+        ip("-n", b.ns, "link", "add", "vrrp.51", "link", "eth0", "address", MAC4, "type", "macvlan", "mode",
+           "private")
+        a.start(instance(name="V4", vrid=51, priority=200, vips=(f"{VIP}/24",), extra="use_vmac\nvmac_xmit_base"))
+        b.start(instance(name="V4", vrid=51, priority=100, vips=(f"{VIP}/24",), extra="use_vmac\nvmac_xmit_base"))
+        wait_for(lambda: VIP in addrs(a.ns, "vrrp.51"), 10, "a to be master")
+        time.sleep(0.5)
+        assert VIP not in addrs(b.ns, "vrrp.51") and "taking over the existing VMAC vrrp.51" in b.log_text()
+        assert b.stats()["instances"][0]["state"] == "BACKUP"
+        assert b.stop() == 0 and link(b.ns, "vrrp.51") is None
+        ip("-n", b.ns, "link", "add", "vrrp.51", "type", "veth", "peer", "name", "vx0")
+        b.start(instance(name="V4", vrid=51, priority=100, vips=(f"{VIP}/24",), extra="use_vmac"))
+        assert b.proc is not None and b.proc.wait(10) != 0
+        assert "interface vrrp.51 exists and is not a VMAC" in b.log_text()
+        assert link(b.ns, "vrrp.51")["linkinfo"]["info_kind"] == "veth", "the foreign link is left alone"
+        assert a.stop() == 0
+
+
+# --- vmac_protodown ------------------------------------------------------------------
+
+
+def held_down(ns: str, dev: str) -> bool:
+    info = link(ns, dev)
+    return info is not None and bool(info.get("proto_down")) and "LOWER_UP" not in info["flags"]
+
+
+def carrying(ns: str, dev: str) -> bool:
+    info = link(ns, dev)
+    return info is not None and not info.get("proto_down") and "LOWER_UP" in info["flags"]
+
+
+def test_vmac_protodown_flips_the_vmacs(tmp_path, loop_kind):
+    with lan(tmp_path, ["a", "b", "c"]) as net:
+        a, b, c = net.nodes
+        a.start(config(200, protodown=True))
+        b.start(config(100, protodown=True))
+        wait_for(lambda: carrying(a.ns, "vrrp.51") and carrying(a.ns, "vrrp.52"), 10, "a's VMACs to carry")
+        wait_for(lambda: "Entering BACKUP STATE" in b.log_text(), 5, "b to be backup")
+        time.sleep(0.5)
+        assert held_down(b.ns, "vrrp.51") and held_down(b.ns, "vrrp.52"), "the backup's VMACs are held down"
+        for n in (a, b):  # the VIPs are on both nodes' VMACs
+            assert {VIP, VIP2} <= addrs(n.ns, "vrrp.51") and VIP6 in addrs(n.ns, "vrrp.52")
+        answered, macs = probe(c.ns, VIP2)
+        assert answered and macs == [MAC4], "one ARP reply, the master's VMAC's: the backup does not answer"
+        assert probe6(c.ns, VIP6) and neigh_mac(c.ns, VIP6) == MAC6
+        # the master dies (daemon and node): b lets its VMACs carry, the VIPs answer from b
+        a.kill()
+        net.port(a, False)
+        wait_for(lambda: carrying(b.ns, "vrrp.51") and carrying(b.ns, "vrrp.52"), 5, "b's VMACs to carry")
+        answered, macs = probe(c.ns, VIP)
+        assert answered and macs == [MAC4]
+        assert probe6(c.ns, VIP6)
+        assert {VIP, VIP2} <= addrs(b.ns, "vrrp.51"), "the VIPs never moved"
+        # a comes back and preempts: b's VMACs are held down again, its VIPs stay
+        net.port(a, True)
+        a.start(config(200, protodown=True))
+        wait_for(lambda: held_down(b.ns, "vrrp.51") and held_down(b.ns, "vrrp.52"), 10, "b to yield")
+        wait_for(lambda: carrying(a.ns, "vrrp.51"), 5, "a to carry again")
+        assert {VIP, VIP2} <= addrs(b.ns, "vrrp.51")
+        answered, macs = probe(c.ns, VIP)
+        assert answered and macs == [MAC4]
+        assert b.stop() == 0 and link(b.ns, "vrrp.51") is None and link(b.ns, "vrrp.52") is None
+        assert a.stop() == 0 and link(a.ns, "vrrp.51") is None
+
+
+# --- interop -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("master", ["fastka", "keepalived"])
+def test_use_vmac_interop_with_keepalived(tmp_path, master):
+    need_keepalived()
+    with lan(tmp_path, ["m", "s", "c"]) as net:
+        m, s, c = net.nodes
+        m.kind = master
+        s.kind = "keepalived" if master == "fastka" else "fastka"
+        m.start(config(200))
+        s.start(config(100))
+        wait_for(lambda: VIP in addrs(m.ns, "vrrp.51") and VIP6 in addrs(m.ns, "vrrp.52"), 15,
+                 f"{master} (priority 200) to be master")
+        wait_for(lambda: link(s.ns, "vrrp.51") is not None, 5, "the backup's VMAC")
+        time.sleep(1)
+        assert VIP not in addrs(s.ns, "vrrp.51") and VIP6 not in addrs(s.ns, "vrrp.52")
+        answered, macs = probe(c.ns, VIP)
+        # keepalived leaves its IPv6 VMAC at arp_ignore 0, and it was seen answering ARP for
+        # the IPv4 VIP with the IPv6 virtual MAC (gone with arp_ignore 1, as fastka sets it)
+        assert answered and MAC4 in macs, macs
+        m.kill()
+        net.port(m, False)
+        wait_for(lambda: VIP in addrs(s.ns, "vrrp.51") and VIP6 in addrs(s.ns, "vrrp.52"), 10,
+                 f"{s.kind} to take over")
+        answered, macs = probe(c.ns, VIP)
+        assert answered and MAC4 in macs, macs
+        assert s.stop() == 0
+        assert link(s.ns, "vrrp.51") is None
+
+
+# --- the configuration ---------------------------------------------------------------
+
+
+def test_fastka_t_accepts_vmac_protodown(tmp_path):
+    import subprocess
+    import sys
+
+    conf = tmp_path / "k.conf"
+    conf.write_text(config(200, protodown=True))
+    r = subprocess.run([sys.executable, "-m", "fastka", "-t", "-d", "-f", str(conf)], capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.count("vmac_protodown") == 2 and r.stdout.count("use_vmac") == 2
+    conf.write_text(instance(name="V4", vrid=51, vips=(f"{VIP}/24",), extra="vmac_protodown"))
+    r = subprocess.run([sys.executable, "-m", "fastka", "-t", "-f", str(conf)], capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 3 and "vmac_protodown needs use_vmac" in r.stderr
