@@ -38,6 +38,10 @@ vrrp_instance B {
         10.1.0.0/16 via 10.0.0.254
         10.2.0.0/16 via 10.0.0.254 mtu 1400
     }
+    virtual_rules {
+        from 10.0.0.2 table 7
+        from 10.0.0.3 table custom
+    }
 }
 vrrp_instance C {
     interface eth0
@@ -55,6 +59,7 @@ def test_every_unimplemented_use_is_reported_with_its_owner():
     lines = not_implemented_uses(r.config)
     assert lines == [
         "vrrp_instance B: virtual_routes options mtu (route 10.2.0.0/16 is set up without them)",
+        "vrrp_instance B: virtual_rules names iproute2 would look up: table custom (the rule is left out)",
         "vrrp_instance B: use_vmac / use_ipvlan (the VIPs go on the interface itself)",
         "global_defs: vrrp_garp_interval / vrrp_gna_interval (each burst goes out at once)",
     ]

@@ -43,6 +43,8 @@ from ..timers import TimerWheel
 from ..wire import AdvertError, link_local_first, parse_advert, parse_ah_packet
 from . import netlink
 from .gratuitous import Announcer
+from .rules import Preferences, rule_of
+from .rules import unsupported as rule_unsupported
 from .notify import STATE_WORD, Notifier, command
 from .track import ScriptRunner, Tracked, effective
 from .instance import (
@@ -104,7 +106,6 @@ NOT_YET = {
     "track_process": "track_process",
     "notify": "notify_master_rx_lower_pri / notify_deleted",
     "virtual_routes": "virtual_routes options",
-    "virtual_rules": "virtual_rules",
     "use_vmac": "use_vmac / use_ipvlan (the VIPs go on the interface itself)",
     "smtp_alert": "smtp_alert",
     "garp_interval": "vrrp_garp_interval / vrrp_gna_interval (each burst goes out at once)",
@@ -124,7 +125,12 @@ def not_implemented_uses(config: Any) -> list[str]:
             if extra:
                 out.append(f"vrrp_instance {i.name}: {NOT_YET['virtual_routes']} {', '.join(extra)} "
                            f"(route {r.dest} is set up without them)")
-        for key in ("track_file", "track_process", "virtual_rules"):
+        for r in i.virtual_rules:
+            extra = rule_unsupported(r)
+            if extra:
+                out.append(f"vrrp_instance {i.name}: virtual_rules names iproute2 would look up: "
+                           f"{', '.join(extra)} (the rule is left out)")
+        for key in ("track_file", "track_process"):
             if getattr(i, key):
                 out.append(f"vrrp_instance {i.name}: {NOT_YET[key]}")
         if i.notify_master_rx_lower_pri or i.notify_deleted:
@@ -242,6 +248,7 @@ class Engine:
                 groups[str(member)] = g.name
             self.groups[g.name] = []
         seq = 1000
+        prefs = Preferences()
         for inst in config.vrrp_instances:
             family = inst.family
             ifname = inst.interface
@@ -285,6 +292,7 @@ class Engine:
             if inst.notify:
                 i.notify_any = command(inst.notify, script_user)
             i.routes = [route_of(r) for r in inst.virtual_routes]
+            i.rules = [rule_of(r, prefs) for r in inst.virtual_rules if not rule_unsupported(r)]
             i.build_adverts(sm.priority)
             i.group = groups.get(inst.name)
             for ref in inst.track_script:
@@ -306,7 +314,7 @@ class Engine:
             self.instances.append(i)
             if i.group is not None:
                 self.groups[i.group].append(i)
-            for _, _, seqs in (i.add_batch, i.del_batch, i.route_add, i.route_del):
+            for _, _, seqs in (i.add_batch, i.del_batch, i.route_add, i.route_del, i.rule_add, i.rule_del):
                 for s in seqs:
                     self._nl_owner[s] = i
 
@@ -509,6 +517,8 @@ class Engine:
             self._nl.append(i.add_batch)
         if i.routes:
             self._nl.append(i.route_add)  # after the addresses: a route's src may be a VIP
+        if i.rules:
+            self._nl.append(i.rule_add)
         i.holds_vips = True
         self._arp.extend(i.arp * i.garp_master_repeat)
         self._na.extend(i.na * i.garp_master_repeat)
@@ -524,6 +534,8 @@ class Engine:
         """Make sure the VIPs are absent: always asked of the kernel, since a previous run
         may have left them (deleting a missing address is not an error)."""
         self.wheel.cancel(self._tid(i, 2))
+        if i.rules:
+            self._nl.append(i.rule_del)
         if i.routes:
             self._nl.append(i.route_del)
         if i.vips:

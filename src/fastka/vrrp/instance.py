@@ -13,6 +13,7 @@ from typing import Any, Optional
 from ..wire import build_advert, build_ah_packet, set_advert_priority
 from . import netlink
 from .gratuitous import arp_frame, na_message
+from .rules import FibRule, pack_rules
 from .state_machine import Params, State, VrrpStateMachine
 
 AUTH_NONE, AUTH_PASS, AUTH_AH = 0, 1, 2
@@ -130,6 +131,9 @@ class Instance:
     routes: list = field(default_factory=list)  # netlink.Route: virtual_routes
     route_add: tuple[int, bytes, list[int]] = (0, b"", [])
     route_del: tuple[int, bytes, list[int]] = (0, b"", [])
+    rules: list = field(default_factory=list)  # rules.FibRule: virtual_rules
+    rule_add: tuple[int, bytes, list[int]] = (0, b"", [])
+    rule_del: tuple[int, bytes, list[int]] = (0, b"", [])
     track_faults: set = field(default_factory=set)  # the weight-0 tracked objects now down
 
     src_packed: bytes = b""  # src as network-order bytes (the native loop's view takes them)
@@ -183,6 +187,9 @@ class Instance:
         if self.routes:
             self.route_add = batch(netlink.RTM_NEWROUTE, netlink.pack_routes, self.routes)
             self.route_del = batch(netlink.RTM_DELROUTE, netlink.pack_routes, self.routes)
+        if self.rules:
+            self.rule_add = batch(netlink.RTM_NEWRULE, pack_rules, self.rules)
+            self.rule_del = batch(netlink.RTM_DELRULE, pack_rules, self.rules)
         self.arp = [(arp_frame(self.mac, a.address), a.ifindex) for a in self.vips if a.family == socket.AF_INET]
         self.na = [(na_message(self.mac, a.address), a.ifindex) for a in self.vips if a.family == socket.AF_INET6]
         return first_seq
@@ -192,11 +199,15 @@ class Instance:
         for verb, (_, _, seqs), items in (("adding", self.add_batch, self.vips),
                                           ("removing", self.del_batch, self.vips),
                                           ("adding route", self.route_add, self.routes),
-                                          ("removing route", self.route_del, self.routes)):
+                                          ("removing route", self.route_del, self.routes),
+                                          ("adding rule", self.rule_add, self.rules),
+                                          ("removing rule", self.rule_del, self.rules)):
             if seq in seqs:
                 x = items[seqs.index(seq)]
                 if isinstance(x, netlink.Address):
                     return f"{verb} {x.address}/{x.prefixlen}"
+                if isinstance(x, FibRule):
+                    return f"{verb} {x.describe()}"
                 return f"{verb} {x.dst or 'default'}/{x.dst_len}" + (f" via {x.via}" if x.via else "")
         return f"request {seq}"
 
