@@ -46,7 +46,10 @@ from .gratuitous import Announcer
 from .rules import Preferences, rule_of
 from .rules import unsupported as rule_unsupported
 from .notify import STATE_WORD, Notifier, command
+from .loopext import LoopExtras
 from .track import ScriptRunner, Tracked, effective
+from .track_file import FileTracker
+from .track_file import line_weight as file_weight
 from .instance import (
     AUTH_AH,
     AUTH_NONE,
@@ -102,7 +105,6 @@ class ConfigError(Exception):
 # reported at startup (never silently ignored), with the instance it belongs to.
 NOT_YET = {
     "vrrp_sync_group": "sync group tracking and notify scripts (members do move together)",
-    "track_file": "track_file",
     "track_process": "track_process",
     "notify": "notify_master_rx_lower_pri / notify_deleted",
     "virtual_routes": "virtual_routes options",
@@ -130,7 +132,7 @@ def not_implemented_uses(config: Any) -> list[str]:
             if extra:
                 out.append(f"vrrp_instance {i.name}: virtual_rules names iproute2 would look up: "
                            f"{', '.join(extra)} (the rule is left out)")
-        for key in ("track_file", "track_process"):
+        for key in ("track_process",):
             if getattr(i, key):
                 out.append(f"vrrp_instance {i.name}: {NOT_YET[key]}")
         if i.notify_master_rx_lower_pri or i.notify_deleted:
@@ -170,7 +172,9 @@ class Engine:
         self._build(config)
         gd = getattr(config, "global_defs", None)
         self.scripts = ScriptRunner(config, self._used_scripts, gd.script_user if gd is not None else None)
-        self.track_state: dict[tuple[str, str], bool] = {}
+        self.files = FileTracker(config, self._used_files)
+        self.extras = LoopExtras()
+        self.track_state: dict[tuple[str, str], int] = {}  # up / down (bool); a track_file's value
         self._tracked_ifaces: set[str] = set()
         self._ifnames: dict[int, str] = {}
         self.wheel = TimerWheel(max(1, TIMERS_PER_INSTANCE * len(self.instances)), start_ns=clock(), tick_ns=100_000)
@@ -211,6 +215,7 @@ class Engine:
             loop.set_socket(SLOTS[name], sock.fileno())
         loop.add_fd(self._link.fileno(), TAG_LINK)
         loop.add_fd(self._wake_r.fileno(), TAG_WAKE)
+        self.extras.attach(loop)
         for i in self.instances:
             loop.set_instance(i.index, i.ifindex, i.family, i.vrid, SLOTS[self._sock_name(i)], i.auth_type,
                               i.auth_key, i.unicast, i.advert_int_cs if i.version == 2 else 0)
@@ -243,6 +248,8 @@ class Engine:
         self.groups: dict[str, list[Instance]] = {}
         scripts = {s.name: s for s in getattr(config, "vrrp_scripts", ())}
         self._used_scripts: set[str] = set()
+        tfiles = {f.name: f for f in getattr(config, "track_files", ())}
+        self._used_files: set[str] = set()
         for g in getattr(config, "vrrp_sync_groups", ()):
             for member in g.group:
                 groups[str(member)] = g.name
@@ -305,6 +312,9 @@ class Engine:
                 self._used_scripts.add(ref.name)
             for ref in inst.track_interface:
                 i.tracked.append(Tracked("interface", ref.name, ref.weight or 0, ref.reverse))
+            for ref in inst.track_file:
+                i.tracked.append(Tracked("file", ref.name, *file_weight(ref, tfiles.get(ref.name))))
+                self._used_files.add(ref.name)
             seq = i.prepare_addresses(seq)
             key3 = (index, family, i.vrid)
             if key3 in self.by_key:
@@ -452,13 +462,18 @@ class Engine:
             self._apply(i, i.sm.track_up(now_us, name), now_us)
         i.track_faults = set(faults)
 
-    def _track_changed(self, kind: str, name: str, up: bool, now_us: int) -> None:
+    def _track_changed(self, kind: str, name: str, up: int, now_us: int) -> None:
         if self.track_state.get((kind, name)) == up:
             return
         self.track_state[(kind, name)] = up
         for i in self.instances:
             if any(t.kind == kind and t.name == name for t in i.tracked):
                 self._retrack(i, now_us)
+
+    def _files_changed(self, now_us: int) -> None:
+        for f in self.files.changed():
+            log.info("track_file %s: value %d", f.name, f.value)
+            self._track_changed("file", f.name, f.value, now_us)
 
     def _scripts(self, now_us: int) -> None:
         for c in self.scripts.poll():
@@ -695,6 +710,11 @@ class Engine:
             self.track_state[("interface", name)] = netlink.link_is_up(name)
         for c in self.scripts.checks.values():
             self.track_state[("script", c.name)] = c.up
+        self.files.start()
+        for f in self.files.files.values():
+            self.track_state[("file", f.name)] = f.value
+        if self.files.fileno() >= 0:
+            self.extras.watch(self.files.fileno(), self._files_changed)
         for i in self.instances:
             log.info("(%s) VRID %d on %s, IPv%d, VRRPv%d, priority %d, advert_int %s s%s", i.name, i.vrid,
                      i.ifname, i.family, i.version, i.priority, i.advert_int_cs / 100,
@@ -712,6 +732,9 @@ class Engine:
             due = self.scripts.next_due()
             if due is not None:
                 max_wait = max(0.0, min(max_wait, due - time.monotonic()))
+        due = self.extras.run_due(self.clock())
+        if due is not None:
+            max_wait = max(0.0, min(max_wait, (due - self.clock()) / 1e9))
         if self.loop is not None:
             self._native_step(max_wait)
             return
@@ -719,7 +742,8 @@ class Engine:
         self._expire(now_ns)
         nxt = self.wheel.next_expiry()
         wait = max_wait if nxt < 0 else min(max_wait, max(0.0, (nxt - self.clock()) / 1e9))
-        fds = [s.fileno() for s in self.sockets.values()] + [self._link.fileno(), self._wake_r.fileno()]
+        fds = [s.fileno() for s in self.sockets.values()] + [self._link.fileno(), self._wake_r.fileno(),
+                                                             *self.extras.fds()]
         readable, _, _ = select.select(fds, [], [], wait)
         now_us = self.clock() // 1000
         for name, s in self.sockets.items():
@@ -727,6 +751,7 @@ class Engine:
                 self._receive(name, now_us)
         if self._link.fileno() in readable:
             self._links(now_us)
+        self.extras.readable(readable, now_us)
         if self._wake_r.fileno() in readable:
             self._drain_wake()
         self._expire(self.clock())
@@ -759,7 +784,7 @@ class Engine:
                     self._garp_timer(i, now_us)
             elif tag == TAG_LINK:
                 self._links(now_us)
-            else:
+            elif not self.extras.event(tag, now_us):
                 self._drain_wake()
         t1 = self.clock() if timed else 0
         self.flush()
@@ -812,6 +837,7 @@ class Engine:
 
     def close(self) -> None:
         self.scripts.stop()
+        self.files.close()
         for s in [*self.sockets.values(), *self._holders, self._link, self._wake_r, self._wake_w]:
             s.close()
         self.rtnl.close()
