@@ -92,3 +92,78 @@ def test_track_file_weights_fault_and_init_file(tmp_path, loop_kind):
         ok.unlink()  # a missing file reads as 0, as in keepalived
         wait_for(lambda: net.holders(VIP) == ["a"], 5, "a to recover")
         assert "not implemented" not in a.log_text()
+
+
+def inject(node, messages: list[bytes]) -> None:
+    """Send VRRP messages to 224.0.0.18 from node's eth0 address (TTL 255)."""
+    import socket
+
+    from ..netns import in_netns
+
+    def send() -> None:
+        with socket.socket(socket.AF_INET, socket.SOCK_RAW, 112) as s:
+            s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton(node.ipv4))
+            s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 255)
+            for m in messages:
+                s.sendto(m, ("224.0.0.18", 0))
+    in_netns(node.ns, send)
+
+
+def _script(path, body: str):
+    path.write_text("#!/bin/sh\n" + body)
+    path.chmod(0o755)
+    return path
+
+
+def test_notify_fifo_group_scripts_and_rx_lower_priority(tmp_path):
+    """keepalived's FIFO lines (as keepalived 2.2.7 writes them for the same events),
+    the FIFO script run with the FIFO's path, the sync group's own notify scripts, and
+    notify_master_rx_lower_pri on a lower-priority advert (injected from x)."""
+    from fastka.wire import build_advert
+
+    fifo = tmp_path / "vfifo"
+    out = tmp_path / "fifo.out"
+    ran = tmp_path / "ran"
+    reader = _script(tmp_path / "reader.sh", f'echo "args: $@" >> {ran}\ntrap "" TERM\neval last=\\${{$#}}\n'
+                     f'exec cat "$last" >> {out}\n')
+    log = _script(tmp_path / "log.sh", f'echo "$@" >> {ran}\n')
+    tf = tmp_path / "tf"
+    tf.write_text("0\n")
+    top = (f'global_defs {{\n    vrrp_notify_fifo {fifo}\n    vrrp_notify_fifo_script "{reader} first"\n}}\n'
+           f'track_file t {{\n    file "{tf}"\n    weight 10\n}}\n'
+           f'vrrp_sync_group G {{\n    group {{\n        VI_1\n        VI_2\n    }}\n'
+           f'    notify_master "{log} g-master"\n    notify "{log} g-notify"\n    notify_stop "{log} g-stop"\n}}\n')
+    extra = f'notify_master_rx_lower_pri "{log} rx-lower"'
+    with lan(tmp_path, ["a", "x"]) as net:
+        a, x = net.nodes
+        a.start(top + instance(priority=200, extra=extra)
+                + instance(name="VI_2", vrid=52, priority=200, vips=("10.99.0.101/24",))
+                + instance(name="VI_3", vrid=53, priority=100, vips=("10.99.0.102/24",),
+                           extra="notify_priority_changes\ntrack_file {\n    t\n}"))
+        wait_for(lambda: a.has(VIP) and a.has("10.99.0.101") and a.has("10.99.0.102"), 10, "a to be master")
+        assert fifo.is_fifo()
+        tf.write_text("2\n")
+        lower = build_advert(version=3, vrid=51, priority=50, advert_int_cs=10, addresses=[VIP], src="10.99.0.2",
+                             dst="224.0.0.18")
+        inject(x, [lower])
+        wait_for(lambda: out.exists() and "MASTER_RX_LOWER_PRI" in out.read_text(), 5, "the rx-lower line")
+        wait_for(lambda: "MASTER_PRIORITY" in out.read_text(), 5, "the priority line")
+        assert a.stop() == 0
+        wait_for(lambda: 'GROUP "G" STOP 0' in out.read_text(), 5, "the STOP lines")
+        assert not fifo.exists(), "the FIFO fastka made is removed at exit"
+    lines = out.read_text().splitlines()
+    # the members' lines, then the group's; the order within one batch of transitions is free
+    assert set(lines[:4]) == {'INSTANCE "VI_1" BACKUP 200', 'INSTANCE "VI_2" BACKUP 200',
+                              'INSTANCE "VI_3" BACKUP 100', 'GROUP "G" BACKUP 0'}
+    for want in ('INSTANCE "VI_1" MASTER 200', 'INSTANCE "VI_2" MASTER 200', 'GROUP "G" MASTER 0',
+                 'INSTANCE "VI_3" MASTER 100', 'INSTANCE "VI_3" MASTER_PRIORITY 120',
+                 'INSTANCE "VI_1" MASTER_RX_LOWER_PRI 200', 'INSTANCE "VI_1" STOP 200', 'INSTANCE "VI_3" STOP 120'):
+        assert want in lines, (want, lines)
+    assert lines.index('GROUP "G" MASTER 0') > max(lines.index('INSTANCE "VI_1" MASTER 200'),
+                                                    lines.index('INSTANCE "VI_2" MASTER 200'))
+    assert lines[-1] == 'GROUP "G" STOP 0'
+    scripts = ran.read_text().splitlines()
+    assert f"args: first {fifo}" in scripts, "the FIFO script gets the FIFO's path last"
+    for want in ("g-master", "g-notify GROUP G BACKUP 0", "g-notify GROUP G MASTER 0", "g-stop",
+                 "g-notify GROUP G STOP 0", "rx-lower"):
+        assert want in scripts, (want, scripts)

@@ -46,6 +46,7 @@ from .gratuitous import Announcer
 from .rules import Preferences, rule_of
 from .rules import unsupported as rule_unsupported
 from .notify import STATE_WORD, Notifier, command
+from .events import Events
 from .loopext import LoopExtras
 from .track import ScriptRunner, Tracked, effective
 from .track_file import FileTracker
@@ -70,6 +71,7 @@ from .state_machine import (
     EnterFault,
     EnterInitialize,
     PriorityChanged,
+    RxLowerPriority,
     SendAdvert,
     SendShutdownAdvert,
     State,
@@ -104,9 +106,8 @@ class ConfigError(Exception):
 # What the engine does not do yet, by the configuration that asks for it: each use is
 # reported at startup (never silently ignored), with the instance it belongs to.
 NOT_YET = {
-    "vrrp_sync_group": "sync group tracking and notify scripts (members do move together)",
+    "vrrp_sync_group": "sync group tracking (members do move together)",
     "track_process": "track_process",
-    "notify": "notify_master_rx_lower_pri / notify_deleted",
     "virtual_routes": "virtual_routes options",
     "use_vmac": "use_vmac / use_ipvlan (the VIPs go on the interface itself)",
     "smtp_alert": "smtp_alert",
@@ -118,8 +119,7 @@ def not_implemented_uses(config: Any) -> list[str]:
     """One line per configured feature the engine does not carry out yet."""
     out = []
     for g in getattr(config, "vrrp_sync_groups", ()):
-        if (g.track_interface or g.track_script or g.track_file or g.track_process or g.notify or g.notify_master
-                or g.notify_backup or g.notify_fault or g.notify_stop):
+        if g.track_interface or g.track_script or g.track_file or g.track_process:
             out.append(f"vrrp_sync_group {g.name}: {NOT_YET['vrrp_sync_group']}")
     for i in config.vrrp_instances:
         for r in i.virtual_routes:
@@ -135,8 +135,6 @@ def not_implemented_uses(config: Any) -> list[str]:
         for key in ("track_process",):
             if getattr(i, key):
                 out.append(f"vrrp_instance {i.name}: {NOT_YET[key]}")
-        if i.notify_master_rx_lower_pri or i.notify_deleted:
-            out.append(f"vrrp_instance {i.name}: {NOT_YET['notify']}")
         if i.use_vmac is not None or i.use_ipvlan is not None:
             out.append(f"vrrp_instance {i.name}: {NOT_YET['use_vmac']}")
         if i.smtp_alert:
@@ -198,6 +196,9 @@ class Engine:
         self._deferred: list[Callable[[Engine], None]] = []
         self._log: list[tuple[Any, ...]] = []  # transitions, logged after each flush
         self.notifier = Notifier()
+        self.events = Events(config, self.groups, self.notifier)
+        for i, inst in zip(self.instances, config.vrrp_instances, strict=True):
+            self.events.instance_config(i, inst)
         self._notify: list[tuple[Instance, str]] = []  # (instance, state word) to notify after the flush
         self._syncing = False
         self.loop: Any = None
@@ -417,7 +418,7 @@ class Engine:
                 i.counters[f"became_{a.to_state.name.lower()}"] += 1
                 # logged after the flush: the VIPs and adverts must not wait for the log
                 self._log.append(("(%s) Entering %s STATE (%s)", i.name, a.to_state.name, a.reason))
-                if i.notify_state or i.notify_any:
+                if i.notify_state or i.notify_any or self.events.wants_transitions:
                     self._notify.append((i, STATE_WORD[a.to_state.name]))
                 moved = a
                 if a.to_state == State.BACKUP:
@@ -438,6 +439,9 @@ class Engine:
                 i.set_priority(a.priority)
                 if self.loop is not None:
                     self.loop.set_priority(i.index, a.priority)
+                self.events.priority_changed(i, a.priority)
+            elif isinstance(a, RxLowerPriority):
+                self.events.master_rx_lower(i)
             elif isinstance(a, BecomeMaster):
                 self._take_vips(i, now_us)
             elif isinstance(a, (BecomeBackup, EnterFault)):
@@ -608,6 +612,8 @@ class Engine:
                 argv, user, group = i.notify_any
                 self.notifier.run([*argv, "INSTANCE", i.name, word, str(i.sm.priority)], user, group,
                                   f"({i.name}) notify")
+        if self._notify and self.events.wants_transitions:
+            self.events.transitions(self._notify)
         self._notify.clear()
         self.notifier.reap()
 
@@ -705,6 +711,7 @@ class Engine:
 
     def start(self) -> None:
         now_us = self.clock() // 1000
+        self.events.start()
         self._tracked_ifaces = {t.name for i in self.instances for t in i.tracked if t.kind == "interface"}
         for name in self._tracked_ifaces:
             self.track_state[("interface", name)] = netlink.link_is_up(name)
@@ -809,6 +816,7 @@ class Engine:
 
     def stop(self) -> None:
         now_us = self.clock() // 1000
+        self.events.stopping()
         for i in self.instances:
             self._apply(i, i.sm.shutdown(now_us), now_us)
         self.flush()
@@ -838,6 +846,7 @@ class Engine:
     def close(self) -> None:
         self.scripts.stop()
         self.files.close()
+        self.events.close()
         for s in [*self.sockets.values(), *self._holders, self._link, self._wake_r, self._wake_w]:
             s.close()
         self.rtnl.close()
@@ -853,6 +862,7 @@ class Engine:
 
     def loop_counters(self) -> dict[str, int]:
         out = dict(self.counters)
+        out.update(self.events.counters())
         if self.loop is not None:
             for k, v in self.loop.stats().items():
                 if v and k in ("rx_short", "rx_unknown_vrid"):
