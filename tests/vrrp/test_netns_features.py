@@ -167,3 +167,32 @@ def test_notify_fifo_group_scripts_and_rx_lower_priority(tmp_path):
     for want in ("g-master", "g-notify GROUP G BACKUP 0", "g-notify GROUP G MASTER 0", "g-stop",
                  "g-notify GROUP G STOP 0", "rx-lower"):
         assert want in scripts, (want, scripts)
+
+
+def test_sync_group_tracking_applies_to_every_member(tmp_path):
+    """The group's track_file (weight -60) lowers both members' priority: b takes both
+    VIPs. A member's own weighted tracking is ignored in a sync group (keepalived)."""
+    f = tmp_path / "f"
+    f.write_text("0\n")
+    own = tmp_path / "own"
+    own.write_text("0\n")
+    top = (f'track_file f {{\n    file "{f}"\n    weight -60\n}}\ntrack_file own {{\n    file "{own}"\n}}\n'
+           'vrrp_sync_group G {\n    group {\n        VI_1\n        VI_2\n    }\n'
+           '    track_file {\n        f\n    }\n}\n')
+    vip2 = "10.99.0.101"
+
+    def conf(p, extra=""):
+        return instance(priority=p, extra=extra) + instance(name="VI_2", vrid=52, priority=p, vips=(f"{vip2}/24",))
+
+    with lan(tmp_path, ["a", "b"]) as net:
+        a, b = net.nodes
+        a.start(top + conf(200, extra="track_file {\n    own weight -150\n}"))
+        b.start(conf(100))
+        wait_for(lambda: net.holders(VIP) == ["a"] and net.holders(vip2) == ["a"], 10, "a to hold both VIPs")
+        assert "ignoring tracked file own with weight -150" in a.log_text()
+        own.write_text("1\n")  # ignored: 200 - 150 would lose to b
+        f.write_text("2\n")  # 200 - 120 = 80 on both members
+        wait_for(lambda: net.holders(VIP) == ["b"] and net.holders(vip2) == ["b"], 5, "b to take both VIPs")
+        f.write_text("0\n")
+        wait_for(lambda: net.holders(VIP) == ["a"] and net.holders(vip2) == ["a"], 5, "a to take both back")
+        assert "not implemented" not in a.log_text()

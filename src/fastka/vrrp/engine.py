@@ -48,9 +48,9 @@ from .rules import unsupported as rule_unsupported
 from .notify import STATE_WORD, Notifier, command
 from .events import Events
 from .loopext import LoopExtras
-from .track import ScriptRunner, Tracked, effective
+from .track import ScriptRunner, effective
 from .track_file import FileTracker
-from .track_file import line_weight as file_weight
+from .tracking import Resolver
 from .instance import (
     AUTH_AH,
     AUTH_NONE,
@@ -106,7 +106,6 @@ class ConfigError(Exception):
 # What the engine does not do yet, by the configuration that asks for it: each use is
 # reported at startup (never silently ignored), with the instance it belongs to.
 NOT_YET = {
-    "vrrp_sync_group": "sync group tracking (members do move together)",
     "track_process": "track_process",
     "virtual_routes": "virtual_routes options",
     "use_vmac": "use_vmac / use_ipvlan (the VIPs go on the interface itself)",
@@ -119,8 +118,8 @@ def not_implemented_uses(config: Any) -> list[str]:
     """One line per configured feature the engine does not carry out yet."""
     out = []
     for g in getattr(config, "vrrp_sync_groups", ()):
-        if g.track_interface or g.track_script or g.track_file or g.track_process:
-            out.append(f"vrrp_sync_group {g.name}: {NOT_YET['vrrp_sync_group']}")
+        if g.track_process:
+            out.append(f"vrrp_sync_group {g.name}: {NOT_YET['track_process']}")
     for i in config.vrrp_instances:
         for r in i.virtual_routes:
             extra = route_unsupported(r)
@@ -169,8 +168,8 @@ class Engine:
         self._nl_owner: dict[int, Instance] = {}  # netlink seq -> the instance whose VIP it is
         self._build(config)
         gd = getattr(config, "global_defs", None)
-        self.scripts = ScriptRunner(config, self._used_scripts, gd.script_user if gd is not None else None)
-        self.files = FileTracker(config, self._used_files)
+        self.scripts = ScriptRunner(config, self._used.scripts, gd.script_user if gd is not None else None)
+        self.files = FileTracker(config, self._used.files)
         self.extras = LoopExtras()
         self.track_state: dict[tuple[str, str], int] = {}  # up / down (bool); a track_file's value
         self._tracked_ifaces: set[str] = set()
@@ -247,10 +246,8 @@ class Engine:
         script_user = gd.script_user if gd is not None else None
         groups: dict[str, str] = {}
         self.groups: dict[str, list[Instance]] = {}
-        scripts = {s.name: s for s in getattr(config, "vrrp_scripts", ())}
-        self._used_scripts: set[str] = set()
-        tfiles = {f.name: f for f in getattr(config, "track_files", ())}
-        self._used_files: set[str] = set()
+        tracking = Resolver(config)
+        self._used = tracking.used  # the vrrp_scripts, track_files, track_processes some instance tracks
         for g in getattr(config, "vrrp_sync_groups", ()):
             for member in g.group:
                 groups[str(member)] = g.name
@@ -303,19 +300,7 @@ class Engine:
             i.rules = [rule_of(r, prefs) for r in inst.virtual_rules if not rule_unsupported(r)]
             i.build_adverts(sm.priority)
             i.group = groups.get(inst.name)
-            for ref in inst.track_script:
-                script = scripts.get(ref.name)
-                weight = ref.weight if ref.weight is not None else (script.weight.value if script and script.weight
-                                                                     else 0)
-                reverse = ref.reverse if ref.weight is not None else bool(script and script.weight
-                                                                          and script.weight.reverse)
-                i.tracked.append(Tracked("script", ref.name, weight, reverse))
-                self._used_scripts.add(ref.name)
-            for ref in inst.track_interface:
-                i.tracked.append(Tracked("interface", ref.name, ref.weight or 0, ref.reverse))
-            for ref in inst.track_file:
-                i.tracked.append(Tracked("file", ref.name, *file_weight(ref, tfiles.get(ref.name))))
-                self._used_files.add(ref.name)
+            i.tracked = tracking.for_instance(inst, i.group)
             seq = i.prepare_addresses(seq)
             key3 = (index, family, i.vrid)
             if key3 in self.by_key:
