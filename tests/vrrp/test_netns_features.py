@@ -133,7 +133,8 @@ def test_notify_fifo_group_scripts_and_rx_lower_priority(tmp_path):
            f'track_file t {{\n    file "{tf}"\n    weight 10\n}}\n'
            f'vrrp_sync_group G {{\n    group {{\n        VI_1\n        VI_2\n    }}\n'
            f'    notify_master "{log} g-master"\n    notify "{log} g-notify"\n    notify_stop "{log} g-stop"\n}}\n')
-    extra = f'notify_master_rx_lower_pri "{log} rx-lower"'
+    # notify_deleted is for an instance a reload deletes: at stop keepalived reports STOP
+    extra = f'notify_master_rx_lower_pri "{log} rx-lower"\nnotify_deleted "{log} deleted"'
     with lan(tmp_path, ["a", "x"]) as net:
         a, x = net.nodes
         a.start(top + instance(priority=200, extra=extra)
@@ -167,6 +168,8 @@ def test_notify_fifo_group_scripts_and_rx_lower_priority(tmp_path):
     for want in ("g-master", "g-notify GROUP G BACKUP 0", "g-notify GROUP G MASTER 0", "g-stop",
                  "g-notify GROUP G STOP 0", "rx-lower"):
         assert want in scripts, (want, scripts)
+    assert not any("deleted" in line or "DELETED" in line for line in scripts + lines)
+    assert "not implemented" not in a.log_text()
 
 
 def test_sync_group_tracking_applies_to_every_member(tmp_path):
