@@ -199,3 +199,68 @@ def test_sync_group_tracking_applies_to_every_member(tmp_path):
         f.write_text("0\n")
         wait_for(lambda: net.holders(VIP) == ["a"] and net.holders(vip2) == ["a"], 5, "a to take both back")
         assert "not implemented" not in a.log_text()
+
+
+def _capture(ns: str, proto: int):
+    """A packet socket in namespace ns that timestamps frames in the kernel."""
+    import socket
+
+    from ..netns import in_netns
+
+    def make():
+        s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(proto))
+        s.setsockopt(socket.SOL_SOCKET, 35, 1)  # SO_TIMESTAMPNS
+        s.settimeout(0.2)
+        return s
+    return in_netns(ns, make)
+
+
+def _frames(sock, want: int, timeout: float, keep) -> list[tuple[float, bytes]]:
+    """(kernel receive time, frame) of the first `want` frames keep() accepts."""
+    import struct
+    import time
+
+    out: list[tuple[float, bytes]] = []
+    end = time.monotonic() + timeout
+    while len(out) < want and time.monotonic() < end:
+        try:
+            data, anc, _, _ = sock.recvmsg(2048, 64)
+        except TimeoutError:
+            continue
+        ts = next((struct.unpack("=qq", d[:16]) for lvl, typ, d in anc if typ == 35), None)
+        if ts is not None and keep(data):
+            out.append((ts[0] + ts[1] / 1e9, data))
+    return out
+
+
+def test_garp_and_na_are_paced_per_interface(tmp_path):
+    """vrrp_garp_interval 0.05 / vrrp_gna_interval 0.03: the 5 gratuitous ARPs and
+    5 NAs of a new master leave at least that far apart (seen by b's kernel)."""
+    import socket
+
+    v4 = tuple(f"10.99.0.{100 + k}/24" for k in range(5))
+    v6 = tuple(f"fd00:99::{100 + k}/64" for k in range(5))
+    top = "global_defs {\n    vrrp_garp_interval 0.05\n    vrrp_gna_interval 0.03\n}\n"
+    once = "garp_master_delay 0\ngarp_master_repeat 1"
+    with lan(tmp_path, ["a", "b"]) as net:
+        a, b = net.nodes
+        arp = _capture(b.ns, 0x0806)
+        na = _capture(b.ns, 0x86DD)
+        try:
+            a.start(top + instance(priority=200, vips=v4, extra=once)
+                    + instance(name="VI_6", vrid=52, priority=200, vips=v6, extra=once))
+            vips4 = {socket.inet_aton(v.split("/")[0]) for v in v4}
+            vips6 = {socket.inet_pton(socket.AF_INET6, v.split("/")[0]) for v in v6}
+            got4 = _frames(arp, 5, 10, lambda f: f[28:32] in vips4 and f[38:42] == f[28:32])
+            got6 = _frames(na, 5, 10, lambda f: f[20] == 58 and f[54] == 136 and f[62:78] in vips6)
+        finally:
+            arp.close()
+            na.close()
+        assert {f[28:32] for _, f in got4} == vips4, "one gratuitous ARP per VIP"
+        assert {f[62:78] for _, f in got6} == vips6, "one NA per VIP"
+        for got, interval in ((got4, 0.05), (got6, 0.03)):
+            gaps = [t2 - t1 for (t1, _), (t2, _) in zip(got, got[1:], strict=False)]
+            assert min(gaps) > 0.6 * interval, gaps  # unpaced, they leave within a millisecond
+        st = a.stats()
+        assert st["counters"]["garp_paced_sent"] == 10
+        assert "not implemented" not in a.log_text()

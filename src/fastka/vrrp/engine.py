@@ -47,6 +47,7 @@ from .rules import Preferences, rule_of
 from .rules import unsupported as rule_unsupported
 from .notify import STATE_WORD, Notifier, command
 from .events import Events
+from .garp_pacing import Pacer
 from .loopext import LoopExtras
 from .track import ScriptRunner, effective
 from .track_file import FileTracker
@@ -110,7 +111,6 @@ NOT_YET = {
     "virtual_routes": "virtual_routes options",
     "use_vmac": "use_vmac / use_ipvlan (the VIPs go on the interface itself)",
     "smtp_alert": "smtp_alert",
-    "garp_interval": "vrrp_garp_interval / vrrp_gna_interval (each burst goes out at once)",
 }
 
 
@@ -138,9 +138,6 @@ def not_implemented_uses(config: Any) -> list[str]:
             out.append(f"vrrp_instance {i.name}: {NOT_YET['use_vmac']}")
         if i.smtp_alert:
             out.append(f"vrrp_instance {i.name}: {NOT_YET['smtp_alert']}")
-    gd = getattr(config, "global_defs", None)
-    if gd is not None and (gd.vrrp_garp_interval or gd.vrrp_gna_interval):
-        out.append(f"global_defs: {NOT_YET['garp_interval']}")
     return out
 
 
@@ -178,6 +175,7 @@ class Engine:
         self.batch = batchio.Batch(1024, slot_size=4096)
         self.rtnl = netlink.Rtnl()
         self.announcer = Announcer()
+        self.pacer = Pacer(config, self.announcer, self.extras.call_at, clock)
         self.sockets: dict[str, socket.socket] = {}
         self._holders: list[socket.socket] = []  # IPv4 group memberships beyond a socket's limit
         self._out: dict[str, list[tuple[bytes, Optional[str], int, Optional[str]]]] = {}
@@ -545,6 +543,7 @@ class Engine:
         if i.vips:
             self._nl.append(i.del_batch)
         i.holds_vips = False
+        self.pacer.cancel(i.arp, i.na)
 
     def _garp_timer(self, i: Instance, now_us: int) -> None:
         if i.state != State.MASTER:
@@ -582,7 +581,7 @@ class Engine:
             except OSError as e:
                 log.error("netlink batch failed: %s", e)
         if self._arp or self._na:
-            self.announcer.send(self._arp, self._na)
+            self.pacer.send(self._arp, self._na)
             self._arp, self._na = [], []
         if self.loop is not None:
             self.loop.flush()
@@ -848,6 +847,8 @@ class Engine:
     def loop_counters(self) -> dict[str, int]:
         out = dict(self.counters)
         out.update(self.events.counters())
+        if self.pacer.active:
+            out.update(self.pacer.counters())
         if self.loop is not None:
             for k, v in self.loop.stats().items():
                 if v and k in ("rx_short", "rx_unknown_vrid"):
