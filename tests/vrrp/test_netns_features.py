@@ -4,6 +4,8 @@ notify_master_rx_lower_pri, GARP pacing, track_process."""
 
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 
 from ..netns import ip
@@ -264,3 +266,33 @@ def test_garp_and_na_are_paced_per_interface(tmp_path):
         st = a.stats()
         assert st["counters"]["garp_paced_sent"] == 10
         assert "not implemented" not in a.log_text()
+
+
+def test_track_process_moves_the_master(tmp_path, loop_kind):
+    """a tracks a process (weight -150: none running makes 200 - 150 = 50 < b's 100),
+    seen through process events (the proc connector, opened in the initial namespace:
+    fastka runs in a)."""
+    import shutil
+    import uuid
+
+    prog = tmp_path / f"fk{uuid.uuid4().hex[:10]}"
+    shutil.copy("/bin/sleep", prog)
+    top = f"vrrp_track_process daemon {{\n    process {prog.name}\n    weight -150\n}}\n"
+    track = "track_process {\n    daemon\n}"
+    proc = subprocess.Popen([str(prog), "60"])
+    try:
+        with lan(tmp_path, ["a", "b"]) as net:
+            a, b = net.nodes
+            a.start(top + instance(priority=200, extra=track))
+            b.start(instance(priority=100))
+            wait_for(lambda: net.holders(VIP) == ["a"], 10, "a to be master")
+            assert "track_process: daemon up (1) (process events)" in a.log_text()
+            proc.kill()
+            proc.wait()
+            wait_for(lambda: net.holders(VIP) == ["b"], 5, "b to take over when the process is gone")
+            proc = subprocess.Popen([str(prog), "60"])
+            wait_for(lambda: net.holders(VIP) == ["a"], 5, "a to preempt when it runs again")
+            assert "not implemented" not in a.log_text()
+    finally:
+        proc.kill()
+        proc.wait()

@@ -51,6 +51,7 @@ from .garp_pacing import Pacer
 from .loopext import LoopExtras
 from .track import ScriptRunner, effective
 from .track_file import FileTracker
+from .track_process import ProcessTracker
 from .tracking import Resolver
 from .instance import (
     AUTH_AH,
@@ -107,7 +108,6 @@ class ConfigError(Exception):
 # What the engine does not do yet, by the configuration that asks for it: each use is
 # reported at startup (never silently ignored), with the instance it belongs to.
 NOT_YET = {
-    "track_process": "track_process",
     "virtual_routes": "virtual_routes options",
     "use_vmac": "use_vmac / use_ipvlan (the VIPs go on the interface itself)",
     "smtp_alert": "smtp_alert",
@@ -117,9 +117,6 @@ NOT_YET = {
 def not_implemented_uses(config: Any) -> list[str]:
     """One line per configured feature the engine does not carry out yet."""
     out = []
-    for g in getattr(config, "vrrp_sync_groups", ()):
-        if g.track_process:
-            out.append(f"vrrp_sync_group {g.name}: {NOT_YET['track_process']}")
     for i in config.vrrp_instances:
         for r in i.virtual_routes:
             extra = route_unsupported(r)
@@ -131,9 +128,6 @@ def not_implemented_uses(config: Any) -> list[str]:
             if extra:
                 out.append(f"vrrp_instance {i.name}: virtual_rules names iproute2 would look up: "
                            f"{', '.join(extra)} (the rule is left out)")
-        for key in ("track_process",):
-            if getattr(i, key):
-                out.append(f"vrrp_instance {i.name}: {NOT_YET[key]}")
         if i.use_vmac is not None or i.use_ipvlan is not None:
             out.append(f"vrrp_instance {i.name}: {NOT_YET['use_vmac']}")
         if i.smtp_alert:
@@ -167,6 +161,7 @@ class Engine:
         gd = getattr(config, "global_defs", None)
         self.scripts = ScriptRunner(config, self._used.scripts, gd.script_user if gd is not None else None)
         self.files = FileTracker(config, self._used.files)
+        self.processes = ProcessTracker.from_config(config, self._used.processes)
         self.extras = LoopExtras()
         self.track_state: dict[tuple[str, str], int] = {}  # up / down (bool); a track_file's value
         self._tracked_ifaces: set[str] = set()
@@ -706,6 +701,10 @@ class Engine:
             self.track_state[("file", f.name)] = f.value
         if self.files.fileno() >= 0:
             self.extras.watch(self.files.fileno(), self._files_changed)
+        self.processes.start(self.extras.watch, self.extras.call_at, self.clock,
+                             lambda name, up, now_us: self._track_changed("process", name, up, now_us))
+        for p in self.processes.specs.values():
+            self.track_state[("process", p.name)] = p.up
         for i in self.instances:
             log.info("(%s) VRID %d on %s, IPv%d, VRRPv%d, priority %d, advert_int %s s%s", i.name, i.vrid,
                      i.ifname, i.family, i.version, i.priority, i.advert_int_cs / 100,
@@ -830,6 +829,7 @@ class Engine:
     def close(self) -> None:
         self.scripts.stop()
         self.files.close()
+        self.processes.close()
         self.events.close()
         for s in [*self.sockets.values(), *self._holders, self._link, self._wake_r, self._wake_w]:
             s.close()
