@@ -268,12 +268,18 @@ def test_garp_and_na_are_paced_per_interface(tmp_path):
         assert "not implemented" not in a.log_text()
 
 
-def test_track_process_moves_the_master(tmp_path, loop_kind):
+@pytest.mark.parametrize("seen_by", ["events", "scan"])
+def test_track_process_moves_the_master(tmp_path, loop_kind, seen_by, monkeypatch):
     """a tracks a process (weight -150: none running makes 200 - 150 = 50 < b's 100),
-    seen through process events (the proc connector, opened in the initial namespace:
-    fastka runs in a)."""
+    seen through process events (the proc connector, opened in the namespace fastka
+    started in: it runs in a), or by the /proc scan (its timer drives the change)."""
     import shutil
     import uuid
+
+    from fastka.vrrp.track_process import MODE_ENV
+
+    if seen_by == "scan":
+        monkeypatch.setenv(MODE_ENV, "scan")
 
     prog = tmp_path / f"fk{uuid.uuid4().hex[:10]}"
     shutil.copy("/bin/sleep", prog)
@@ -286,7 +292,8 @@ def test_track_process_moves_the_master(tmp_path, loop_kind):
             a.start(top + instance(priority=200, extra=track))
             b.start(instance(priority=100))
             wait_for(lambda: net.holders(VIP) == ["a"], 10, "a to be master")
-            assert "track_process: daemon up (1) (process events)" in a.log_text()
+            how = "process events" if seen_by == "events" else "/proc every 1.0 s"
+            assert f"track_process: daemon up (1) ({how})" in a.log_text()
             proc.kill()
             proc.wait()
             wait_for(lambda: net.holders(VIP) == ["b"], 5, "b to take over when the process is gone")

@@ -725,6 +725,8 @@ class Engine:
         due = self.extras.run_due(self.clock())
         if due is not None:
             max_wait = max(0.0, min(max_wait, (due - self.clock()) / 1e9))
+        if self._nl or self._log or self._arp or self._na or any(self._out.values()):
+            max_wait = 0.0  # what a script result or a timer asked for goes out now, not after the wait
         if self.loop is not None:
             self._native_step(max_wait)
             return
