@@ -43,6 +43,13 @@ vrrp_instance B {
         from 10.0.0.3 table custom
     }
 }
+static_rules {
+    from 10.9.0.0/16 table 9 preference 9
+    from 10.8.0.0/16 table elsewhere
+}
+static_routes {
+    10.9.0.0/16 via 10.0.0.254
+}
 vrrp_instance C {
     interface eth0
     virtual_router_id 3
@@ -61,6 +68,8 @@ def test_every_unimplemented_use_is_reported_with_its_owner():
         "vrrp_instance B: virtual_routes options mtu (route 10.2.0.0/16 is set up without them)",
         "vrrp_instance B: virtual_rules names iproute2 would look up: table custom (the rule is left out)",
         "vrrp_instance B: use_vmac / use_ipvlan (the VIPs go on the interface itself)",
+        "static_rules: names iproute2 would look up: table elsewhere (the rule is left out)",
+        "static_routes: not set up (static_rules are)",
     ]
     assert not any("vrrp_instance C" in line for line in lines)
     assert not any("notify" in line for line in lines), "notify_master runs (tests/vrrp/test_netns)"

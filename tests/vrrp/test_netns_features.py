@@ -303,3 +303,24 @@ def test_track_process_moves_the_master(tmp_path, loop_kind, seen_by, monkeypatc
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_static_rules_for_as_long_as_fastka_runs(tmp_path):
+    """static_rules are added at start and removed at stop, as keepalived does: only
+    fastka's (proto keepalived); the same rule added by someone else stays."""
+    top = "static_rules {\n    from 10.5.0.0/16 table 100\n    to 10.6.0.0/16 table 101 preference 50\n}\n"
+    with lan(tmp_path, ["a"]) as net:
+        a, = net.nodes
+        ip("-n", a.ns, "rule", "add", "from", "10.5.0.0/16", "table", "100", "pref", "16384")
+        a.start(top + instance(priority=200, extra="virtual_rules {\n    from 10.7.0.0/16 table 102\n}"))
+        wait_for(lambda: a.has(VIP), 10, "a to be master")
+        out = rules(a)
+        assert "50:\tfrom all to 10.6.0.0/16 lookup 101 proto keepalived" in out
+        # no preference: keepalived's 16384 (static rules first), then 16383 for the instance's
+        assert "16384:\tfrom 10.5.0.0/16 lookup 100 proto keepalived" in out
+        assert "16383:\tfrom 10.7.0.0/16 lookup 102 proto keepalived" in out
+        assert "rule without a preference: preference 16384" in a.log_text()
+        assert a.stop() == 0
+        out = rules(a)
+        assert "keepalived" not in out
+        assert "16384:\tfrom 10.5.0.0/16 lookup 100\n" in out, "the rule someone else added stays"

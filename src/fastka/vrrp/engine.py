@@ -43,7 +43,7 @@ from ..timers import TimerWheel
 from ..wire import AdvertError, link_local_first, parse_advert, parse_ah_packet
 from . import netlink
 from .gratuitous import Announcer
-from .rules import Preferences, rule_of
+from .rules import Preferences, rule_of, static_batches
 from .rules import unsupported as rule_unsupported
 from .notify import STATE_WORD, Notifier, command
 from .events import Events
@@ -132,6 +132,13 @@ def not_implemented_uses(config: Any) -> list[str]:
             out.append(f"vrrp_instance {i.name}: {NOT_YET['use_vmac']}")
         if i.smtp_alert:
             out.append(f"vrrp_instance {i.name}: {NOT_YET['smtp_alert']}")
+    for r in getattr(config, "static_rules", ()):
+        extra = rule_unsupported(r)
+        if extra:
+            out.append(f"static_rules: names iproute2 would look up: {', '.join(extra)} (the rule is left out)")
+    for key in ("static_ipaddress", "static_routes"):
+        if getattr(config, key, None):
+            out.append(f"{key}: not set up (static_rules are)")
     return out
 
 
@@ -247,6 +254,9 @@ class Engine:
             self.groups[g.name] = []
         seq = 1000
         prefs = Preferences()
+        static = [rule_of(r, prefs) for r in getattr(config, "static_rules", ()) if not rule_unsupported(r)]
+        self._static = static_batches(static, seq) if static else None
+        seq += 2 * len(static)
         for inst in config.vrrp_instances:
             family = inst.family
             ifname = inst.interface
@@ -569,8 +579,9 @@ class Engine:
             try:
                 for seq, err in self.rtnl.execute(batches):
                     owner = self._nl_owner.get(seq)
-                    log.error("(%s) netlink: %s: %s", owner.name if owner else "?",
-                              owner.describe_seq(seq) if owner else f"request {seq}", os.strerror(err))
+                    what = self._static[2].get(seq, f"request {seq}") if self._static else f"request {seq}"
+                    log.error("(%s) netlink: %s: %s", owner.name if owner else "static",
+                              owner.describe_seq(seq) if owner else what, os.strerror(err))
                     if owner:
                         owner.counters["vip_errors"] += 1
             except OSError as e:
@@ -691,6 +702,8 @@ class Engine:
     def start(self) -> None:
         now_us = self.clock() // 1000
         self.events.start()
+        if self._static:
+            self._nl.append(self._static[0])  # static_rules: for as long as fastka runs
         self._tracked_ifaces = {t.name for i in self.instances for t in i.tracked if t.kind == "interface"}
         for name in self._tracked_ifaces:
             self.track_state[("interface", name)] = netlink.link_is_up(name)
@@ -804,6 +817,8 @@ class Engine:
         self.events.stopping()
         for i in self.instances:
             self._apply(i, i.sm.shutdown(now_us), now_us)
+        if self._static and self.release_vips:
+            self._nl.append(self._static[1])
         self.flush()
 
     def defer(self, fn: Callable[[Engine], None]) -> None:

@@ -17,11 +17,18 @@ one that is gone are not errors.
 
 A table or realm written as a name from /etc/iproute2 is not resolved: such a rule
 is reported at start (``unsupported``) and left out.
+
+static_rules are added when the engine starts and removed when it stops (unless
+--dont-release-vrrp), as keepalived 2.2.7 does (observed; only its own rules, proto
+keepalived, go: an identical rule someone else added stays). Preferences are
+assigned to static rules first, then to the instances' rules in order (keepalived
+assigns them in file order).
 """
 
 from __future__ import annotations
 
 import ipaddress
+import logging
 import socket
 import struct
 from collections.abc import Iterable
@@ -29,6 +36,8 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 from . import netlink
+
+log = logging.getLogger("fastka.vrrp")
 
 RTM_NEWRULE, RTM_DELRULE = netlink.RTM_NEWRULE, netlink.RTM_DELRULE
 FRA_DST, FRA_SRC, FRA_IIFNAME, FRA_GOTO, FRA_PRIORITY = 1, 2, 3, 4, 6
@@ -114,6 +123,16 @@ def unsupported(rule: Any) -> list[str]:
     return out
 
 
+def static_batches(rules: list[FibRule], first_seq: int) -> tuple[tuple[int, bytes, list[int]],
+                                                                   tuple[int, bytes, list[int]], dict[int, str]]:
+    """static_rules: the add and delete batches, and what each request does in words."""
+    add, seqs_add = pack_rules(RTM_NEWRULE, rules, first_seq)
+    rm, seqs_rm = pack_rules(RTM_DELRULE, rules, first_seq + len(rules))
+    words = {s: f"adding static rule {r.describe()}" for s, r in zip(seqs_add, rules, strict=True)}
+    words.update({s: f"removing static rule {r.describe()}" for s, r in zip(seqs_rm, rules, strict=True)})
+    return (RTM_NEWRULE, add, seqs_add), (RTM_DELRULE, rm, seqs_rm), words
+
+
 class Preferences:
     """Preferences for rules written without one, as keepalived 2.2.7 assigns them (observed:
     16384 for the first such rule of the configuration, one less for each next one, across
@@ -155,7 +174,11 @@ def rule_of(rule: Any, prefs: Optional[Preferences] = None) -> FibRule:
     ipproto = None
     if rule.ipproto is not None:
         ipproto = int(rule.ipproto) if rule.ipproto.isdigit() else socket.getprotobyname(rule.ipproto)
-    pref = rule.preference if rule.preference is not None or prefs is None else prefs.take()
+    pref = rule.preference
+    if pref is None and prefs is not None:
+        pref = prefs.take()
+        log.info("%srule without a preference: preference %d, as keepalived assigns it",
+                 f"{rule.pos}: " if getattr(rule, "pos", None) else "", pref)
     return FibRule(
         family=fam, src=src, src_len=src_len, dst=dst, dst_len=dst_len, invert=rule.invert, action=action,
         table=table, goto=rule.goto, priority=pref, tos=rule.tos or 0, fwmark=rule.fwmark,
