@@ -215,9 +215,14 @@ def test_weights_on_an_address_owner_and_in_a_sync_group():
                                                       "give it weight 0")
     grouped = (scripts + "vrrp_sync_group G {\n    group {\n        V W\n    }\n}\n"
                + inst(body="    track_interface {\n        eth1 weight -3\n    }\n") + inst("W", vrid=2))
-    assert one(grouped, "warning")[1:] == (17, 9, "vrrp_instance 'V': track_interface 'eth1' has weight -3, but the "
-                                                  "instance is in vrrp_sync_group 'G', where keepalived sets "
-                                                  "tracking weights to 0")
+    assert one(grouped, "warning")[1:] == (17, 9, "vrrp_instance 'V': track_interface 'eth1' has weight -3 in "
+                                                  "vrrp_sync_group 'G': keepalived says it ignores the weight but "
+                                                  "applies it, and so does fastka")
+    grouped = (scripts + "vrrp_sync_group G {\n    group {\n        V W\n    }\n}\n"
+               + inst(body="    track_script {\n        S\n    }\n") + inst("W", vrid=2))
+    assert one(grouped, "warning")[1:] == (17, 9, "vrrp_instance 'V': track_script 'S' has weight 5, but the "
+                                                  "instance is in vrrp_sync_group 'G', where keepalived ignores "
+                                                  "weighted tracking (so does fastka)")
 
 
 # --- authentication ------------------------------------------------------------------------

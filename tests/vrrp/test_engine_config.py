@@ -39,6 +39,17 @@ vrrp_instance B {
         10.1.0.0/16 via 10.0.0.254
         10.2.0.0/16 via 10.0.0.254 mtu 1400
     }
+    virtual_rules {
+        from 10.0.0.2 table 7
+        from 10.0.0.3 table custom
+    }
+}
+static_rules {
+    from 10.9.0.0/16 table 9 preference 9
+    from 10.8.0.0/16 table elsewhere
+}
+static_routes {
+    10.9.0.0/16 via 10.0.0.254
 }
 vrrp_instance C {
     interface eth0
@@ -57,8 +68,11 @@ def test_every_unimplemented_use_is_reported_with_its_owner():
     assert lines == [
         "vrrp_instance B: virtual_routes options mtu (route 10.2.0.0/16 is set up without them)",
         "vrrp_instance B: use_vmac_addr / a VIP's use_vmac (those VIPs go on their interface itself)",
-        "global_defs: vrrp_garp_interval / vrrp_gna_interval (each burst goes out at once)",
+        "vrrp_instance B: virtual_rules names iproute2 would look up: table custom (the rule is left out)",
+        "static_rules: names iproute2 would look up: table elsewhere (the rule is left out)",
+        "static_routes: not set up (static_rules are)",
     ]
     assert not any("vrrp_instance C" in line for line in lines)
     assert not any("notify" in line for line in lines), "notify_master runs (tests/vrrp/test_netns)"
     assert not any("vrrp_sync_group" in line for line in lines), "a plain sync group runs (tests/vrrp/test_netns)"
+    assert not any("garp" in line for line in lines), "GARP pacing runs (tests/vrrp/test_netns_features)"

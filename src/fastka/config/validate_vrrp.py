@@ -454,9 +454,17 @@ class _Validator:
                                "cannot be changed by tracking; give it weight 0", _item_pos(ref, inst, field))
         elif sg is not None and not sg.sync_group_tracking_weight:
             for field, ref, w in weighted:
+                if field == "track_interface":
+                    # keepalived 2.2.7 logs "ignoring eth1 tracked interface weight due to SYNC
+                    # group", yet the weight changes the priority (observed); fastka does the same
+                    self.d.warning(f"{what}: track_interface '{ref.name}' has weight {w} in vrrp_sync_group "
+                                   f"'{sg.name}': keepalived says it ignores the weight but applies it, and so "
+                                   "does fastka", _item_pos(ref, inst, field),
+                                   hint="track the interface in the sync group, or set sync_group_tracking_weight")
+                    continue
                 self.d.warning(f"{what}: {field} '{ref.name}' has weight {w}, but the instance is in "
-                               f"vrrp_sync_group '{sg.name}', where keepalived sets tracking weights to 0",
-                               _item_pos(ref, inst, field),
+                               f"vrrp_sync_group '{sg.name}', where keepalived ignores weighted tracking (so "
+                               "does fastka)", _item_pos(ref, inst, field),
                                hint="set sync_group_tracking_weight in the sync group to keep the weights")
 
     def strict(self, inst: VrrpInstance, what: str, fam: int) -> None:

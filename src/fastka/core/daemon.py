@@ -42,9 +42,24 @@ class DaemonError(Exception):
     pass
 
 
+_started_in: Optional[int] = None  # an fd of the network namespace fastka started in, once it left it
+
+
+def started_in_netns() -> Optional[int]:
+    """The network namespace fastka started in (an fd), if -s moved it to another; what
+    only exists in the initial namespace (the proc connector) can be reached from there."""
+    return _started_in
+
+
 def enter_namespace(name: str) -> None:
+    global _started_in
     libc = ctypes.CDLL(None, use_errno=True)
     path = name if "/" in name else f"/run/netns/{name}"
+    if _started_in is None:
+        try:
+            _started_in = os.open("/proc/self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
+        except OSError:
+            pass
     try:
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     except OSError as e:

@@ -44,8 +44,16 @@ from ..timers import TimerWheel
 from ..wire import AdvertError, link_local_first, parse_advert, parse_ah_packet
 from . import netlink
 from .gratuitous import Announcer
+from .rules import Preferences, rule_of, static_batches
+from .rules import unsupported as rule_unsupported
 from .notify import STATE_WORD, Notifier, command
-from .track import ScriptRunner, Tracked, effective
+from .events import Events
+from .garp_pacing import Pacer
+from .loopext import LoopExtras
+from .track import ScriptRunner, effective
+from .track_file import FileTracker
+from .track_process import ProcessTracker
+from .tracking import Resolver
 from .vmac import Vmacs, VmacError, on_vmac, vmac_mac, vmac_name
 from .instance import (
     AUTH_AH,
@@ -67,6 +75,7 @@ from .state_machine import (
     EnterFault,
     EnterInitialize,
     PriorityChanged,
+    RxLowerPriority,
     SendAdvert,
     SendShutdownAdvert,
     State,
@@ -101,46 +110,40 @@ class ConfigError(Exception):
 # What the engine does not do yet, by the configuration that asks for it: each use is
 # reported at startup (never silently ignored), with the instance it belongs to.
 NOT_YET = {
-    "vrrp_sync_group": "sync group tracking and notify scripts (members do move together)",
-    "track_file": "track_file",
-    "track_process": "track_process",
-    "notify": "notify_master_rx_lower_pri / notify_deleted",
     "virtual_routes": "virtual_routes options",
-    "virtual_rules": "virtual_rules",
     "use_ipvlan": "use_ipvlan (the VIPs go on the interface itself)",
     "use_vmac_addr": "use_vmac_addr / a VIP's use_vmac (those VIPs go on their interface itself)",
     "smtp_alert": "smtp_alert",
-    "garp_interval": "vrrp_garp_interval / vrrp_gna_interval (each burst goes out at once)",
 }
 
 
 def not_implemented_uses(config: Any) -> list[str]:
     """One line per configured feature the engine does not carry out yet."""
     out = []
-    for g in getattr(config, "vrrp_sync_groups", ()):
-        if (g.track_interface or g.track_script or g.track_file or g.track_process or g.notify or g.notify_master
-                or g.notify_backup or g.notify_fault or g.notify_stop):
-            out.append(f"vrrp_sync_group {g.name}: {NOT_YET['vrrp_sync_group']}")
     for i in config.vrrp_instances:
         for r in i.virtual_routes:
             extra = route_unsupported(r)
             if extra:
                 out.append(f"vrrp_instance {i.name}: {NOT_YET['virtual_routes']} {', '.join(extra)} "
                            f"(route {r.dest} is set up without them)")
-        for key in ("track_file", "track_process", "virtual_rules"):
-            if getattr(i, key):
-                out.append(f"vrrp_instance {i.name}: {NOT_YET[key]}")
-        if i.notify_master_rx_lower_pri or i.notify_deleted:
-            out.append(f"vrrp_instance {i.name}: {NOT_YET['notify']}")
+        for r in i.virtual_rules:
+            extra = rule_unsupported(r)
+            if extra:
+                out.append(f"vrrp_instance {i.name}: virtual_rules names iproute2 would look up: "
+                           f"{', '.join(extra)} (the rule is left out)")
         if i.use_ipvlan is not None:
             out.append(f"vrrp_instance {i.name}: {NOT_YET['use_ipvlan']}")
         if i.use_vmac_addr or any(v.use_vmac for v in [*i.virtual_ipaddress, *i.virtual_ipaddress_excluded]):
             out.append(f"vrrp_instance {i.name}: {NOT_YET['use_vmac_addr']}")
         if i.smtp_alert:
             out.append(f"vrrp_instance {i.name}: {NOT_YET['smtp_alert']}")
-    gd = getattr(config, "global_defs", None)
-    if gd is not None and (gd.vrrp_garp_interval or gd.vrrp_gna_interval):
-        out.append(f"global_defs: {NOT_YET['garp_interval']}")
+    for r in getattr(config, "static_rules", ()):
+        extra = rule_unsupported(r)
+        if extra:
+            out.append(f"static_rules: names iproute2 would look up: {', '.join(extra)} (the rule is left out)")
+    for key in ("static_ipaddress", "static_routes"):
+        if getattr(config, key, None):
+            out.append(f"{key}: not set up (static_rules are)")
     return out
 
 
@@ -175,13 +178,17 @@ class Engine:
             self.rtnl.close()
             raise
         gd = getattr(config, "global_defs", None)
-        self.scripts = ScriptRunner(config, self._used_scripts, gd.script_user if gd is not None else None)
-        self.track_state: dict[tuple[str, str], bool] = {}
+        self.scripts = ScriptRunner(config, self._used.scripts, gd.script_user if gd is not None else None)
+        self.files = FileTracker(config, self._used.files)
+        self.processes = ProcessTracker.from_config(config, self._used.processes)
+        self.extras = LoopExtras()
+        self.track_state: dict[tuple[str, str], int] = {}  # up / down (bool); a track_file's value
         self._tracked_ifaces: set[str] = set()
         self._ifnames: dict[int, str] = {}
         self.wheel = TimerWheel(max(1, TIMERS_PER_INSTANCE * len(self.instances)), start_ns=clock(), tick_ns=100_000)
         self.batch = batchio.Batch(1024, slot_size=4096)
         self.announcer = Announcer()
+        self.pacer = Pacer(config, self.announcer, self.extras.call_at, clock)
         self.sockets: dict[str, socket.socket] = {}
         self._holders: list[socket.socket] = []  # IPv4 group memberships beyond a socket's limit
         self._out: dict[str, list[tuple[bytes, Optional[str], int, Optional[str]]]] = {}
@@ -206,6 +213,9 @@ class Engine:
         self._deferred: list[Callable[[Engine], None]] = []
         self._log: list[tuple[Any, ...]] = []  # transitions, logged after each flush
         self.notifier = Notifier()
+        self.events = Events(config, self.groups, self.notifier)
+        for i, inst in zip(self.instances, config.vrrp_instances, strict=True):
+            self.events.instance_config(i, inst)
         self._notify: list[tuple[Instance, str]] = []  # (instance, state word) to notify after the flush
         self._syncing = False
         self.loop: Any = None
@@ -223,6 +233,7 @@ class Engine:
             loop.set_socket(SLOTS[name], sock.fileno())
         loop.add_fd(self._link.fileno(), TAG_LINK)
         loop.add_fd(self._wake_r.fileno(), TAG_WAKE)
+        self.extras.attach(loop)
         for i in self.instances:
             loop.set_instance(i.index, i.tx_ifindex, i.family, i.vrid, SLOTS[self._sock_name(i)], i.auth_type,
                               i.auth_key, i.unicast, i.advert_int_cs if i.version == 2 else 0)
@@ -253,8 +264,8 @@ class Engine:
         script_user = gd.script_user if gd is not None else None
         groups: dict[str, str] = {}
         self.groups: dict[str, list[Instance]] = {}
-        scripts = {s.name: s for s in getattr(config, "vrrp_scripts", ())}
-        self._used_scripts: set[str] = set()
+        tracking = Resolver(config)
+        self._used = tracking.used  # the vrrp_scripts, track_files, track_processes some instance tracks
         for g in getattr(config, "vrrp_sync_groups", ()):
             for member in g.group:
                 groups[str(member)] = g.name
@@ -272,6 +283,10 @@ class Engine:
             self.vmacs.create(addrs)
         except (VmacError, OSError) as e:
             raise ConfigError(str(e)) from None
+        prefs = Preferences()
+        static = [rule_of(r, prefs) for r in getattr(config, "static_rules", ()) if not rule_unsupported(r)]
+        self._static = static_batches(static, seq) if static else None
+        seq += 2 * len(static)
         for inst in config.vrrp_instances:
             family = inst.family
             ifname = inst.interface
@@ -328,18 +343,10 @@ class Engine:
             if inst.notify:
                 i.notify_any = command(inst.notify, script_user)
             i.routes = [route_of(r) for r in inst.virtual_routes]
+            i.rules = [rule_of(r, prefs) for r in inst.virtual_rules if not rule_unsupported(r)]
             i.build_adverts(sm.priority)
             i.group = groups.get(inst.name)
-            for ref in inst.track_script:
-                script = scripts.get(ref.name)
-                weight = ref.weight if ref.weight is not None else (script.weight.value if script and script.weight
-                                                                     else 0)
-                reverse = ref.reverse if ref.weight is not None else bool(script and script.weight
-                                                                          and script.weight.reverse)
-                i.tracked.append(Tracked("script", ref.name, weight, reverse))
-                self._used_scripts.add(ref.name)
-            for ref in inst.track_interface:
-                i.tracked.append(Tracked("interface", ref.name, ref.weight or 0, ref.reverse))
+            i.tracked = tracking.for_instance(inst, i.group)
             seq = i.prepare_addresses(seq)
             key3 = (i.tx_ifindex, family, i.vrid)  # where adverts are sent and received
             if key3 in self.by_key:
@@ -351,7 +358,8 @@ class Engine:
             if i.group is not None:
                 self.groups[i.group].append(i)
             flips = (vmac.up, vmac.down) if vmac is not None else ()
-            for _, _, seqs in (i.add_batch, i.del_batch, i.route_add, i.route_del, i.fixed_batch, *flips):
+            for _, _, seqs in (i.add_batch, i.del_batch, i.route_add, i.route_del, i.rule_add, i.rule_del,
+                               i.fixed_batch, *flips):
                 for s in seqs:
                     self._nl_owner[s] = i
 
@@ -444,7 +452,7 @@ class Engine:
                 i.counters[f"became_{a.to_state.name.lower()}"] += 1
                 # logged after the flush: the VIPs and adverts must not wait for the log
                 self._log.append(("(%s) Entering %s STATE (%s)", i.name, a.to_state.name, a.reason))
-                if i.notify_state or i.notify_any:
+                if i.notify_state or i.notify_any or self.events.wants_transitions:
                     self._notify.append((i, STATE_WORD[a.to_state.name]))
                 moved = a
                 if a.to_state == State.BACKUP:
@@ -465,6 +473,9 @@ class Engine:
                 i.set_priority(a.priority)
                 if self.loop is not None:
                     self.loop.set_priority(i.index, a.priority)
+                self.events.priority_changed(i, a.priority)
+            elif isinstance(a, RxLowerPriority):
+                self.events.master_rx_lower(i)
             elif isinstance(a, BecomeMaster):
                 self._take_vips(i, now_us)
             elif isinstance(a, (BecomeBackup, EnterFault)):
@@ -489,13 +500,18 @@ class Engine:
             self._apply(i, i.sm.track_up(now_us, name), now_us)
         i.track_faults = set(faults)
 
-    def _track_changed(self, kind: str, name: str, up: bool, now_us: int) -> None:
+    def _track_changed(self, kind: str, name: str, up: int, now_us: int) -> None:
         if self.track_state.get((kind, name)) == up:
             return
         self.track_state[(kind, name)] = up
         for i in self.instances:
             if any(t.kind == kind and t.name == name for t in i.tracked):
                 self._retrack(i, now_us)
+
+    def _files_changed(self, now_us: int) -> None:
+        for f in self.files.changed():
+            log.info("track_file %s: value %d", f.name, f.value)
+            self._track_changed("file", f.name, f.value, now_us)
 
     def _scripts(self, now_us: int) -> None:
         for c in self.scripts.poll():
@@ -556,6 +572,8 @@ class Engine:
             self._nl.append(i.add_batch)
         if i.routes:
             self._nl.append(i.route_add)  # after the addresses: a route's src may be a VIP
+        if i.rules:
+            self._nl.append(i.rule_add)
         i.holds_vips = True
         self._arp.extend(i.arp * i.garp_master_repeat)
         self._na.extend(i.na * i.garp_master_repeat)
@@ -571,6 +589,8 @@ class Engine:
         """Make sure the VIPs are absent: always asked of the kernel, since a previous run
         may have left them (deleting a missing address is not an error)."""
         self.wheel.cancel(self._tid(i, 2))
+        if i.rules:
+            self._nl.append(i.rule_del)
         if i.routes:
             self._nl.append(i.route_del)
         if i.vips:
@@ -578,6 +598,7 @@ class Engine:
         if i.vmac is not None and i.vmac.protodown:
             self._nl.append(i.vmac.down)
         i.holds_vips = False
+        self.pacer.cancel(i.arp, i.na)
 
     def _garp_timer(self, i: Instance, now_us: int) -> None:
         if i.state != State.MASTER:
@@ -611,8 +632,9 @@ class Engine:
             try:
                 for seq, err in self.rtnl.execute(batches):
                     owner = self._nl_owner.get(seq)
-                    log.error("(%s) netlink: %s: %s", owner.name if owner else "?",
-                              owner.describe_seq(seq) if owner else f"request {seq}", os.strerror(err))
+                    what = self._static[2].get(seq, f"request {seq}") if self._static else f"request {seq}"
+                    log.error("(%s) netlink: %s: %s", owner.name if owner else "static",
+                              owner.describe_seq(seq) if owner else what, os.strerror(err))
                     if owner:
                         owner.counters["vip_errors"] += 1
             except OSError as e:
@@ -620,7 +642,7 @@ class Engine:
         if marks is not None:
             marks.append(("netlink", self.clock()))
         if self._arp or self._na:
-            self.announcer.send(self._arp, self._na)
+            self.pacer.send(self._arp, self._na)
             self._arp, self._na = [], []
         if marks is not None:
             marks.append(("garp", self.clock()))
@@ -637,6 +659,8 @@ class Engine:
                 argv, user, group = i.notify_any
                 self.notifier.run([*argv, "INSTANCE", i.name, word, str(i.sm.priority)], user, group,
                                   f"({i.name}) notify")
+        if self._notify and self.events.wants_transitions:
+            self.events.transitions(self._notify)
         self._notify.clear()
         self.notifier.reap()
 
@@ -750,11 +774,23 @@ class Engine:
 
     def start(self) -> None:
         now_us = self.clock() // 1000
+        self.events.start()
+        if self._static:
+            self._nl.append(self._static[0])  # static_rules: for as long as fastka runs
         self._tracked_ifaces = {t.name for i in self.instances for t in i.tracked if t.kind == "interface"}
         for name in self._tracked_ifaces:
             self.track_state[("interface", name)] = netlink.link_is_up(name)
         for c in self.scripts.checks.values():
             self.track_state[("script", c.name)] = c.up
+        self.files.start()
+        for f in self.files.files.values():
+            self.track_state[("file", f.name)] = f.value
+        if self.files.fileno() >= 0:
+            self.extras.watch(self.files.fileno(), self._files_changed)
+        self.processes.start(self.extras.watch, self.extras.call_at, self.clock,
+                             lambda name, up, now_us: self._track_changed("process", name, up, now_us))
+        for p in self.processes.specs.values():
+            self.track_state[("process", p.name)] = p.up
         for i in self.instances:
             log.info("(%s) VRID %d on %s, IPv%d, VRRPv%d, priority %d, advert_int %s s%s%s", i.name, i.vrid,
                      i.ifname, i.family, i.version, i.priority, i.advert_int_cs / 100,
@@ -775,6 +811,11 @@ class Engine:
             due = self.scripts.next_due()
             if due is not None:
                 max_wait = max(0.0, min(max_wait, due - time.monotonic()))
+        due = self.extras.run_due(self.clock())
+        if due is not None:
+            max_wait = max(0.0, min(max_wait, (due - self.clock()) / 1e9))
+        if self._nl or self._log or self._arp or self._na or any(self._out.values()):
+            max_wait = 0.0  # what a script result or a timer asked for goes out now, not after the wait
         if self.loop is not None:
             self._native_step(max_wait)
             return
@@ -782,7 +823,8 @@ class Engine:
         self._expire(now_ns)
         nxt = self.wheel.next_expiry()
         wait = max_wait if nxt < 0 else min(max_wait, max(0.0, (nxt - self.clock()) / 1e9))
-        fds = [s.fileno() for s in self.sockets.values()] + [self._link.fileno(), self._wake_r.fileno()]
+        fds = [s.fileno() for s in self.sockets.values()] + [self._link.fileno(), self._wake_r.fileno(),
+                                                             *self.extras.fds()]
         readable, _, _ = select.select(fds, [], [], wait)
         now_us = self.clock() // 1000
         for name, s in self.sockets.items():
@@ -790,6 +832,7 @@ class Engine:
                 self._receive(name, now_us)
         if self._link.fileno() in readable:
             self._links(now_us)
+        self.extras.readable(readable, now_us)
         if self._wake_r.fileno() in readable:
             self._drain_wake()
         self._expire(self.clock())
@@ -822,7 +865,7 @@ class Engine:
                     self._garp_timer(i, now_us)
             elif tag == TAG_LINK:
                 self._links(now_us)
-            else:
+            elif not self.extras.event(tag, now_us):
                 self._drain_wake()
         t1 = self.clock() if timed else 0
         self._marks = [] if timed else None
@@ -853,8 +896,11 @@ class Engine:
 
     def stop(self) -> None:
         now_us = self.clock() // 1000
+        self.events.stopping()
         for i in self.instances:
             self._apply(i, i.sm.shutdown(now_us), now_us)
+        if self._static and self.release_vips:
+            self._nl.append(self._static[1])
         self.flush()
 
     def defer(self, fn: Callable[[Engine], None]) -> None:
@@ -883,6 +929,9 @@ class Engine:
         if self.release_vips:
             self.vmacs.remove()  # keepalived removes the VMACs it made (-V keeps them, with the VIPs)
         self.scripts.stop()
+        self.files.close()
+        self.processes.close()
+        self.events.close()
         for s in [*self.sockets.values(), *self._holders, self._link, self._wake_r, self._wake_w]:
             s.close()
         self.rtnl.close()
@@ -898,6 +947,9 @@ class Engine:
 
     def loop_counters(self) -> dict[str, int]:
         out = dict(self.counters)
+        out.update(self.events.counters())
+        if self.pacer.active:
+            out.update(self.pacer.counters())
         if self.loop is not None:
             for k, v in self.loop.stats().items():
                 if v and k in ("rx_short", "rx_unknown_vrid"):

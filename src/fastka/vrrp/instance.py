@@ -13,6 +13,7 @@ from typing import Any, Optional
 from ..wire import build_advert, build_ah_packet, set_advert_priority
 from . import netlink
 from .gratuitous import arp_frame, na_message
+from .rules import FibRule, pack_rules
 from .state_machine import Params, State, VrrpStateMachine
 
 AUTH_NONE, AUTH_PASS, AUTH_AH = 0, 1, 2
@@ -130,6 +131,9 @@ class Instance:
     routes: list = field(default_factory=list)  # netlink.Route: virtual_routes
     route_add: tuple[int, bytes, list[int]] = (0, b"", [])
     route_del: tuple[int, bytes, list[int]] = (0, b"", [])
+    rules: list = field(default_factory=list)  # rules.FibRule: virtual_rules
+    rule_add: tuple[int, bytes, list[int]] = (0, b"", [])
+    rule_del: tuple[int, bytes, list[int]] = (0, b"", [])
     track_faults: set = field(default_factory=set)  # the weight-0 tracked objects now down
     # use_vmac: adverts leave by tx_ifindex (the VMAC, unless vmac_xmit_base); macs has the
     # MAC of each VIP interface other than ifname (GARP); fixed are vmac_protodown's VIPs,
@@ -194,6 +198,9 @@ class Instance:
         if self.routes:
             self.route_add = batch(netlink.RTM_NEWROUTE, netlink.pack_routes, self.routes)
             self.route_del = batch(netlink.RTM_DELROUTE, netlink.pack_routes, self.routes)
+        if self.rules:
+            self.rule_add = batch(netlink.RTM_NEWRULE, pack_rules, self.rules)
+            self.rule_del = batch(netlink.RTM_DELRULE, pack_rules, self.rules)
         every = [*self.fixed, *self.vips]
         self.arp = [(arp_frame(self.macs.get(a.ifindex, self.mac), a.address), a.ifindex) for a in every
                     if a.family == socket.AF_INET]
@@ -207,11 +214,15 @@ class Instance:
                                           ("removing", self.del_batch, self.vips),
                                           ("adding", self.fixed_batch, self.fixed),
                                           ("adding route", self.route_add, self.routes),
-                                          ("removing route", self.route_del, self.routes)):
+                                          ("removing route", self.route_del, self.routes),
+                                          ("adding rule", self.rule_add, self.rules),
+                                          ("removing rule", self.rule_del, self.rules)):
             if seq in seqs:
                 x = items[seqs.index(seq)]
                 if isinstance(x, netlink.Address):
                     return f"{verb} {x.address}/{x.prefixlen}"
+                if isinstance(x, FibRule):
+                    return f"{verb} {x.describe()}"
                 return f"{verb} {x.dst or 'default'}/{x.dst_len}" + (f" via {x.via}" if x.via else "")
         if self.vmac is not None and seq in self.vmac.up[2]:
             return f"letting VMAC {self.vmac.name} carry"

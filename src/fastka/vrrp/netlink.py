@@ -38,9 +38,11 @@ _NLA = struct.Struct("=HH")
 _ERR = struct.Struct("=i")
 RTM_NEWROUTE, RTM_DELROUTE = 24, 25
 RTM_NEWLINK, RTM_DELLINK, RTM_GETLINK = 16, 17, 18
+RTM_NEWRULE, RTM_DELRULE = 32, 33
 _IGNORED = {RTM_NEWADDR: (), RTM_DELADDR: (_errno.EADDRNOTAVAIL, _errno.ESRCH, _errno.ENOENT),
             RTM_NEWROUTE: (), RTM_DELROUTE: (_errno.ESRCH, _errno.ENOENT),
-            RTM_NEWLINK: (), RTM_DELLINK: (_errno.ENODEV,)}
+            RTM_NEWLINK: (), RTM_DELLINK: (_errno.ENODEV,),
+            RTM_NEWRULE: (_errno.EEXIST,), RTM_DELRULE: (_errno.ESRCH, _errno.ENOENT)}
 CHUNK = 32 * 1024  # bytes per sendto: well under the default socket send buffer
 
 

@@ -30,6 +30,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
+from .track_file import effect as file_effect
+
 log = logging.getLogger("fastka.vrrp")
 
 
@@ -58,7 +60,7 @@ class ScriptCheck:
 class Tracked:
     """One tracked object of one instance: what it is, its weight there."""
 
-    kind: str  # "script" or "interface"
+    kind: str  # "script", "interface", "file" or "process"
     name: str
     weight: int
     reverse: bool
@@ -151,11 +153,18 @@ class ScriptRunner:
                 c.proc.wait()
 
 
-def effective(base: int, tracked: list[Tracked], is_up: dict[tuple[str, str], bool]) -> tuple[int, list[str]]:
-    """(priority, names of the weight-0 objects that are down: each a fault)."""
+def effective(base: int, tracked: list[Tracked], is_up: dict[tuple[str, str], int]) -> tuple[int, list[str]]:
+    """(priority, names of the objects that are a fault: weight-0 ones down, track_files
+    per their rule). is_up holds up / down, or a track_file's value."""
     prio, faults = base, []
     for t in tracked:
-        up = is_up.get((t.kind, t.name), True)
+        if t.kind == "file":
+            delta, fault = file_effect(is_up.get((t.kind, t.name), 0), t.weight, t.reverse)
+            prio += delta
+            if fault:
+                faults.append(f"{t.kind} {t.name}")
+            continue
+        up = bool(is_up.get((t.kind, t.name), True))
         sign = -1 if t.reverse else 1
         if t.weight == 0:
             if up == t.reverse:
