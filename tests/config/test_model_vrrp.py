@@ -337,6 +337,7 @@ vrrp_instance VI_1 {
     use_vmac vrrp1 02:00:5e:00:11
     use_vmac_addr
     vmac_xmit_base
+    vmac_protodown
     dont_track_primary
     track_interface {
         eth2 weight 5

@@ -67,8 +67,8 @@ def test_every_unimplemented_use_is_reported_with_its_owner():
     lines = not_implemented_uses(r.config)
     assert lines == [
         "vrrp_instance B: virtual_routes options mtu (route 10.2.0.0/16 is set up without them)",
-        "vrrp_instance B: use_vmac_addr / a VIP's use_vmac (those VIPs go on their interface itself)",
         "vrrp_instance B: virtual_rules names iproute2 would look up: table custom (the rule is left out)",
+        "vrrp_instance B: use_vmac_addr / a VIP's use_vmac (those VIPs go on their interface itself)",
         "static_rules: names iproute2 would look up: table elsewhere (the rule is left out)",
         "static_routes: not set up (static_rules are)",
     ]
