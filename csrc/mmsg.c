@@ -9,10 +9,17 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <time.h>
 
-/* Room for the ancillary data of one datagram: pktinfo + ttl / hop limit, either family. */
+#ifndef SCM_TIMESTAMPNS
+#define SCM_TIMESTAMPNS 35  /* SO_TIMESTAMPNS (_OLD on 64-bit: a struct timespec) */
+#endif
+
+/* Room for the ancillary data of one datagram: pktinfo + ttl / hop limit, either
+ * family, and the receive timestamp. */
 #define FK_CMSG_ROOM (CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(int)) + \
-                      CMSG_SPACE(sizeof(struct in_pktinfo)) + CMSG_SPACE(sizeof(int)))
+                      CMSG_SPACE(sizeof(struct in_pktinfo)) + CMSG_SPACE(sizeof(int)) + \
+                      CMSG_SPACE(sizeof(struct timespec)))
 
 struct fk_mmsg {
     uint32_t cap;
@@ -172,6 +179,13 @@ int fk_mmsg_recv(int fd, struct fk_mmsg *m, uint32_t n, int flags)
     int r = recvmmsg(fd, m->hdr, n, flags, NULL);
     if (r < 0)
         return -errno;
+    /* the kernel stamps with CLOCK_REALTIME: carried over to CLOCK_MONOTONIC by the
+     * clocks' difference now (a stamp that would lie after now is now) */
+    struct timespec rt, mt;
+    clock_gettime(CLOCK_MONOTONIC, &mt);
+    clock_gettime(CLOCK_REALTIME, &rt);
+    int64_t mono_now = (int64_t)mt.tv_sec * 1000000000LL + mt.tv_nsec;
+    int64_t real_minus_mono = (int64_t)rt.tv_sec * 1000000000LL + rt.tv_nsec - mono_now;
     for (int i = 0; i < r; i++) {
         struct msghdr *h = &m->hdr[i].msg_hdr;
         struct fk_mmsg_meta *md = &m->meta[i];
@@ -207,6 +221,11 @@ int fk_mmsg_recv(int fd, struct fk_mmsg *m, uint32_t n, int flags)
                 int v;
                 memcpy(&v, CMSG_DATA(c), sizeof v);
                 md->ttl = v;
+            } else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+                struct timespec ts;
+                memcpy(&ts, CMSG_DATA(c), sizeof ts);
+                int64_t at = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec - real_minus_mono;
+                md->rx_ns = at > mono_now ? mono_now : (at > 0 ? at : 1);
             }
         }
         /* a raw IPv4 socket passes the IP header up: its TTL is there too */

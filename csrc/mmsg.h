@@ -12,7 +12,8 @@
  * Socket options are the caller's: the receive socket needs IP_PKTINFO + IP_RECVTTL
  * (IPv4) or IPV6_RECVPKTINFO + IPV6_RECVHOPLIMIT (IPv6) for ifindex, dst and ttl to be
  * filled (otherwise ifindex is 0, dst zero, ttl -1; for IPv4 raw sockets the TTL is
- * also read from the IP header the kernel passes up).
+ * also read from the IP header the kernel passes up), and SO_TIMESTAMPNS for rx_ns
+ * (otherwise 0).
  *
  * Plain C99 + POSIX/Linux; declarations only, so cffi can cdef this header.
  */
@@ -40,6 +41,8 @@ struct fk_mmsg_meta {
     uint8_t reserved[2];
     uint8_t src[16];
     uint8_t dst[16];
+    int64_t rx_ns;           /* receive: when the kernel received it (SO_TIMESTAMPNS),
+                              * in CLOCK_MONOTONIC ns, never later than the recv; 0 unknown */
 };
 
 struct fk_mmsg;

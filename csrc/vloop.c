@@ -430,8 +430,16 @@ static int drain(struct fk_vloop *L, struct fk_wheel *W, int slot, struct fk_vlo
         int64_t now = fk_vloop_now_ns();
         for (int j = 0; j < r; j++) {
             const struct fk_mmsg_meta *md = fk_mmsg_meta_at(L->rx, (uint32_t)j);
+            /* an advert counts from when the kernel received it, not from this drain: a
+             * backup's Master_Down deadline is exactly arrival + Master_Down_Interval
+             * (a stamp older than a second is not believed: the clocks were stepped) */
+            int64_t at = md->rx_ns;
+            if (at <= 0 || at > now || now - at > 1000000000LL) {
+                at = now;
+                L->stats.rx_unstamped++;
+            }
             if (nev < max_ev)
-                nev += datagram(L, W, slot, fk_mmsg_slot(L->rx, (uint32_t)j), md, now, &ev[nev]);
+                nev += datagram(L, W, slot, fk_mmsg_slot(L->rx, (uint32_t)j), md, at, &ev[nev]);
         }
         if ((uint32_t)r < want)
             break;

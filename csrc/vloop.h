@@ -12,7 +12,9 @@
  *   drain each VRRP socket with recvmmsg; check each datagram (IP / AH / VRRP
  *   codec, the instance's auth, interval, peers): a bad one is dropped and counted;
  *   a good one is classified: REARM re-arms Master_Down, IGNORE drops it, CALL
- *   becomes an event;
+ *   becomes an event - all at the time the kernel received it (SO_TIMESTAMPNS on
+ *   the sockets, else the drain's time), so a backup's Master_Down deadline is
+ *   arrival + Master_Down_Interval however late the drain;
  *   send what is queued with one sendmmsg per socket;
  *
  * and returns only when there are events for Python (a CALL advert, a Master_Down or
@@ -101,6 +103,8 @@ struct fk_vloop_stats {
     uint64_t rx_unknown;        /* no instance has that (interface, family, VRID) */
     uint64_t polls;
     uint64_t wakeups;
+    uint64_t rx_unstamped;      /* datagrams without a usable kernel receive time (SO_TIMESTAMPNS):
+                                 * these count from the drain instead */
 };
 
 struct fk_vloop *fk_vloop_new(uint32_t instances);

@@ -138,6 +138,34 @@ def test_unicast_with_source_and_truncation(pair, batch_cls):
         assert [d.truncated for d in got] == [False, True]
 
 
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("family", [socket.AF_INET, socket.AF_INET6], ids=["ipv4", "ipv6"])
+def test_receive_time_is_the_kernels(pair, batch_cls, family):
+    """With SO_TIMESTAMPNS, rx_ns is when the kernel received each datagram (in
+    time.monotonic_ns), not when it was read; without it, 0."""
+    a, b, va, vb = pair
+    dst = MCAST4 if family == socket.AF_INET else MCAST6
+    with contextlib.closing(sender(a, family)) as tx, contextlib.closing(receiver(b, family, vb)) as rx, \
+            contextlib.closing(receiver(b, family, vb)) as plain:
+        rx.setsockopt(socket.SOL_SOCKET, fastka.batchio.SO_TIMESTAMPNS, 1)
+        time.sleep(0.05)  # the kernel turns receive stamping on from a work item, a moment later
+        msgs = adverts(2, family)
+        before = time.monotonic_ns()
+        assert batch_cls(4).send(tx, [(msgs[0], dst, va)]) == 1
+        sent = time.monotonic_ns()
+        time.sleep(0.2)  # read well after the first arrived
+        assert batch_cls(4).send(tx, [(msgs[1], dst, va)]) == 1
+        time.sleep(0.05)
+        read = time.monotonic_ns()
+        got = drain(batch_cls(8), rx, 2)
+        assert len(got) == 2
+        first, second = got
+        assert before <= first.rx_ns <= sent + 20_000_000  # delivered within the send (veth), give or take
+        assert second.rx_ns - first.rx_ns >= 150_000_000
+        assert second.rx_ns <= read
+        assert [d.rx_ns for d in drain(batch_cls(8), plain, 2)] == [0, 0]
+
+
 def test_nothing_waiting_gives_empty_list(pair, batch_cls):
     a, b, va, vb = pair
     with contextlib.closing(receiver(b, socket.AF_INET, vb)) as rx:

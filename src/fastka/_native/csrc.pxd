@@ -149,6 +149,7 @@ cdef extern from "mmsg.h" nogil:
         uint8_t truncated
         uint8_t src[16]
         uint8_t dst[16]
+        int64_t rx_ns
 
     struct fk_mmsg
 
@@ -426,6 +427,7 @@ cdef extern from "vloop.h" nogil:
         uint64_t rx_unknown
         uint64_t polls
         uint64_t wakeups
+        uint64_t rx_unstamped
 
     struct fk_vloop
 

@@ -144,5 +144,5 @@ cdef class Batch:
                 dst = _advert_ntop4(md.dst)
             out.append(_mm_datagram_cls(
                 PyBytes_FromStringAndSize(<const char *>fk_mmsg_slot(self._m, i), md.len),
-                src, dst, md.ifindex, md.ttl, bool(md.truncated)))
+                src, dst, md.ifindex, md.ttl, bool(md.truncated), md.rx_ns))
         return out

@@ -161,7 +161,8 @@ cdef class VrrpLoop:
 
     def stats(self):
         cdef const fk_vloop_stats *s = fk_vloop_get_stats(self._L)
-        return {"rx_short": s.rx_short, "rx_unknown_vrid": s.rx_unknown, "polls": s.polls, "wakeups": s.wakeups}
+        return {"rx_short": s.rx_short, "rx_unknown_vrid": s.rx_unknown, "polls": s.polls, "wakeups": s.wakeups,
+                "rx_unstamped": s.rx_unstamped}
 
 
 def vloop_now_ns():

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import socket
 import struct
+import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -18,8 +19,10 @@ IP_PKTINFO: int = getattr(socket, "IP_PKTINFO", 8)  # as fastka.batchio (imports
 _IN_PKTINFO = struct.Struct("=i4s4s")  # ifindex, spec_dst, addr
 _IN6_PKTINFO = struct.Struct("=16sI")  # addr, ifindex
 _INT = struct.Struct("=i")
+_TIMESPEC = struct.Struct("=qq")
+SCM_TIMESTAMPNS: int = getattr(socket, "SO_TIMESTAMPNS", 35)
 _CMSG_ROOM = socket.CMSG_SPACE(_IN6_PKTINFO.size) + socket.CMSG_SPACE(4) + \
-    socket.CMSG_SPACE(_IN_PKTINFO.size) + socket.CMSG_SPACE(4)
+    socket.CMSG_SPACE(_IN_PKTINFO.size) + socket.CMSG_SPACE(4) + socket.CMSG_SPACE(_TIMESPEC.size)
 
 
 def _ifname(sock: socket.socket, ifindex: int) -> str:
@@ -105,7 +108,7 @@ class Batch:
                 break
             family = 6 if sock.family == socket.AF_INET6 else 4
             src = addr[0].split("%")[0] if addr else ("::" if family == 6 else "0.0.0.0")
-            dst, ifindex, ttl = ("::" if family == 6 else "0.0.0.0"), 0, -1
+            dst, ifindex, ttl, rx_ns = ("::" if family == 6 else "0.0.0.0"), 0, -1, 0
             for level, kind, value in anc:
                 if level == socket.IPPROTO_IPV6 and kind == socket.IPV6_PKTINFO:
                     a, ifindex = _IN6_PKTINFO.unpack_from(value)
@@ -117,8 +120,14 @@ class Batch:
                     dst = socket.inet_ntoa(a)
                 elif level == socket.IPPROTO_IP and kind == socket.IP_TTL:
                     ttl = _INT.unpack_from(value)[0]
+                elif level == socket.SOL_SOCKET and kind == SCM_TIMESTAMPNS:
+                    # the stamp is CLOCK_REALTIME: moved to CLOCK_MONOTONIC by the clocks' difference
+                    mono_now = time.monotonic_ns()
+                    real_minus_mono = time.clock_gettime_ns(time.CLOCK_REALTIME) - mono_now
+                    sec, nsec = _TIMESPEC.unpack_from(value)
+                    rx_ns = min(mono_now, max(1, sec * 1_000_000_000 + nsec - real_minus_mono))
             if family == 4 and ttl < 0 and len(data) >= 20 and data[0] >> 4 == 4:
                 ttl = data[8]
-            out.append(Datagram(data, src, dst, ifindex, ttl, bool(mflags & socket.MSG_TRUNC)))
+            out.append(Datagram(data, src, dst, ifindex, ttl, bool(mflags & socket.MSG_TRUNC), rx_ns))
             flags |= socket.MSG_DONTWAIT  # waited for the first one at most (MSG_WAITFORONE)
         return out

@@ -402,6 +402,8 @@ class Engine:
                 except OSError:
                     continue
             s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)
+            # the kernel's receive time of each advert: Master_Down re-arms from it
+            s.setsockopt(socket.SOL_SOCKET, batchio.SO_TIMESTAMPNS, 1)
             s.setblocking(False)
             self.sockets[name] = s
             self._out[name] = []
@@ -673,7 +675,13 @@ class Engine:
             if not got:
                 return
             for d in got:
-                self._datagram(name, d, now_us)
+                # an advert counts from when the kernel received it (as the native loop)
+                at = d.rx_ns
+                if at <= 0 or at // 1000 > now_us or now_us - at // 1000 > 1_000_000:
+                    self.counters["rx_unstamped"] += 1
+                    self._datagram(name, d, now_us)
+                else:
+                    self._datagram(name, d, at // 1000)
             if len(got) < self.batch.capacity:
                 return
 
@@ -952,7 +960,7 @@ class Engine:
             out.update(self.pacer.counters())
         if self.loop is not None:
             for k, v in self.loop.stats().items():
-                if v and k in ("rx_short", "rx_unknown_vrid"):
+                if v and k in ("rx_short", "rx_unknown_vrid", "rx_unstamped"):
                     out[k] = out.get(k, 0) + v
         return out
 
