@@ -1,0 +1,100 @@
+"""A backup re-arms Master_Down from the kernel's receive time of the advert
+(SO_TIMESTAMPNS), not from when its loop got round to reading it: the deadline is
+arrival + Master_Down_Interval however late the read. Both loops (the native one and
+its Python twin), an engine in a namespace of the test's own, real adverts from a
+second namespace over a veth pair."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import time
+
+import pytest
+
+import fastka
+from fastka.config import load_text
+from fastka.wire import build_advert
+
+from ..netns import in_netns, ip, netns, skip_unless_netns
+
+pytestmark = [pytest.mark.root, pytest.mark.timeout(60)]
+
+A4, B4, MCAST4 = "198.18.1.1", "198.18.1.2", "224.0.0.18"
+MDI_US = 3 * 100_000 + (256 - 100) * 100_000 // 256  # Master_Down_Interval at priority 100, 0.1 s
+
+CONFIG = """
+vrrp_instance VI_1 {
+    state BACKUP
+    interface vb
+    virtual_router_id 51
+    priority 100
+    advert_int 0.1
+    version 3
+    virtual_ipaddress {
+        10.98.0.1/32
+    }
+}
+"""
+
+
+@pytest.fixture(params=["native", "python"])
+def loop_kind(request, monkeypatch):
+    if request.param == "native" and fastka.native is None:
+        pytest.skip("no native core")
+    monkeypatch.setenv("FASTKA_VRRP_LOOP", request.param)
+    return request.param
+
+
+def test_master_down_counts_from_the_adverts_arrival(loop_kind):
+    skip_unless_netns()
+    from fastka.vrrp.engine import TIMERS_PER_INSTANCE, Engine
+
+    with netns("fk-rma") as a, netns("fk-rmb") as b:
+        ip("link", "add", "va", "netns", a, "type", "veth", "peer", "name", "vb", "netns", b)
+        for ns, dev, addr in ((a, "va", A4), (b, "vb", B4)):
+            ip("-n", ns, "addr", "add", f"{addr}/24", "dev", dev)
+            ip("-n", ns, "link", "set", dev, "up")
+        end = time.monotonic() + 10
+        while "LOWER_UP" not in ip("-n", b, "link", "show", "vb"):  # carrier, or the instance starts in FAULT
+            assert time.monotonic() < end, "vb has no carrier"
+            time.sleep(0.02)
+        config = load_text(CONFIG).config
+
+        def sender() -> socket.socket:
+            s = socket.socket(socket.AF_INET, socket.SOCK_RAW, 112)
+            s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 255)
+            s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton(A4))
+            return s
+
+        advert = build_advert(version=3, vrid=51, priority=200, advert_int_cs=10, addresses=["10.98.0.1"],
+                              src=A4, dst=MCAST4)
+
+        def run() -> tuple[int, int, int, dict]:
+            engine = Engine(config)
+            try:
+                assert engine.loop_kind == loop_kind
+                engine.start()
+                time.sleep(0.05)  # the kernel turns receive stamping on from a work item
+                with contextlib.closing(in_netns(a, sender)) as tx:
+                    engine.step(0)  # whatever start left to do
+                    sent_before = time.monotonic_ns()
+                    tx.sendto(advert, (MCAST4, 0))
+                    sent_after = time.monotonic_ns()
+                    time.sleep(0.15)  # read late: 150 ms after it arrived
+                    engine.step(0)
+                i = engine.instances[0]
+                assert i.state.name == "BACKUP"
+                deadline = engine.wheel.deadline(TIMERS_PER_INSTANCE * i.index + 1)
+                assert deadline is not None
+                return sent_before, sent_after, deadline, {**engine.instance_counters(i), **engine.loop_counters()}
+            finally:
+                engine.stop()
+                engine.close()
+
+        sent_before, sent_after, deadline, counters = in_netns(b, run)
+        assert counters.get("rx") == 1, counters
+        assert "rx_unstamped" not in counters, counters
+        # armed at arrival (within the send, on a veth) + Master_Down_Interval, to the
+        # wheel's 0.1 ms tick; reading it 150 ms later would have put it 150 ms later
+        assert sent_before + MDI_US * 1000 - 200_000 <= deadline <= sent_after + MDI_US * 1000 + 20_000_000
