@@ -64,6 +64,44 @@ def test_unexpected_errors_name_their_request(ns):
     assert "v0:vip" in ip("-n", ns, "addr", "show", "dev", "v0")
 
 
+def test_unacked_requests_in_one_send_report_only_failures(ns):
+    index = ifindex(ns, "v0")
+    vips = [netlink.Address(index, f"10.{i // 250}.{i % 250}.1", 32) for i in range(3000)]
+    add, _ = netlink.pack_addresses(netlink.RTM_NEWADDR, vips, 1)
+    delete, _ = netlink.pack_addresses(netlink.RTM_DELADDR, vips, 10_000)
+    bad, _ = netlink.pack_addresses(netlink.RTM_NEWADDR, [netlink.Address(index + 100, "192.0.2.2", 32)], 20_000)
+    assert len(add) > 3 * netlink.CHUNK
+    sender = in_netns(ns, netlink.UnackedSender)
+    try:
+        # without NLM_F_ACK nothing answers success; the requests are done when the send returns
+        assert sender.send(netlink.without_ack(add)) == []
+        assert {f"{v.address}/32" for v in vips} <= addresses(ns)
+        assert sender.send(netlink.without_ack(add)) == [], "adding what is there replaces it: no error"
+        # a failure in the middle is reported with its seq, the requests after it are carried out
+        mixed = netlink.without_ack(delete[: len(delete) // 2] + bad + delete[len(delete) // 2:])
+        assert sender.send(mixed) == [(20_000, errno.ENODEV)]
+        assert not any(a.startswith("10.") for a in addresses(ns))
+        assert sender.send(netlink.without_ack(delete)) == [], "deleting what is gone is not an error"
+        assert sender.send(b"") == []
+    finally:
+        sender.close()
+
+
+def test_without_ack_clears_only_the_ack_flag():
+    data, _ = netlink.pack_addresses(netlink.RTM_NEWADDR, [netlink.Address(1, "192.0.2.1", 32),
+                                                           netlink.Address(1, "2001:db8::1", 128)], 5)
+    out = netlink.without_ack(data)
+    assert len(out) == len(data)
+    off = 0
+    while off < len(data):
+        n, kind, flags, seq, pid = netlink._NLMSG.unpack_from(data, off)
+        assert netlink._NLMSG.unpack_from(out, off) == (n, kind, flags & ~netlink.NLM_F_ACK, seq, pid)
+        assert flags & netlink.NLM_F_ACK and out[off + 16:off + n] == data[off + 16:off + n]
+        off += n
+    with pytest.raises(ValueError):
+        netlink.without_ack(bytes(20))
+
+
 def test_options_reach_the_kernel(ns):
     index = ifindex(ns, "v0")
     a = netlink.Address(index, "198.51.100.7", 24, scope=netlink.SCOPES["link"], broadcast="198.51.100.255",

@@ -32,6 +32,7 @@ import select
 import signal
 import socket
 import struct
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -197,6 +198,8 @@ class Engine:
         self._na: list[tuple[bytes, int]] = []
         self._stopping = False
         self._marks: Optional[list[tuple[str, int]]] = None  # -D: when each flush step ended
+        self._sender: Optional[netlink.UnackedSender] = None  # takeovers' kernel work (_take_early)
+        self._unacked: dict[bytes, bytes] = {}  # prebuilt requests -> the same without NLM_F_ACK
         self._open_sockets()
         self._link = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_CLOEXEC, netlink.NETLINK_ROUTE)
         self._link.bind((0, RTMGRP_LINK))
@@ -567,15 +570,75 @@ class Engine:
         finally:
             self._syncing = False
 
-    def _take_vips(self, i: Instance, now_us: int) -> None:
+    def _take_batches(self, i: Instance) -> list[tuple[int, bytes, list[int]]]:
+        out = []
         if i.vmac is not None and i.vmac.protodown:
-            self._nl.append(i.vmac.up)  # vmac_protodown: its VIPs are on it already
+            out.append(i.vmac.up)  # vmac_protodown: its VIPs are on it already
         if i.vips:
-            self._nl.append(i.add_batch)
+            out.append(i.add_batch)
         if i.routes:
-            self._nl.append(i.route_add)  # after the addresses: a route's src may be a VIP
+            out.append(i.route_add)  # after the addresses: a route's src may be a VIP
         if i.rules:
-            self._nl.append(i.rule_add)
+            out.append(i.rule_add)
+        return out
+
+    def _take_early(self, due: Iterable[Instance]) -> Optional[tuple[threading.Thread, dict, list[Instance]]]:
+        """Master_Down of a backup outside a sync group always makes it master (RFC
+        9568 6.4.2; the state machine has no other answer), so the kernel work of taking
+        over - VMAC flips, VIPs, routes, rules - can start before the state machines
+        run: one unacknowledged netlink send (netlink.UnackedSender) from a thread,
+        whose system call runs on the other core while this one runs the state
+        machines. _take_vips then leaves those requests out; _take_early_done waits."""
+        parts: list[bytes] = []
+        taken: list[Instance] = []
+        for i in due:
+            if i.state != State.BACKUP or i.group is not None or i.taken_early:
+                continue
+            for _, data, _ in self._take_batches(i):
+                fast = self._unacked.get(data)
+                if fast is None:
+                    fast = self._unacked[data] = netlink.without_ack(data)
+                parts.append(fast)
+            i.taken_early = True
+            taken.append(i)
+        if not parts:
+            for i in taken:
+                i.taken_early = False
+            return None
+        if self._sender is None:
+            self._sender = netlink.UnackedSender()
+        data, sender = b"".join(parts), self._sender
+        box: dict[str, Any] = {}
+
+        def send() -> None:
+            try:
+                box["errors"] = sender.send(data)
+            except OSError as e:
+                box["failed"] = e
+
+        t = threading.Thread(target=send, name="fastka-takeover", daemon=True)
+        t.start()
+        return t, box, taken
+
+    def _take_early_done(self, early: Optional[tuple[threading.Thread, dict, list[Instance]]]) -> None:
+        if early is None:
+            return
+        t, box, taken = early
+        t.join()
+        if "failed" in box:
+            log.error("netlink batch failed: %s", box["failed"])
+        self._netlink_errors(box.get("errors", ()))
+        for i in taken:
+            if i.taken_early:  # not consumed by _take_vips: the state machine did not make it master
+                i.taken_early = False
+                if i.state != State.MASTER:
+                    self._release_vips(i)
+
+    def _take_vips(self, i: Instance, now_us: int) -> None:
+        if i.taken_early:
+            i.taken_early = False  # sent already (_take_early)
+        else:
+            self._nl.extend(self._take_batches(i))
         i.holds_vips = True
         self._arp.extend(i.arp * i.garp_master_repeat)
         self._na.extend(i.na * i.garp_master_repeat)
@@ -615,10 +678,7 @@ class Engine:
         if i.garp_master_refresh:
             self.wheel.arm(self._tid(i, 2), self._us_to_ns(now_us + i.garp_master_refresh * 1_000_000))
 
-    def flush(self) -> None:
-        """Carry out what the state machines asked for, in batches: adverts, then the
-        VIPs (one netlink batch), then gratuitous ARP / NA."""
-        marks = self._marks
+    def _flush_adverts(self) -> None:
         for name, packets in self._out.items():
             if packets:
                 try:
@@ -627,22 +687,46 @@ class Engine:
                     self.counters[f"send_error_{errno.errorcode.get(e.errno or 0, e.errno)}"] += 1
                     log.warning("sending %d adverts failed: %s", len(packets), e.strerror)
                 packets.clear()
+        if self.loop is not None:
+            self.loop.flush()
+
+    def _flush_netlink(self) -> None:
+        if not self._nl:
+            return
+        batches, self._nl = self._nl, []
+        try:
+            self._netlink_errors(self.rtnl.execute(batches))
+        except OSError as e:
+            log.error("netlink batch failed: %s", e)
+
+    def _netlink_errors(self, errors: Iterable[tuple[int, int]]) -> None:
+        for seq, err in errors:
+            owner = self._nl_owner.get(seq)
+            what = self._static[2].get(seq, f"request {seq}") if self._static else f"request {seq}"
+            if seq == 0 and err == errno.ENOBUFS:
+                what = "some requests' errors were lost (receive buffer full)"
+            log.error("(%s) netlink: %s: %s", owner.name if owner else "static",
+                      owner.describe_seq(seq) if owner else what, os.strerror(err))
+            if owner:
+                owner.counters["vip_errors"] += 1
+
+    def flush(self) -> None:
+        """Carry out what the state machines asked for, in batches: adverts, then the
+        VIPs (one netlink batch), then gratuitous ARP / NA."""
+        marks = self._marks
+        self._flush_adverts()
         if marks is not None:
             marks.append(("adverts", self.clock()))
-        if self._nl:
-            batches, self._nl = self._nl, []
-            try:
-                for seq, err in self.rtnl.execute(batches):
-                    owner = self._nl_owner.get(seq)
-                    what = self._static[2].get(seq, f"request {seq}") if self._static else f"request {seq}"
-                    log.error("(%s) netlink: %s: %s", owner.name if owner else "static",
-                              owner.describe_seq(seq) if owner else what, os.strerror(err))
-                    if owner:
-                        owner.counters["vip_errors"] += 1
-            except OSError as e:
-                log.error("netlink batch failed: %s", e)
+        self._flush_netlink()
         if marks is not None:
             marks.append(("netlink", self.clock()))
+        for _ in range(8):  # the GARPs wait for the VIPs of every instance due by now
+            if not (self._arp or self._na) or not self._catch_up() or not self._nl:
+                break
+            self._flush_adverts()
+            self._flush_netlink()
+            if marks is not None:
+                marks.append(("late netlink", self.clock()))
         if self._arp or self._na:
             self.pacer.send(self._arp, self._na)
             self._arp, self._na = [], []
@@ -860,21 +944,7 @@ class Engine:
         events = self.loop.poll(self.clock() + int(max_wait * 1e9))
         timed = bool(events) and log.isEnabledFor(logging.DEBUG)  # the clock only when -D asks for timings
         t0 = self.clock() if timed else 0
-        for kind, idx, now_ns, tid, tag, prio, aint, src in events:
-            now_us = now_ns // 1000
-            if kind == 1:
-                i = self.instances[idx]
-                self._apply(i, i.sm.advert_received(now_us, prio, addr_int(src), aint), now_us)
-            elif kind == 2:
-                i = self.instances[idx]
-                if tid % TIMERS_PER_INSTANCE == 1:
-                    self._master_down(i, now_us)
-                else:
-                    self._garp_timer(i, now_us)
-            elif tag == TAG_LINK:
-                self._links(now_us)
-            elif not self.extras.event(tag, now_us):
-                self._drain_wake()
+        self._native_events(events)
         t1 = self.clock() if timed else 0
         self._marks = [] if timed else None
         self.flush()
@@ -890,17 +960,60 @@ class Engine:
         while self._deferred:
             self._deferred.pop(0)(self)
 
+    def _native_events(self, events: list[tuple[Any, ...]]) -> None:
+        early = self._take_early(self.instances[e[1]] for e in events
+                                 if e[0] == 2 and e[3] % TIMERS_PER_INSTANCE == 1)
+        try:
+            self._native_handle(events)
+        finally:
+            self._take_early_done(early)
+
+    def _native_handle(self, events: list[tuple[Any, ...]]) -> None:
+        for kind, idx, now_ns, tid, tag, prio, aint, src in events:
+            now_us = now_ns // 1000
+            if kind == 1:
+                i = self.instances[idx]
+                self._apply(i, i.sm.advert_received(now_us, prio, addr_int(src), aint), now_us)
+            elif kind == 2:
+                i = self.instances[idx]
+                if tid % TIMERS_PER_INSTANCE == 1:
+                    self._master_down(i, now_us)
+                else:
+                    self._garp_timer(i, now_us)
+            elif tag == TAG_LINK:
+                self._links(now_us)
+            elif not self.extras.event(tag, now_us):
+                self._drain_wake()
+
+    def _catch_up(self) -> bool:
+        """What fell due while this flush ran (Master_Down timers of instances whose
+        adverts came a little later than the others'): handled now, so that their VIPs
+        go before anyone's gratuitous ARPs. True if anything was."""
+        if self.loop is not None:
+            events = self.loop.poll(self.clock())  # one pass, no wait
+            self._native_events(events)
+            return bool(events)
+        n = len(self._log)
+        self._expire(self.clock())
+        return len(self._log) != n or bool(self._nl)
+
     def _expire(self, now_ns: int) -> None:
         now_us = now_ns // 1000
-        for tid in self.wheel.advance(now_ns):
-            i = self.instances[tid // TIMERS_PER_INSTANCE]
-            which = tid % TIMERS_PER_INSTANCE
-            if which == 0:
-                self._send_advert(i)
-            elif which == 1:
-                self._master_down(i, now_us)
-            else:
-                self._garp_timer(i, now_us)
+        due = self.wheel.advance(now_ns)
+        early = self._take_early(self.instances[tid // TIMERS_PER_INSTANCE] for tid in due
+                                 if tid % TIMERS_PER_INSTANCE == 1)
+        try:
+            for tid in due:
+                i = self.instances[tid // TIMERS_PER_INSTANCE]
+                which = tid % TIMERS_PER_INSTANCE
+                if which == 0:
+                    self._send_advert(i)
+                elif which == 1:
+                    self._master_down(i, now_us)
+                else:
+                    self._garp_timer(i, now_us)
+        finally:
+            self._take_early_done(early)
 
     def stop(self) -> None:
         now_us = self.clock() // 1000
@@ -943,6 +1056,8 @@ class Engine:
         for s in [*self.sockets.values(), *self._holders, self._link, self._wake_r, self._wake_w]:
             s.close()
         self.rtnl.close()
+        if self._sender is not None:
+            self._sender.close()
         self.announcer.close()
 
     def instance_counters(self, i: Instance) -> dict[str, int]:

@@ -116,6 +116,7 @@ class Instance:
     ah_seq: int = 0
     ip_id: int = 0
     holds_vips: bool = False
+    taken_early: bool = False  # its VIPs went to the kernel before its state machine ran (engine)
     add_batch: tuple[int, bytes, list[int]] = (0, b"", [])
     del_batch: tuple[int, bytes, list[int]] = (0, b"", [])
     arp: list[tuple[bytes, int]] = field(default_factory=list)

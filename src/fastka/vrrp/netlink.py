@@ -335,6 +335,94 @@ class Rtnl:
                 off += (n + 3) & ~3
 
 
+def without_ack(data: bytes) -> bytes:
+    """The same requests without NLM_F_ACK: the kernel then answers only those that
+    fail (see :meth:`Rtnl.send_unacked`)."""
+    out, off = bytearray(data), 0
+    while off + _NLMSG.size <= len(out):
+        n, kind, flags, seq, pid = _NLMSG.unpack_from(out, off)
+        if n < _NLMSG.size:
+            raise ValueError(f"malformed netlink message at {off}")
+        _NLMSG.pack_into(out, off, n, kind, flags & ~NLM_F_ACK, seq, pid)
+        off += (n + 3) & ~3
+    return bytes(out)
+
+
+class UnackedSender:
+    """Requests without NLM_F_ACK on a socket of their own, in one sendto.
+
+    rtnetlink carries out every request of a datagram inside the sendto that passes it
+    (the kernel runs them in the sender's system call), so when the call returns they
+    are all done, and the only answers are the errors, already queued on the socket:
+    no acknowledgement is built, queued, read and matched per request (10,000 VIPs: 12 %
+    of the kernel's time measured here), and one call suffices (the send buffer is
+    sized for the whole batch). The call releases the GIL, so a thread can run it
+    while the caller does its Python work."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_CLOEXEC, NETLINK_ROUTE)
+        for opt in (33, socket.SO_RCVBUF):  # SO_RCVBUFFORCE (root): room for every request's error
+            try:
+                self.sock.setsockopt(socket.SOL_SOCKET, opt, 16 << 20)
+                break
+            except OSError:
+                continue
+        self.sock.bind((0, 0))
+        self.sock.setblocking(False)
+        self._sndbuf = 0
+
+    def close(self) -> None:
+        self.sock.close()
+
+    def send(self, data: bytes) -> list[tuple[int, int]]:
+        """Carry out the requests (built by :func:`without_ack`); the (seq, errno) of
+        those that failed, the expected failures left out. A lost error report (the
+        receive buffer overflowed) is (0, ENOBUFS)."""
+        if not data:
+            return []
+        if len(data) + 64 > self._sndbuf:
+            for opt in (32, socket.SO_SNDBUF):  # SO_SNDBUFFORCE (root), else what the cap allows
+                try:
+                    self.sock.setsockopt(socket.SOL_SOCKET, opt, len(data) + 64)
+                    break
+                except OSError:
+                    continue
+            self._sndbuf = self.sock.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF) - 32  # the kernel doubled it
+        view, off = memoryview(data), 0
+        limit = max(self._sndbuf, CHUNK)
+        if len(data) <= limit:
+            self.sock.send(data)  # the usual case: no walk over the messages in Python
+            off = len(data)
+        while off < len(data):  # one sendto unless the buffer could not grow
+            end = off
+            while end < len(data) and (end == off or end - off + _NLMSG.unpack_from(data, end)[0] <= limit):
+                end += _NLMSG.unpack_from(data, end)[0]
+            self.sock.send(view[off:end])
+            off = end
+        errors: list[tuple[int, int]] = []
+        while True:
+            try:
+                got = self.sock.recv(1 << 20)
+            except BlockingIOError:
+                return errors
+            except OSError as e:
+                if e.errno != _errno.ENOBUFS:
+                    raise
+                errors.append((0, _errno.ENOBUFS))
+                continue
+            off = 0
+            while off + _NLMSG.size <= len(got):
+                n, kind, _, seq, _ = _NLMSG.unpack_from(got, off)
+                if n < _NLMSG.size:
+                    break
+                if kind == NLMSG_ERROR and n >= _NLMSG.size + _ERR.size + _NLMSG.size:
+                    err = -_ERR.unpack_from(got, off + _NLMSG.size)[0]
+                    op = _NLMSG.unpack_from(got, off + _NLMSG.size + _ERR.size)[1]  # the request's header
+                    if err and err not in _IGNORED.get(op, ()):
+                        errors.append((seq, err))
+                off += (n + 3) & ~3
+
+
 RTM_GETADDR = 22
 NLM_F_DUMP = 0x300
 
