@@ -98,3 +98,45 @@ def test_master_down_counts_from_the_adverts_arrival(loop_kind):
         # armed at arrival (within the send, on a veth) + Master_Down_Interval, to the
         # wheel's 0.1 ms tick; reading it 150 ms later would have put it 150 ms later
         assert sent_before + MDI_US * 1000 - 200_000 <= deadline <= sent_after + MDI_US * 1000 + 20_000_000
+
+
+def test_takeover_goes_to_the_kernel_before_the_state_machine(loop_kind):
+    """With no master, Master_Down makes the backup master: its advert and VIP are
+    sent ahead of its state machine (engine._take_early), once each, and the state
+    machine's own advert and VIP requests are left out."""
+    skip_unless_netns()
+    from fastka.vrrp.engine import Engine
+
+    with netns("fk-rmc") as c:
+        ip("link", "add", "vb", "netns", c, "type", "veth", "peer", "name", "vp", "netns", c)
+        ip("-n", c, "addr", "add", f"{B4}/24", "dev", "vb")
+        for dev in ("vb", "vp"):
+            ip("-n", c, "link", "set", dev, "up")
+        end = time.monotonic() + 10
+        while "LOWER_UP" not in ip("-n", c, "link", "show", "vb"):
+            assert time.monotonic() < end, "vb has no carrier"
+            time.sleep(0.02)
+        config = load_text(CONFIG).config
+
+        def run() -> tuple[dict, list, bool, str]:
+            engine = Engine(config)
+            try:
+                engine.start()
+                i = engine.instances[0]
+                end = time.monotonic() + 5
+                while i.state.name != "MASTER":
+                    assert time.monotonic() < end, "no takeover"
+                    engine.step(0.01)
+                nl_left = list(engine._nl)  # nothing left for the flush: done before the state machine
+                held = ip("-n", c, "addr", "show", "dev", "vb")
+                return engine.instance_counters(i), nl_left, i.taken_early, held
+            finally:
+                engine.stop()
+                engine.close()
+
+        counters, nl_left, flag, held = in_netns(c, run)
+        assert "10.98.0.1/32" in held
+        assert counters.get("became_master") == 1, counters
+        assert counters.get("adverts_sent") == 1, counters  # the early one; the state machine's left out
+        assert nl_left == [] and flag is False
+        assert "10.98.0.1" not in ip("-n", c, "addr", "show", "dev", "vb")
