@@ -958,12 +958,23 @@ class Engine:
             self._deferred.pop(0)(self)
 
     def _native_events(self, events: list[tuple[Any, ...]]) -> None:
-        early = self._take_early(self.instances[e[1]] for e in events
-                                 if e[0] == 2 and e[3] % TIMERS_PER_INSTANCE == 1)
+        taken = self._take_early(self._master_downs(events))
+        # a failover: the Master_Downs that fell due meanwhile (their adverts had come
+        # a little later) go to the kernel too, before any state machine runs
+        for _ in range(16 if taken else 0):
+            more = self.loop.poll(self.clock())  # one pass, no wait
+            events = events + more
+            more_taken = self._take_early(self._master_downs(more))
+            if not more_taken:
+                break
+            taken += more_taken
         try:
             self._native_handle(events)
         finally:
-            self._take_early_done(early)
+            self._take_early_done(taken)
+
+    def _master_downs(self, events: list[tuple[Any, ...]]) -> list[Instance]:
+        return [self.instances[e[1]] for e in events if e[0] == 2 and e[3] % TIMERS_PER_INSTANCE == 1]
 
     def _native_handle(self, events: list[tuple[Any, ...]]) -> None:
         for kind, idx, now_ns, tid, tag, prio, aint, src in events:
@@ -994,9 +1005,17 @@ class Engine:
 
     def _expire(self, now_ns: int) -> int:
         now_us = now_ns // 1000
-        due = self.wheel.advance(now_ns)
+        due = list(self.wheel.advance(now_ns))
         early = self._take_early(self.instances[tid // TIMERS_PER_INSTANCE] for tid in due
                                  if tid % TIMERS_PER_INSTANCE == 1)
+        for _ in range(16 if early else 0):  # as _native_events: what fell due meanwhile goes too
+            more = self.wheel.advance(self.clock())
+            due += more
+            more_taken = self._take_early(self.instances[tid // TIMERS_PER_INSTANCE] for tid in more
+                                          if tid % TIMERS_PER_INSTANCE == 1)
+            if not more_taken:
+                break
+            early += more_taken
         try:
             for tid in due:
                 i = self.instances[tid // TIMERS_PER_INSTANCE]
