@@ -58,6 +58,7 @@ struct fk_vloop {
     int64_t slack_ns;
     int64_t rx_interval_ns;         /* 0: sockets wake the loop; else drained on this period */
     int64_t next_rx_ns;
+    int64_t drained_ns[FK_VLOOP_SOCKETS];   /* start of the socket's last complete drain */
     struct fk_vloop_stats stats;
 };
 
@@ -421,29 +422,41 @@ static int datagram(struct fk_vloop *L, struct fk_wheel *W, int slot, const uint
 
 static int drain(struct fk_vloop *L, struct fk_wheel *W, int slot, struct fk_vloop_event *ev, int max_ev)
 {
-    int nev = 0;
+    int nev = 0, complete = 0;
+    int64_t start = fk_vloop_now_ns(), floor = L->drained_ns[slot];
     for (int round = 0; round < 64 && nev < max_ev; round++) {
         uint32_t want = RECV_BATCH;
         int r = fk_mmsg_recv(L->fd[slot], L->rx, want, MSG_DONTWAIT);
-        if (r <= 0)
+        if (r <= 0) {
+            complete = 1;
             break;
+        }
         int64_t now = fk_vloop_now_ns();
         for (int j = 0; j < r; j++) {
             const struct fk_mmsg_meta *md = fk_mmsg_meta_at(L->rx, (uint32_t)j);
             /* an advert counts from when the kernel received it, not from this drain: a
-             * backup's Master_Down deadline is exactly arrival + Master_Down_Interval
-             * (a stamp older than a second is not believed: the clocks were stepped) */
+             * backup's Master_Down deadline is exactly arrival + Master_Down_Interval.
+             * A stamp older than a second is not believed; and none is taken as earlier
+             * than the last complete drain, which left the socket empty (the stamp
+             * goes through CLOCK_REALTIME: a step of that clock between the arrival
+             * and now moves it by the step) */
             int64_t at = md->rx_ns;
             if (at <= 0 || at > now || now - at > 1000000000LL) {
                 at = now;
                 L->stats.rx_unstamped++;
+            } else if (at < floor) {
+                at = floor;
             }
             if (nev < max_ev)
                 nev += datagram(L, W, slot, fk_mmsg_slot(L->rx, (uint32_t)j), md, at, &ev[nev]);
         }
-        if ((uint32_t)r < want)
+        if ((uint32_t)r < want) {
+            complete = 1;
             break;
+        }
     }
+    if (complete)
+        L->drained_ns[slot] = start;
     return nev;
 }
 

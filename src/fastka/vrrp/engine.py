@@ -200,6 +200,7 @@ class Engine:
         self._marks: Optional[list[tuple[str, int]]] = None  # -D: when each flush step ended
         self._sender: Optional[netlink.UnackedSender] = None  # takeovers' kernel work (_take_early)
         self._unacked: dict[bytes, bytes] = {}  # prebuilt requests -> the same without NLM_F_ACK
+        self._drained: dict[str, int] = {}  # socket -> start of its last complete drain (us)
         self._open_sockets()
         self._link = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_CLOEXEC, netlink.NETLINK_ROUTE)
         self._link.bind((0, RTMGRP_LINK))
@@ -765,19 +766,22 @@ class Engine:
 
     def _receive(self, name: str, now_us: int) -> None:
         sock = self.sockets[name]
+        start, floor = self.clock() // 1000, self._drained.get(name, 0)
         for _ in range(64):  # bounded: timers must run too
             got = self.batch.recv(sock)
-            if not got:
-                return
+            now = max(now_us, self.clock() // 1000)
             for d in got:
-                # an advert counts from when the kernel received it (as the native loop)
-                at = d.rx_ns
-                if at <= 0 or at // 1000 > now_us or now_us - at // 1000 > 1_000_000:
+                # an advert counts from when the kernel received it, as in the native loop
+                # (csrc/vloop.c drain): not believed if older than a second, never earlier
+                # than the last complete drain
+                at = d.rx_ns // 1000
+                if at <= 0 or at > now or now - at > 1_000_000:
                     self.counters["rx_unstamped"] += 1
-                    self._datagram(name, d, now_us)
+                    self._datagram(name, d, now)
                 else:
-                    self._datagram(name, d, at // 1000)
+                    self._datagram(name, d, max(at, floor))
             if len(got) < self.batch.capacity:
+                self._drained[name] = start
                 return
 
     def _datagram(self, name: str, d: Any, now_us: int) -> None:
