@@ -113,7 +113,6 @@ NOT_YET = {
     "virtual_routes": "virtual_routes options",
     "use_ipvlan": "use_ipvlan (the VIPs go on the interface itself)",
     "use_vmac_addr": "use_vmac_addr / a VIP's use_vmac (those VIPs go on their interface itself)",
-    "smtp_alert": "smtp_alert",
 }
 
 
@@ -135,8 +134,6 @@ def not_implemented_uses(config: Any) -> list[str]:
             out.append(f"vrrp_instance {i.name}: {NOT_YET['use_ipvlan']}")
         if i.use_vmac_addr or any(v.use_vmac for v in [*i.virtual_ipaddress, *i.virtual_ipaddress_excluded]):
             out.append(f"vrrp_instance {i.name}: {NOT_YET['use_vmac_addr']}")
-        if i.smtp_alert:
-            out.append(f"vrrp_instance {i.name}: {NOT_YET['smtp_alert']}")
     for r in getattr(config, "static_rules", ()):
         extra = rule_unsupported(r)
         if extra:
