@@ -113,6 +113,8 @@ NOT_YET = {
     "virtual_routes": "virtual_routes options",
     "use_ipvlan": "use_ipvlan (the VIPs go on the interface itself)",
     "use_vmac_addr": "use_vmac_addr / a VIP's use_vmac (those VIPs go on their interface itself)",
+    "no_accept": ("no_accept (vrrp_strict's default): a master accepts packets to its VIPs; keepalived drops "
+                  "them with firewall rules, and fastka manages no firewall"),
 }
 
 
@@ -132,6 +134,8 @@ def not_implemented_uses(config: Any) -> list[str]:
                            f"{', '.join(extra)} (the rule is left out)")
         if i.use_ipvlan is not None:
             out.append(f"vrrp_instance {i.name}: {NOT_YET['use_ipvlan']}")
+        if i.no_accept and i.priority != 255:
+            out.append(f"vrrp_instance {i.name}: {NOT_YET['no_accept']}")
         if i.use_vmac_addr or any(v.use_vmac for v in [*i.virtual_ipaddress, *i.virtual_ipaddress_excluded]):
             out.append(f"vrrp_instance {i.name}: {NOT_YET['use_vmac_addr']}")
     for r in getattr(config, "static_rules", ()):
@@ -351,7 +355,8 @@ class Engine:
                                   f"{self.by_key[key3].name}")
             self.by_key[key3] = i
             self.instances.append(i)
-            self._by_ifindex.setdefault(index, []).append(i)
+            if not inst.dont_track_primary:  # keepalived: its interface going down is no fault then
+                self._by_ifindex.setdefault(index, []).append(i)
             if i.group is not None:
                 self.groups[i.group].append(i)
             flips = (vmac.up, vmac.down) if vmac is not None else ()
@@ -796,7 +801,7 @@ class Engine:
             if i.fixed:
                 self._nl.append(i.fixed_batch)  # vmac_protodown: the VIPs, on the held-down VMAC, once
             self._apply(i, i.sm.start(now_us), now_us)
-            if not netlink.link_is_up(i.ifname):
+            if i in self._by_ifindex.get(i.ifindex, ()) and not netlink.link_is_up(i.ifname):
                 self._apply(i, i.sm.interface_down(now_us, i.ifname), now_us)
             self._retrack(i, now_us)
         self.flush()
