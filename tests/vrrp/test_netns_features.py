@@ -324,3 +324,20 @@ def test_static_rules_for_as_long_as_fastka_runs(tmp_path):
         out = rules(a)
         assert "keepalived" not in out
         assert "16384:\tfrom 10.5.0.0/16 lookup 100\n" in out, "the rule someone else added stays"
+
+
+def test_static_addresses_and_routes_for_as_long_as_fastka_runs(tmp_path):
+    """static_ipaddress / static_routes: set up at start (an address without dev on
+    default_interface, eth0 by default), never moved by failover, removed at stop."""
+    top = ("static_ipaddress {\n    10.99.5.1/24 dev eth0\n    10.99.6.1/32\n}\n"
+           "static_routes {\n    10.50.0.0/16 via 10.99.0.254 dev eth0\n}\n")
+    with lan(tmp_path, ["a"]) as net:
+        a, = net.nodes
+        a.start(top + instance(priority=200))
+        wait_for(lambda: a.has(VIP), 10, "a to be master")
+        assert {"10.99.5.1", "10.99.6.1"} <= a.addresses()
+        assert "10.50.0.0/16 via 10.99.0.254 dev eth0" in ip("-n", a.ns, "route", "show")
+        assert "not set up" not in a.log_text()
+        assert a.stop() == 0
+        assert not {"10.99.5.1", "10.99.6.1"} & a.addresses()
+        assert "10.50.0.0/16" not in ip("-n", a.ns, "route", "show")

@@ -42,9 +42,9 @@ from .. import batchio
 from .. import native as _native
 from ..timers import TimerWheel
 from ..wire import AdvertError, link_local_first, parse_advert, parse_ah_packet
-from . import netlink
+from . import netlink, static
 from .gratuitous import Announcer
-from .rules import Preferences, rule_of, static_batches
+from .rules import Preferences, rule_of
 from .rules import unsupported as rule_unsupported
 from .notify import STATE_WORD, Notifier, command
 from .events import Events
@@ -138,13 +138,7 @@ def not_implemented_uses(config: Any) -> list[str]:
             out.append(f"vrrp_instance {i.name}: {NOT_YET['no_accept']}")
         if i.use_vmac_addr or any(v.use_vmac for v in [*i.virtual_ipaddress, *i.virtual_ipaddress_excluded]):
             out.append(f"vrrp_instance {i.name}: {NOT_YET['use_vmac_addr']}")
-    for r in getattr(config, "static_rules", ()):
-        extra = rule_unsupported(r)
-        if extra:
-            out.append(f"static_rules: names iproute2 would look up: {', '.join(extra)} (the rule is left out)")
-    for key in ("static_ipaddress", "static_routes"):
-        if getattr(config, key, None):
-            out.append(f"{key}: not set up (static_rules are)")
+    out.extend(static.unsupported(config))
     return out
 
 
@@ -285,9 +279,10 @@ class Engine:
         except (VmacError, OSError) as e:
             raise ConfigError(str(e)) from None
         prefs = Preferences()
-        static = [rule_of(r, prefs) for r in getattr(config, "static_rules", ()) if not rule_unsupported(r)]
-        self._static = static_batches(static, seq) if static else None
-        seq += 2 * len(static)
+        try:
+            self._static, seq = static.build(config, seq, prefs)
+        except OSError as e:  # an interface named by a static address or route is missing
+            raise ConfigError(f"static addresses / routes: {e}") from None
         for inst in config.vrrp_instances:
             family = inst.family
             ifname = inst.interface
@@ -634,7 +629,7 @@ class Engine:
             try:
                 for seq, err in self.rtnl.execute(batches):
                     owner = self._nl_owner.get(seq)
-                    what = self._static[2].get(seq, f"request {seq}") if self._static else f"request {seq}"
+                    what = self._static.words.get(seq, f"request {seq}") if self._static else f"request {seq}"
                     log.error("(%s) netlink: %s: %s", owner.name if owner else "static",
                               owner.describe_seq(seq) if owner else what, os.strerror(err))
                     if owner:
@@ -778,7 +773,7 @@ class Engine:
         now_us = self.clock() // 1000
         self.events.start()
         if self._static:
-            self._nl.append(self._static[0])  # static_rules: for as long as fastka runs
+            self._nl.extend(self._static.adds)  # static addresses, routes, rules: for as long as fastka runs
         self._tracked_ifaces = {t.name for i in self.instances for t in i.tracked if t.kind == "interface"}
         for name in self._tracked_ifaces:
             self.track_state[("interface", name)] = netlink.link_is_up(name)
@@ -902,7 +897,7 @@ class Engine:
         for i in self.instances:
             self._apply(i, i.sm.shutdown(now_us), now_us)
         if self._static and self.release_vips:
-            self._nl.append(self._static[1])
+            self._nl.extend(self._static.removes)
         self.flush()
 
     def defer(self, fn: Callable[[Engine], None]) -> None:
