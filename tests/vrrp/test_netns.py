@@ -25,17 +25,6 @@ def one_holder(net, vip: str) -> bool:
     return len(net.holders(vip)) == 1
 
 
-@pytest.fixture(params=["native", "python"])
-def loop_kind(request, monkeypatch):
-    """The engine's loop: the native one (the default), or its Python twin."""
-    import fastka
-
-    if request.param == "native" and fastka.native is None:
-        pytest.skip("no native core")
-    monkeypatch.setenv("FASTKA_VRRP_LOOP", request.param)
-    return request.param
-
-
 def test_election_failover_and_preemption_v3(tmp_path, loop_kind):
     with lan(tmp_path, ["a", "b"]) as net:
         a, b = net.nodes

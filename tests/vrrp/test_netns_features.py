@@ -14,16 +14,6 @@ from .cluster import instance, lan, wait_for
 pytestmark = pytest.mark.timeout(120)
 
 
-@pytest.fixture(params=["native", "python"])
-def loop_kind(request, monkeypatch):
-    """The engine's loop: the native one (the default), or its Python twin."""
-    import fastka
-
-    if request.param == "native" and fastka.native is None:
-        pytest.skip("no native core")
-    monkeypatch.setenv("FASTKA_VRRP_LOOP", request.param)
-    return request.param
-
 VIP = "10.99.0.100"
 
 
