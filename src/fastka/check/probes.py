@@ -29,7 +29,7 @@ import ssl
 import struct
 import time
 from dataclasses import dataclass
-from typing import Any, Optional, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 from ..config import model_lvs as m
 
@@ -234,7 +234,11 @@ class Probe:
 
 
 class TcpProbe(Probe):
-    """TCP_CHECK: the connection is made (then reset: no TIME_WAIT per check here)."""
+    """TCP_CHECK: the connection is made (then reset: no TIME_WAIT per check here).
+
+    Besides ``await probe()``, ``start(done)`` runs an attempt on loop callbacks alone
+    (no coroutine, no task, one writer callback and one timer), which is how
+    CheckerTask drives it: this is the check thousands of servers get every second."""
 
     kind = "TCP_CHECK"
     noun = "TCP connection"
@@ -246,19 +250,72 @@ class TcpProbe(Probe):
         self.ep = ep
         self.addr = ep.sockaddr()
         self.fail_text = f"connect to {ep.text} "
+        self._plain = not (ep.fwmark or ep.bind_if or ep.bindto is not None or ep.bind_port)
+        self._sock: Optional[socket.socket] = None
+        self._done: Optional[Callable[[ProbeResult], None]] = None
+        self._timer: Optional[asyncio.TimerHandle] = None
+        self._loop: Optional[asyncio.AbstractEventLoop] = None
+        self._fd = -1
+
+    def start(self, done: Callable[[ProbeResult], None]) -> None:
+        """Begin one attempt (one at a time per probe); ``done(result)`` is called once,
+        from the loop, unless :meth:`cancel` comes first."""
+        loop = self._loop = asyncio.get_running_loop()
+        try:
+            if self._plain:
+                s = socket.socket(self.ep.family, socket.SOCK_STREAM | socket.SOCK_NONBLOCK)
+            else:
+                s = self.ep.socket(socket.SOCK_STREAM)
+        except (OSError, ProbeError) as e:
+            loop.call_soon(done, ProbeResult(False, str(e) if isinstance(e, ProbeError)
+                                             else f"cannot open a socket for {self.ep.text}: {_err(e)}"))
+            return
+        code = s.connect_ex(self.addr)
+        if code != errno.EINPROGRESS:
+            close_rst(s)
+            loop.call_soon(done, self._result(code))
+            return
+        self._sock, self._done, self._fd = s, done, s.fileno()
+        loop.add_writer(self._fd, self._writable)
+        self._timer = loop.call_later(self.ep.timeout, self._finish, errno.ETIMEDOUT)
+
+    def _writable(self) -> None:
+        if self._sock is not None:
+            self._finish(self._sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR))
+
+    def _finish(self, code: int) -> None:
+        done = self._done
+        self.cancel()
+        if done is not None:
+            done(self._result(code))
+
+    def cancel(self) -> None:
+        """Abandon the attempt in flight (its ``done`` is not called)."""
+        s, self._sock, self._done = self._sock, None, None
+        if s is None:
+            return
+        assert self._loop is not None
+        self._loop.remove_writer(self._fd)
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        close_rst(s)
+
+    def _result(self, code: int) -> ProbeResult:
+        return OK if code == 0 else ProbeResult(False, self.fail_text + _errno_text(code))
 
     async def __call__(self) -> ProbeResult:
+        fut: asyncio.Future[ProbeResult] = asyncio.get_running_loop().create_future()
+
+        def done(r: ProbeResult) -> None:
+            if not fut.done():
+                fut.set_result(r)
+        self.start(done)
         try:
-            s = self.ep.socket(socket.SOCK_STREAM)
-        except ProbeError as e:
-            return ProbeResult(False, str(e))
-        try:
-            code = await connect(s, self.addr, self.ep.timeout)
+            return await fut
         finally:
-            close_rst(s)
-        if code == 0:
-            return OK
-        return ProbeResult(False, self.fail_text + _errno_text(code))
+            if not fut.done():
+                self.cancel()
 
 
 # --- HTTP_GET / SSL_GET ---------------------------------------------------------------------
