@@ -185,7 +185,8 @@ async def measure(counter: Callable[[], tuple[int, int]], listener_pid: int, set
     user, system = cpu1[0] - cpu0[0], cpu1[1] - cpu0[1]
     out = {"checks_per_s": (checks1 - checks0) / wall, "failures": fails1 - fails0,
            "cpu_pct": 100 * (user + system) / wall, "user_pct": 100 * user / wall, "system_pct": 100 * system / wall,
-           "us_per_check": 1e6 * (user + system) / max(1, checks1 - checks0), "listener_cpu_pct": 100 * (lcpu1 - lcpu0) / wall,
+           "us_per_check": 1e6 * (user + system) / max(1, checks1 - checks0),
+           "listener_cpu_pct": 100 * (lcpu1 - lcpu0) / wall,
            "lag_p99_ms": p99, "lag_max_ms": mx, "window_s": wall}
     if prof:
         s = io.StringIO()
