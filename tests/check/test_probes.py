@@ -206,6 +206,35 @@ def test_http_hanging_slow_closing_and_down(tmp_path):
     run(main())
 
 
+def test_http_dripped_and_large_bodies(tmp_path):
+    async def main():
+        big = bytes(range(256)) * 4096  # 1 MiB
+        gaps = [0.0]
+
+        async def drip(r, w):
+            await r.readuntil(b"\r\n\r\n")
+            head = b"HTTP/1.0 200 OK\r\nContent-Length: %d\r\n\r\n" % len(big)
+            data = head + big
+            parts = [data[:5], data[5:30], data[30:500000], data[500000:]]  # the header split too
+            for part in parts:
+                w.write(part)
+                await w.drain()
+                await asyncio.sleep(gaps[0])
+            w.close()
+        srv = await asyncio.start_server(drip, "127.0.0.1", 0)
+        p = probe_of(tmp_path, http_block(url_extra="digest " + hashlib.md5(big).hexdigest()), port=port_of(srv))
+        assert (await p()).ok
+        # 4 x 0.2 s: longer than connect_timeout 0.5 in all, but never silent that long
+        gaps[0] = 0.2
+        r = await p()
+        assert r.ok, r
+        gaps[0] = 0.8  # silent longer than connect_timeout: fails
+        r = await p()
+        assert not r.ok and r.reason.endswith("timed out waiting for the response")
+        srv.close()
+    run(main())
+
+
 def test_http_several_urls_each_checked(tmp_path):
     async def main():
         srv = await Http().start()

@@ -41,7 +41,7 @@ import random
 from typing import Any, Callable, Iterable, Optional
 
 from ..config import model_lvs as m
-from .probes import FileProbe, HttpProbe, Probe, ProbeEnv, ProbeResult, TcpProbe, hostport, make_probe
+from .probes import FileProbe, HttpProbe, Probe, ProbeEnv, ProbeResult, hostport, make_probe
 
 log = logging.getLogger("fastka.check")
 
@@ -89,7 +89,7 @@ class CheckerTask:
         self._loop: Optional[asyncio.AbstractEventLoop] = None
         self._timer: Optional[asyncio.TimerHandle] = None
         self._inflight: Optional[asyncio.Task[None]] = None
-        self._callback_probe = isinstance(self.probe, TcpProbe)
+        self._callback_probe = self.probe.callbacks
         self._file_sig: Optional[tuple[int, int, int, int]] = None
         if isinstance(self.probe, FileProbe):
             self._file_sig = _stat_sig(self.probe.path)
@@ -127,7 +127,7 @@ class CheckerTask:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        if isinstance(self.probe, TcpProbe):
+        if self._callback_probe:
             self.probe.cancel()
         t, self._inflight = self._inflight, None
         if t is not None and not t.done():
@@ -149,10 +149,10 @@ class CheckerTask:
         if self._loop is None:
             return
         self.checks += 1
+        step = self._step if (self.stepwise and not self.up) else None
         if self._callback_probe:
-            self.probe.start(self._result)  # type: ignore[attr-defined]
+            self.probe.start(self._result, step)
         else:
-            step = self._step if (self.stepwise and not self.up) else None
             self._inflight = self._loop.create_task(self._attempt(step))
 
     async def _attempt(self, step: Optional[int]) -> None:

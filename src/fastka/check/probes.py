@@ -216,6 +216,13 @@ class Probe:
     kind = "CHECK"
     noun = "check"  # "TCP connection", "HTTP request", ... in transition logs
     steps = 1
+    callbacks = False  # True: start(done, step) / cancel() run an attempt on loop callbacks
+
+    def start(self, done: Callable[[ProbeResult], None], step: Optional[int] = None) -> None:
+        raise NotImplementedError
+
+    def cancel(self) -> None:
+        raise NotImplementedError
 
     def __init__(self, label: str) -> None:
         self.label = label  # [10.0.0.2]:tcp:80, or what the checker looks at
@@ -242,6 +249,7 @@ class TcpProbe(Probe):
 
     kind = "TCP_CHECK"
     noun = "TCP connection"
+    callbacks = True
 
     def __init__(self, ep: Endpoint) -> None:
         super().__init__(service_label(ep.ip, ep.port))
@@ -257,7 +265,7 @@ class TcpProbe(Probe):
         self._loop: Optional[asyncio.AbstractEventLoop] = None
         self._fd = -1
 
-    def start(self, done: Callable[[ProbeResult], None]) -> None:
+    def start(self, done: Callable[[ProbeResult], None], step: Optional[int] = None) -> None:
         """Begin one attempt (one at a time per probe); ``done(result)`` is called once,
         from the loop, unless :meth:`cancel` comes first."""
         loop = self._loop = asyncio.get_running_loop()
@@ -461,6 +469,20 @@ class HttpProbe(Probe):
             self.kind, self.noun = "SSL_GET", "SSL check"
         self.urls = [url_check(u, ep, protocol) for u in urls]
         self.steps = max(1, len(self.urls))
+        # no url block: keepalived checks "/" for a 2xx
+        self.root = UrlCheck("/", build_request("/", hostport(ep.ip, ep.port), "1.0"), m.DEFAULT_STATUS_CODES,
+                             None, None, False, 0, None)
+        self.addr = ep.sockaddr()
+        self.plain = not (ep.fwmark or ep.bind_if or ep.bindto is not None or ep.bind_port)
+        self.callbacks = tls is None  # SSL_GET goes through asyncio's TLS transport
+        self._pending: list[int] = []
+        self._done: Optional[Callable[[ProbeResult], None]] = None
+        self._get_cb: Optional[_Get] = None
+
+    async def __call__(self) -> ProbeResult:
+        if self.tls is None:
+            return await self._via_callbacks(None)
+        return await super().__call__()
 
     async def attempt(self) -> ProbeResult:
         if not self.urls:
@@ -472,6 +494,8 @@ class HttpProbe(Probe):
         return OK
 
     async def step(self, index: int) -> ProbeResult:
+        if self.tls is None:
+            return await self._via_callbacks(index if self.urls else None)
         try:
             return await self._get(self.urls[index] if self.urls else None)
         except ProbeError as e:
@@ -515,10 +539,12 @@ class HttpProbe(Probe):
                 close_rst(s)
 
     async def _get(self, url: Optional[UrlCheck]) -> ProbeResult:
-        if url is None:  # no url block: keepalived checks "/" for a 2xx
-            req = build_request("/", hostport(self.ep.ip, self.ep.port), "1.0")
-            url = UrlCheck("/", req, m.DEFAULT_STATUS_CODES, None, None, False, 0, None)
+        url = url or self.root
         buf, body_at = await self.fetch(url.request, url.needs_body)
+        return self.judge(url, buf, body_at)
+
+    def judge(self, url: UrlCheck, buf: bytes, body_at: int) -> ProbeResult:
+        """A whole response against one url's expectations."""
         status = parse_status(buf[:body_at])
         if status is None:
             line = buf.split(b"\r\n", 1)[0][:80].decode("latin-1")
@@ -537,6 +563,174 @@ class HttpProbe(Probe):
                 how = "matches (regex_no_match)" if matched else "does not match"
                 return ProbeResult(False, f"body of {url.path} {how} regex {url.regex.pattern.decode()!r}")
         return OK
+
+    # --- plain HTTP on loop callbacks (what CheckerTask uses; SSL_GET goes through asyncio's TLS)
+
+    def start(self, done: Callable[[ProbeResult], None], step: Optional[int] = None) -> None:
+        """Begin one attempt (every url, or only url ``step``); ``done(result)`` is
+        called once, from the loop, unless :meth:`cancel` comes first. Plain HTTP only."""
+        assert self.tls is None
+        self._pending = [step] if step is not None else list(range(len(self.urls))) if self.urls else [-1]
+        self._done = done
+        self._next(OK)
+
+    def _next(self, r: ProbeResult) -> None:
+        self._get_cb = None
+        if not r.ok or not self._pending:
+            done, self._done = self._done, None
+            if done is not None:
+                done(r)
+            return
+        i = self._pending.pop(0)
+        self._get_cb = _Get(self, self.urls[i] if i >= 0 else self.root, self._next)
+
+    def cancel(self) -> None:
+        self._done = None
+        g, self._get_cb = self._get_cb, None
+        if g is not None:
+            g.abort()
+
+    async def _via_callbacks(self, step: Optional[int]) -> ProbeResult:
+        fut: asyncio.Future[ProbeResult] = asyncio.get_running_loop().create_future()
+
+        def done(r: ProbeResult) -> None:
+            if not fut.done():
+                fut.set_result(r)
+        self.start(done, step)
+        try:
+            return await fut
+        finally:
+            if not fut.done():
+                self.cancel()
+
+
+class _Get:
+    """One plain GET on loop callbacks: non-blocking connect, send, read until the
+    server closes (or the header, when nothing looks at the body), then judge."""
+
+    __slots__ = ("probe", "url", "done", "loop", "sock", "fd", "out", "buf", "header_end", "timer", "connecting",
+                 "reading", "last")
+
+    def __init__(self, probe: HttpProbe, url: UrlCheck, done: Callable[[ProbeResult], None]) -> None:
+        self.probe, self.url, self.done = probe, url, done
+        self.loop = asyncio.get_running_loop()
+        self.sock: Optional[socket.socket] = None
+        self.fd = -1
+        self.out = url.request
+        self.buf = bytearray()
+        self.header_end = -1
+        self.timer: Optional[asyncio.TimerHandle] = None
+        self.connecting = True
+        self.reading = False
+        self.last = 0.0  # loop time of the last data received
+        ep = probe.ep
+        try:
+            if probe.plain:
+                s = socket.socket(ep.family, socket.SOCK_STREAM | socket.SOCK_NONBLOCK)
+            else:
+                s = ep.socket(socket.SOCK_STREAM)
+        except (OSError, ProbeError) as e:
+            self.loop.call_soon(done, ProbeResult(False, str(e) if isinstance(e, ProbeError)
+                                                  else f"cannot open a socket for {ep.text}: {_err(e)}"))
+            return
+        code = s.connect_ex(probe.addr)
+        if code != errno.EINPROGRESS and code != 0:
+            close_rst(s)
+            self.loop.call_soon(done, ProbeResult(False, f"connect to {ep.text} {_errno_text(code)}"))
+            return
+        self.sock, self.fd = s, s.fileno()
+        self.loop.add_writer(self.fd, self._writable)
+        self.timer = self.loop.call_later(ep.timeout, self._expired)
+
+    def _expired(self) -> None:
+        self.timer = None
+        if self.reading:
+            idle_until = self.last + self.probe.ep.timeout
+            if idle_until > self.loop.time() + 0.001:  # data came since: the limit is on silence
+                self.timer = self.loop.call_at(idle_until, self._expired)
+                return
+        if self.connecting:
+            self._fail(f"connect to {self.probe.ep.text} timed out")
+        else:
+            self._fail(f"HTTP request to {self.probe.ep.text}: timed out waiting for the response")
+
+    def _writable(self) -> None:
+        s = self.sock
+        if s is None:
+            return
+        if self.connecting:
+            code = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+            if code:
+                self._fail(f"connect to {self.probe.ep.text} {_errno_text(code)}")
+                return
+            self.connecting = False
+        try:
+            n = s.send(self.out)
+        except BlockingIOError:
+            return
+        except OSError as e:
+            self._fail(f"HTTP request to {self.probe.ep.text}: connection lost: {_err(e)}")
+            return
+        self.out = self.out[n:]
+        if self.out:
+            return
+        self.loop.remove_writer(self.fd)
+        self.loop.add_reader(self.fd, self._readable)
+        self.reading = True
+        self.last = self.loop.time()
+        if self.timer is not None:
+            self.timer.cancel()
+        self.timer = self.loop.call_at(self.last + self.probe.ep.timeout, self._expired)
+
+    def _readable(self) -> None:
+        s = self.sock
+        if s is None:
+            return
+        try:
+            data = s.recv(262144)
+        except BlockingIOError:
+            return
+        except OSError as e:
+            self._fail(f"HTTP request to {self.probe.ep.text}: connection lost: {_err(e)}")
+            return
+        if not data:
+            self._complete()
+            return
+        self.buf += data
+        self.last = self.loop.time()  # the timer checks it when it fires: no re-arm per read
+        if self.header_end < 0:
+            self.header_end = self.buf.find(b"\r\n\r\n")
+            if self.header_end >= 0 and not self.url.needs_body:
+                self._complete()
+                return
+        if len(self.buf) > MAX_BODY:
+            self._fail(f"HTTP request to {self.probe.ep.text}: response longer than {MAX_BODY} bytes")
+
+    def _complete(self) -> None:
+        if self.header_end < 0:
+            self._fail(f"HTTP request to {self.probe.ep.text}: "
+                       + ("no response" if not self.buf else "incomplete response header"))
+            return
+        buf = bytes(self.buf)
+        self.abort()
+        self.done(self.probe.judge(self.url, buf, self.header_end + 4))
+
+    def _fail(self, reason: str) -> None:
+        self.abort()
+        self.done(ProbeResult(False, reason))
+
+    def abort(self) -> None:
+        s, self.sock = self.sock, None
+        if s is None:
+            return
+        if self.reading:
+            self.loop.remove_reader(self.fd)
+        else:
+            self.loop.remove_writer(self.fd)
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        close_rst(s)
 
 
 def _regex_found(url: UrlCheck, body: bytes) -> bool:
