@@ -41,6 +41,7 @@ import random
 from typing import Any, Callable, Iterable, Optional
 
 from ..config import model_lvs as m
+from .engine import Engine, Timer, engine
 from .probes import FileProbe, HttpProbe, Probe, ProbeEnv, ProbeResult, hostport, make_probe
 
 log = logging.getLogger("fastka.check")
@@ -86,8 +87,8 @@ class CheckerTask:
         self.transitions = 0
         self._tries = 0  # retries made since the failure that started them
         self._step = 0  # urls passed in a row while recovering stepwise
-        self._loop: Optional[asyncio.AbstractEventLoop] = None
-        self._timer: Optional[asyncio.TimerHandle] = None
+        self._engine: Optional[Engine] = None
+        self._timer: Optional[Timer] = None
         self._inflight: Optional[asyncio.Task[None]] = None
         self._callback_probe = self.probe.callbacks
         self._file_sig: Optional[tuple[int, int, int, int]] = None
@@ -112,18 +113,18 @@ class CheckerTask:
 
     def start(self) -> None:
         """Start checking (needs a running event loop); a second call does nothing."""
-        if self._loop is not None:
+        if self._engine is not None:
             return
-        self._loop = asyncio.get_running_loop()
+        self._engine = engine()
         if self.is_file:
-            self._timer = self._loop.call_later(self.file_poll_interval, self._poll_file)
+            self._timer = self._engine.call_later(self.file_poll_interval, self._poll_file)
         else:
-            self._timer = self._loop.call_later(random.uniform(0, self.warmup) if self.warmup > 0 else 0,
-                                                self._begin)
+            self._timer = self._engine.call_later(random.uniform(0, self.warmup) if self.warmup > 0 else 0,
+                                                  self._begin)
 
     async def stop(self) -> None:
         """Stop checking; an attempt in flight is abandoned (a MISC script is killed)."""
-        self._loop = None
+        self._engine = None
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
@@ -139,21 +140,21 @@ class CheckerTask:
 
     @property
     def running(self) -> bool:
-        return self._loop is not None
+        return self._engine is not None
 
     # --- the schedule: loop callbacks, no task per checker -----------------------------------
 
     def _begin(self) -> None:
         """Timer expired: one attempt (a url while recovering stepwise)."""
         self._timer = None
-        if self._loop is None:
+        if self._engine is None:
             return
         self.checks += 1
         step = self._step if (self.stepwise and not self.up) else None
         if self._callback_probe:
             self.probe.start(self._result, step)
         else:
-            self._inflight = self._loop.create_task(self._attempt(step))
+            self._inflight = self._engine.loop.create_task(self._attempt(step))
 
     async def _attempt(self, step: Optional[int]) -> None:
         try:
@@ -168,7 +169,7 @@ class CheckerTask:
 
     def _result(self, r: ProbeResult) -> None:
         """An attempt's outcome: the state machine, then the next timer."""
-        if self._loop is None:
+        if self._engine is None:
             return
         self.last = r
         delay = self.delay_loop
@@ -199,12 +200,12 @@ class CheckerTask:
             elif r.ok:
                 self._passed(r)
         finally:
-            if self._loop is not None:
-                self._timer = self._loop.call_later(delay, self._begin)
+            if self._engine is not None:
+                self._timer = self._engine.call_later(delay, self._begin)
 
     def _poll_file(self) -> None:
         assert isinstance(self.probe, FileProbe)
-        if self._loop is None:
+        if self._engine is None:
             return
         try:
             sig = _stat_sig(self.probe.path)
@@ -219,8 +220,8 @@ class CheckerTask:
                     self.failures += 1
                     self._set(False, r, 0)
         finally:
-            if self._loop is not None:
-                self._timer = self._loop.call_later(self.file_poll_interval, self._poll_file)
+            if self._engine is not None:
+                self._timer = self._engine.call_later(self.file_poll_interval, self._poll_file)
 
     def _log_failure(self, r: ProbeResult, what: str) -> None:
         if self.log_all_failures:

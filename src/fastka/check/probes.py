@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Optional, Sequence
 
 from ..config import model_lvs as m
+from .engine import EPOLLIN, EPOLLOUT, Engine, Timer, engine
 
 log = logging.getLogger("fastka.check")
 
@@ -261,35 +262,39 @@ class TcpProbe(Probe):
         self._plain = not (ep.fwmark or ep.bind_if or ep.bindto is not None or ep.bind_port)
         self._sock: Optional[socket.socket] = None
         self._done: Optional[Callable[[ProbeResult], None]] = None
-        self._timer: Optional[asyncio.TimerHandle] = None
-        self._loop: Optional[asyncio.AbstractEventLoop] = None
+        self._timer: Optional[Timer] = None
+        self._engine: Optional[Engine] = None
         self._fd = -1
 
     def start(self, done: Callable[[ProbeResult], None], step: Optional[int] = None) -> None:
         """Begin one attempt (one at a time per probe); ``done(result)`` is called once,
         from the loop, unless :meth:`cancel` comes first."""
-        loop = self._loop = asyncio.get_running_loop()
+        eng = self._engine = engine()
         try:
             if self._plain:
                 s = socket.socket(self.ep.family, socket.SOCK_STREAM | socket.SOCK_NONBLOCK)
             else:
                 s = self.ep.socket(socket.SOCK_STREAM)
         except (OSError, ProbeError) as e:
-            loop.call_soon(done, ProbeResult(False, str(e) if isinstance(e, ProbeError)
-                                             else f"cannot open a socket for {self.ep.text}: {_err(e)}"))
+            eng.loop.call_soon(done, ProbeResult(False, str(e) if isinstance(e, ProbeError)
+                                                 else f"cannot open a socket for {self.ep.text}: {_err(e)}"))
             return
         code = s.connect_ex(self.addr)
         if code != errno.EINPROGRESS:
             close_rst(s)
-            loop.call_soon(done, self._result(code))
+            eng.loop.call_soon(done, self._result(code))
             return
         self._sock, self._done, self._fd = s, done, s.fileno()
-        loop.add_writer(self._fd, self._writable)
-        self._timer = loop.call_later(self.ep.timeout, self._finish, errno.ETIMEDOUT)
+        eng.watch(self._fd, EPOLLOUT, self._writable)
+        self._timer = eng.call_later(self.ep.timeout, self._expired)
 
-    def _writable(self) -> None:
+    def _writable(self, events: int) -> None:
         if self._sock is not None:
             self._finish(self._sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR))
+
+    def _expired(self) -> None:
+        self._timer = None
+        self._finish(errno.ETIMEDOUT)
 
     def _finish(self, code: int) -> None:
         done = self._done
@@ -302,8 +307,8 @@ class TcpProbe(Probe):
         s, self._sock, self._done = self._sock, None, None
         if s is None:
             return
-        assert self._loop is not None
-        self._loop.remove_writer(self._fd)
+        assert self._engine is not None
+        self._engine.forget(self._fd)
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
@@ -608,18 +613,18 @@ class _Get:
     """One plain GET on loop callbacks: non-blocking connect, send, read until the
     server closes (or the header, when nothing looks at the body), then judge."""
 
-    __slots__ = ("probe", "url", "done", "loop", "sock", "fd", "out", "buf", "header_end", "timer", "connecting",
+    __slots__ = ("probe", "url", "done", "eng", "sock", "fd", "out", "buf", "header_end", "timer", "connecting",
                  "reading", "last")
 
     def __init__(self, probe: HttpProbe, url: UrlCheck, done: Callable[[ProbeResult], None]) -> None:
         self.probe, self.url, self.done = probe, url, done
-        self.loop = asyncio.get_running_loop()
+        eng = self.eng = engine()
         self.sock: Optional[socket.socket] = None
         self.fd = -1
         self.out = url.request
         self.buf = bytearray()
         self.header_end = -1
-        self.timer: Optional[asyncio.TimerHandle] = None
+        self.timer: Optional[Timer] = None
         self.connecting = True
         self.reading = False
         self.last = 0.0  # loop time of the last data received
@@ -630,31 +635,31 @@ class _Get:
             else:
                 s = ep.socket(socket.SOCK_STREAM)
         except (OSError, ProbeError) as e:
-            self.loop.call_soon(done, ProbeResult(False, str(e) if isinstance(e, ProbeError)
-                                                  else f"cannot open a socket for {ep.text}: {_err(e)}"))
+            eng.loop.call_soon(done, ProbeResult(False, str(e) if isinstance(e, ProbeError)
+                                                 else f"cannot open a socket for {ep.text}: {_err(e)}"))
             return
         code = s.connect_ex(probe.addr)
         if code != errno.EINPROGRESS and code != 0:
             close_rst(s)
-            self.loop.call_soon(done, ProbeResult(False, f"connect to {ep.text} {_errno_text(code)}"))
+            eng.loop.call_soon(done, ProbeResult(False, f"connect to {ep.text} {_errno_text(code)}"))
             return
         self.sock, self.fd = s, s.fileno()
-        self.loop.add_writer(self.fd, self._writable)
-        self.timer = self.loop.call_later(ep.timeout, self._expired)
+        eng.watch(self.fd, EPOLLOUT, self._writable)
+        self.timer = eng.call_later(ep.timeout, self._expired)
 
     def _expired(self) -> None:
         self.timer = None
         if self.reading:
             idle_until = self.last + self.probe.ep.timeout
-            if idle_until > self.loop.time() + 0.001:  # data came since: the limit is on silence
-                self.timer = self.loop.call_at(idle_until, self._expired)
+            if idle_until > self.eng.loop.time() + 0.001:  # data came since: the limit is on silence
+                self.timer = self.eng.call_at(idle_until, self._expired)
                 return
         if self.connecting:
             self._fail(f"connect to {self.probe.ep.text} timed out")
         else:
             self._fail(f"HTTP request to {self.probe.ep.text}: timed out waiting for the response")
 
-    def _writable(self) -> None:
+    def _writable(self, events: int) -> None:
         s = self.sock
         if s is None:
             return
@@ -667,28 +672,29 @@ class _Get:
         try:
             n = s.send(self.out)
         except BlockingIOError:
-            return
+            n = 0
         except OSError as e:
             self._fail(f"HTTP request to {self.probe.ep.text}: connection lost: {_err(e)}")
             return
         self.out = self.out[n:]
         if self.out:
+            self.eng.rewatch(self.fd, EPOLLOUT, self._writable)
             return
-        self.loop.remove_writer(self.fd)
-        self.loop.add_reader(self.fd, self._readable)
+        self.eng.rewatch(self.fd, EPOLLIN, self._readable)
         self.reading = True
-        self.last = self.loop.time()
+        self.last = self.eng.loop.time()
         if self.timer is not None:
             self.timer.cancel()
-        self.timer = self.loop.call_at(self.last + self.probe.ep.timeout, self._expired)
+        self.timer = self.eng.call_at(self.last + self.probe.ep.timeout, self._expired)
 
-    def _readable(self) -> None:
+    def _readable(self, events: int) -> None:
         s = self.sock
         if s is None:
             return
         try:
             data = s.recv(262144)
         except BlockingIOError:
+            self.eng.rewatch(self.fd, EPOLLIN, self._readable)
             return
         except OSError as e:
             self._fail(f"HTTP request to {self.probe.ep.text}: connection lost: {_err(e)}")
@@ -697,7 +703,7 @@ class _Get:
             self._complete()
             return
         self.buf += data
-        self.last = self.loop.time()  # the timer checks it when it fires: no re-arm per read
+        self.last = self.eng.loop.time()  # the timer checks it when it fires: no re-arm per read
         if self.header_end < 0:
             self.header_end = self.buf.find(b"\r\n\r\n")
             if self.header_end >= 0 and not self.url.needs_body:
@@ -705,6 +711,8 @@ class _Get:
                 return
         if len(self.buf) > MAX_BODY:
             self._fail(f"HTTP request to {self.probe.ep.text}: response longer than {MAX_BODY} bytes")
+            return
+        self.eng.rewatch(self.fd, EPOLLIN, self._readable)
 
     def _complete(self) -> None:
         if self.header_end < 0:
@@ -723,10 +731,7 @@ class _Get:
         s, self.sock = self.sock, None
         if s is None:
             return
-        if self.reading:
-            self.loop.remove_reader(self.fd)
-        else:
-            self.loop.remove_writer(self.fd)
+        self.eng.forget(self.fd)
         if self.timer is not None:
             self.timer.cancel()
             self.timer = None
