@@ -37,6 +37,7 @@ import os
 import pstats
 import random
 import resource
+import select
 import selectors
 import socket
 import subprocess
@@ -246,9 +247,11 @@ async def naive_phase(n: int, kind: str, port: int, delay_loop: float, listener_
         finally:
             w.close()
 
+    stop = [False]
+
     async def loop(ip: str) -> None:
         await asyncio.sleep(random.uniform(0, delay_loop))
-        while True:
+        while not stop[0]:  # Python 3.11's wait_for can swallow a cancel: the flag ends it anyway
             counts[0] += 1
             if not await one(ip):
                 counts[1] += 1
@@ -256,10 +259,36 @@ async def naive_phase(n: int, kind: str, port: int, delay_loop: float, listener_
 
     tasks = [asyncio.ensure_future(loop(address(i))) for i in range(n)]
     out = await measure(lambda: (counts[0], counts[1]), listener_pid, settle, window, profile)
+    stop[0] = True
     for t in tasks:
         t.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
     return out
+
+
+def floor(n: int, port: int, count: int = 20000) -> dict[str, Any]:
+    """The same TCP check with nothing around it: a tight loop of non-blocking socket,
+    connect, poll, SO_ERROR, RST close. What the kernel (both ends: loopback runs the
+    listener's half in our context too) and the minimal syscalls cost per check."""
+    import struct
+
+    linger = struct.pack("ii", 1, 0)
+    u0, s0 = self_cpu()
+    t0 = time.monotonic()
+    ok = 0
+    for i in range(count):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM | socket.SOCK_NONBLOCK)
+        s.connect_ex((address(i % n), port))
+        p = select.poll()
+        p.register(s, select.POLLOUT)
+        p.poll(2000)
+        ok += s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
+        s.close()
+    u1, s1 = self_cpu()
+    wall = time.monotonic() - t0
+    return {"connects": count, "ok": ok, "us_user": 1e6 * (u1 - u0) / count, "us_sys": 1e6 * (s1 - s0) / count,
+            "connects_per_s": count / wall}
 
 
 def try_keepalived(n: int, port: int) -> str:
@@ -322,6 +351,11 @@ def main() -> int:
                       f"loop lag p99 {r['lag_p99_ms']:6.1f} ms max {r['lag_max_ms']:6.1f} ms", flush=True)
                 if "profile" in r:
                     print(r["profile"])
+        if "tcp" in args.checks:
+            f = floor(args.servers, tcp_port)
+            results["floor"] = f
+            print(f"tcp   floor          {f['connects_per_s']:9.0f} connects/s, one at a time: "
+                  f"{f['us_user']:4.0f} us user + {f['us_sys']:4.0f} us sys per check ({f['ok']}/{f['connects']} ok)")
         if args.keepalived:
             results["keepalived"] = try_keepalived(args.servers, tcp_port)
             print(results["keepalived"])
