@@ -8,7 +8,11 @@
 The schedule (keepalived.conf(5), LVS CONFIGURATION):
 
 - the first check comes after a random delay in [0, warmup] (warmup defaults to
-  delay_loop; 0 disables it), then one check every delay_loop;
+  delay_loop; 0 disables it), then one check every delay_loop (fixed rate: a check
+  starts delay_loop after the previous one started, or at once when that one took
+  longer; keepalived waits delay_loop after the end - the same for checks that
+  take milliseconds, and a fixed rate keeps thousands of checkers spread out instead
+  of drifting into bursts);
 - ``alpha``: the checker starts down and the first passing check brings it up;
   otherwise it starts up;
 - while up, a failed check is retried ``retry`` times, ``delay_before_retry`` apart;
@@ -86,6 +90,7 @@ class CheckerTask:
         self.failures = 0  # attempts failed
         self.transitions = 0
         self._tries = 0  # retries made since the failure that started them
+        self._due = 0.0  # loop time the attempt in flight was due to start
         self._step = 0  # urls passed in a row while recovering stepwise
         self._engine: Optional[Engine] = None
         self._timer: Optional[Timer] = None
@@ -146,9 +151,10 @@ class CheckerTask:
 
     def _begin(self) -> None:
         """Timer expired: one attempt (a url while recovering stepwise)."""
-        self._timer = None
+        t, self._timer = self._timer, None
         if self._engine is None:
             return
+        self._due = t.when if t is not None else self._engine.loop.time()
         self.checks += 1
         step = self._step if (self.stepwise and not self.up) else None
         if self._callback_probe:
@@ -200,8 +206,15 @@ class CheckerTask:
             elif r.ok:
                 self._passed(r)
         finally:
-            if self._engine is not None:
-                self._timer = self._engine.call_later(delay, self._begin)
+            eng = self._engine
+            if eng is not None:
+                now = eng.loop.time()
+                if delay is self.delay_loop:
+                    # fixed rate: starts stay delay_loop apart (warmup's spread is kept, and
+                    # checkers never drift into bursts); a longer attempt starts the next now
+                    self._timer = eng.call_at(max(self._due + delay, now), self._begin)
+                else:
+                    self._timer = eng.call_at(now + delay, self._begin)
 
     def _poll_file(self) -> None:
         assert isinstance(self.probe, FileProbe)
