@@ -4,9 +4,11 @@ from keepalived.conf text, so the model and its defaults cascade are what runs).
 from __future__ import annotations
 
 import asyncio
+import grp
 import hashlib
 import logging
 import os
+import pwd
 import socket
 import ssl
 from pathlib import Path
@@ -510,6 +512,11 @@ def test_misc_exit_codes_dynamic_weights_and_output(tmp_path, caplog):
         assert "MISC_CHECK s.sh stderr: trouble" in caplog.text
         r = await probe_of(tmp_path, f'MISC_CHECK {{ misc_path "{tmp_path}/missing.sh" }}')()
         assert not r.ok and r.reason.startswith(f"cannot run {tmp_path}/missing.sh:")
+        from fastka.check.probes import MiscProbe as Misc  # the loader refuses unknown users itself
+
+        r = await Misc(str(s), 5, False, ("no-such-user-fk",))()
+        assert not r.ok and r.reason.startswith(f"cannot run {s}: unknown user or group (") and \
+            "no-such-user-fk" in r.reason, r
     run(main())
 
 
@@ -555,13 +562,15 @@ def test_misc_timeout_defaults_to_delay_loop_and_user(tmp_path):
         out = shared / "who"
         out.touch()
         out.chmod(0o666)
-        s = script(shared, "who.sh", f"id -un > {out}")
+        s = script(shared, "who.sh", f"echo $(id -un) $(id -gn) $(id -G) > {out}")
         r = await probe_of(tmp_path, f'MISC_CHECK {{ misc_path "{s}"\n user nobody }}')()
         assert r.ok, r
-        assert out.read_text().strip() == "nobody"
+        nogroup = grp.getgrgid(pwd.getpwnam("nobody").pw_gid)
+        # the user's own group, none of root's
+        assert out.read_text().split() == ["nobody", nogroup.gr_name, str(nogroup.gr_gid)]
         r = await probe_of(tmp_path, f'MISC_CHECK {{ misc_path "{s}" }}',
                            top="global_defs {\n script_user nobody\n enable_script_security\n}")()
-        assert r.ok and out.read_text().strip() == "nobody"
+        assert r.ok and out.read_text().split()[0] == "nobody"
     try:
         run(main())
     finally:

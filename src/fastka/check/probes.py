@@ -1093,13 +1093,26 @@ class MiscProbe(Probe):
         self.group = who[1] if len(who) > 1 else None
         self.name = os.path.basename(self.argv[0])
 
+    def _credentials(self) -> dict[str, Any]:
+        """user (and group: given, else the user's own, as keepalived.conf(5) says), and
+        no supplementary groups of ours; nothing when no user is configured."""
+        if self.user is None:
+            return {}
+        import pwd
+
+        group: Any = self.group if self.group is not None else pwd.getpwnam(self.user).pw_gid
+        return {"user": self.user, "group": group, "extra_groups": []}
+
     async def attempt(self) -> ProbeResult:
         try:
             proc = await asyncio.create_subprocess_exec(
                 *self.argv, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE, start_new_session=True, close_fds=True, cwd="/",
-                user=self.user, group=self.group)
-        except (OSError, KeyError, ValueError) as e:  # KeyError / ValueError: unknown user or group
+                **self._credentials())
+        except (KeyError, ValueError) as e:  # from pwd / grp
+            return ProbeResult(False, f"cannot run {shlex.join(self.argv)}: unknown user or group "
+                                      f"({e.args[0] if e.args else e})")
+        except OSError as e:
             return ProbeResult(False, f"cannot run {shlex.join(self.argv)}: {_err(e)}")
         assert proc.stdout is not None and proc.stderr is not None
         readers = [asyncio.ensure_future(_read_capped(proc.stdout)), asyncio.ensure_future(_read_capped(proc.stderr))]
