@@ -237,6 +237,22 @@ def test_http_dripped_and_large_bodies(tmp_path):
     run(main())
 
 
+def test_http_connection_options_and_ipv6(tmp_path):
+    async def main():
+        srv = await Http().start()
+        p = probe_of(tmp_path, http_block(extra="bindto 127.0.0.3\n bind_if lo\n fwmark 9"), port=srv.port)
+        assert (await p()).ok
+        assert srv.peers[-1][0] == "127.0.0.3"
+        v6 = await Http(host="::1").start()
+        p = probe_of(tmp_path, http_block(url_extra="digest " + hashlib.md5(v6.body).hexdigest()), ip="::1",
+                     port=v6.port)
+        assert (await p()).ok
+        assert v6.requests[-1].endswith(f"Host: [::1]:{v6.port}\r\n\r\n".encode())
+        for s in (srv, v6):
+            await s.stop()
+    run(main())
+
+
 def test_http_several_urls_each_checked(tmp_path):
     async def main():
         srv = await Http().start()
