@@ -75,6 +75,8 @@ def test_genhash_http_digest_and_forms():
         assert r.exit_code == 0 and r.stdout == want + "\n"
         r = fastka("-T", "-s", "127.0.0.1", "-p", str(port), "-u", "/page")  # keepalived's spelling
         assert r.exit_code == 0 and r.stdout == want + "\n"
+        r = fastka("-l", "-D", "-T", "-s", "127.0.0.1", "-p", str(port), "-u", "/page")  # after daemon flags
+        assert r.exit_code == 0 and r.stdout == want + "\n"
         r = fastka("--genhash", "-s", "127.0.0.1", "-p", str(port), "-u", "/page", "-V", "www.test", "-P", "1.1")
         assert r.exit_code == 0 and r.stdout == want + "\n"
         assert Page.requests[-1] == "GET /page HTTP/1.1 host=www.test"

@@ -598,7 +598,9 @@ def test_misc_timeout_defaults_to_delay_loop_and_user(tmp_path):
 
 def file_probe(tmp_path, content, check="FILE_CHECK { track_file tf }", tf_weight="", rs_weight=10):
     f = tmp_path / "state"
-    if content is not None:
+    if content is ...:
+        pass  # leave the file as it is
+    elif content is not None:
         f.write_text(content)
     elif f.exists():
         f.unlink()
@@ -628,6 +630,8 @@ def test_file_check_semantics(tmp_path):
     assert not r.ok and r.reason == f"{f} holds 'lots', not an integer"
     r = file_probe(tmp_path, None)
     assert not r.ok and r.reason.startswith(f"cannot read {f}:")
+    os.mkfifo(f)  # nobody writes: read at once as empty (0), the loop is not held
+    assert file_probe(tmp_path, ...) == ProbeResult(True, f"{f} holds 0")
 
 
 def test_unrunnable_checkers_are_refused(tmp_path):

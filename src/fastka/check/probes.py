@@ -1197,8 +1197,13 @@ class FileProbe(Probe):
     def read(self) -> ProbeResult:
         """Synchronous: one small read of a local file."""
         try:
-            with open(self.path, "rb") as f:
-                text = f.read(64).decode("ascii", "replace").strip()
+            fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO must not hang the loop
+            try:
+                text = os.read(fd, 64).decode("ascii", "replace").strip()
+            finally:
+                os.close(fd)
+        except BlockingIOError:
+            text = ""
         except OSError as e:
             return ProbeResult(False, f"cannot read {self.path}: {_err(e)}")
         try:
