@@ -156,6 +156,7 @@ def detach() -> None:
 def run_vrrp(config: Any, opts: dict) -> int:
     """The VRRP child: run the engine on a loaded, checked configuration until SIGTERM / SIGINT."""
     from ..vrrp.engine import ConfigError, Engine, install_signal_handlers, not_implemented_uses
+    from ..vrrp.no_accept import NoAccept
     from .watchdog import handlers_ready
 
     try:
@@ -173,10 +174,14 @@ def run_vrrp(config: Any, opts: dict) -> int:
     handlers_ready()
     log.info("Starting VRRP child process, pid=%d (%d instances)", os.getpid(), len(engine.instances))
     syncd = _sync_daemons(config, opts, engine)
+    no_accept = NoAccept(config)
+    no_accept.start()  # before the first VIP is added
     try:
         engine.run()
     finally:
         engine.close()
+        if not opts.get("dont_release_vrrp"):
+            no_accept.stop()
         if syncd is not None:
             syncd.stop()
             syncd.sock.close()

@@ -113,8 +113,6 @@ NOT_YET = {
     "virtual_routes": "virtual_routes options",
     "use_ipvlan": "use_ipvlan (the VIPs go on the interface itself)",
     "use_vmac_addr": "use_vmac_addr / a VIP's use_vmac (those VIPs go on their interface itself)",
-    "no_accept": ("no_accept (vrrp_strict's default): a master accepts packets to its VIPs; keepalived drops "
-                  "them with firewall rules, and fastka manages no firewall"),
 }
 
 
@@ -134,8 +132,6 @@ def not_implemented_uses(config: Any) -> list[str]:
                            f"{', '.join(extra)} (the rule is left out)")
         if i.use_ipvlan is not None:
             out.append(f"vrrp_instance {i.name}: {NOT_YET['use_ipvlan']}")
-        if i.no_accept and i.priority != 255:
-            out.append(f"vrrp_instance {i.name}: {NOT_YET['no_accept']}")
         if i.use_vmac_addr or any(v.use_vmac for v in [*i.virtual_ipaddress, *i.virtual_ipaddress_excluded]):
             out.append(f"vrrp_instance {i.name}: {NOT_YET['use_vmac_addr']}")
     out.extend(static.unsupported(config))
