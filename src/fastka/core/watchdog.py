@@ -10,7 +10,8 @@ passes signals on (keepalived's process model).
   removes its IPVS services) and exits.
 - SIGHUP, SIGUSR1: passed to every child (each reloads itself; the parent also
   re-reads the file and keeps it, when it has no errors, for children it restarts).
-  SIGUSR2 and the JSON signal: to the VRRP child (stats and JSON state are VRRP's).
+  SIGUSR2 (stats): to the VRRP child. The JSON signal: to both (each writes its
+  JSON state file, fastka.core.state).
 - A child that dies while fastka is not stopping is started again ("restarted after a
   crash", as keepalived) unless it died within ``QUICK_DEATH`` seconds of its start: a
   child that cannot start (its sockets, the kernel's IPVS) would only die again, so the
@@ -28,13 +29,13 @@ from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
 from .daemon import remove_pidfiles, write_pidfiles
+from .state import JSON_SIGNAL
 
 log = logging.getLogger("fastka")
 
 PR_SET_PDEATHSIG = 1
 QUICK_DEATH = 5.0
 RESTART_DELAY = 1.0
-JSON_SIGNAL = signal.SIGRTMIN + 2
 
 
 HELD = {signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2, JSON_SIGNAL}
@@ -127,7 +128,7 @@ class Watchdog:
                 log.info("received %s, stopping", signal.Signals(signum).name)
             self.stopping = True
             targets, send = self.children, int(signal.SIGTERM)
-        elif signum in (signal.SIGUSR2, JSON_SIGNAL):
+        elif signum == signal.SIGUSR2:
             targets, send = [c for c in self.children if c.name == "VRRP"], signum
         else:
             targets, send = self.children, signum

@@ -42,6 +42,7 @@ from .. import batchio
 from .. import native as _native
 from ..timers import TimerWheel
 from ..wire import AdvertError, link_local_first, parse_advert, parse_ah_packet
+from ..core.state import JSON_SIGNAL, VRRP_JSON, state_file, write_atomic
 from . import netlink, static
 from .gratuitous import Announcer
 from .rules import Preferences, rule_of
@@ -955,12 +956,6 @@ class Engine:
                      counters=self.instance_counters(i)) for i in self.instances]
 
 
-STATE_DIR_ENV = "FASTKA_STATE_DIR"  # where the signal-triggered files go (default /tmp)
-JSON_SIGNAL = signal.SIGRTMIN + 2  # keepalived 2.2.7's JSON signal number (fastka --signum=JSON)
-
-
-def state_file(name: str) -> str:
-    return os.path.join(os.environ.get(STATE_DIR_ENV, "/tmp"), name)
 
 
 def write_stats(engine: Engine) -> None:
@@ -974,7 +969,7 @@ def write_stats(engine: Engine) -> None:
             lines.append(f"  {k}: {v}")
     for k, v in sorted(engine.loop_counters().items()):
         lines.append(f"{k}: {v}")
-    _write_atomic(state_file("fastka.stats"), "\n".join(lines) + "\n")
+    write_atomic(state_file("fastka.stats"), "\n".join(lines) + "\n")
 
 
 def write_json(engine: Engine) -> None:
@@ -982,17 +977,7 @@ def write_json(engine: Engine) -> None:
     import json
 
     data = {"instances": engine.status(), "counters": engine.loop_counters(), "loop": engine.loop_kind}
-    _write_atomic(state_file("fastka.json"), json.dumps(data, indent=1, sort_keys=True) + "\n")
-
-
-def _write_atomic(path: str, text: str) -> None:
-    tmp = f"{path}.{os.getpid()}.tmp"
-    try:
-        with open(tmp, "w") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except OSError as e:
-        log.error("cannot write %s: %s", path, e.strerror)
+    write_atomic(state_file(VRRP_JSON), json.dumps(data, indent=1, sort_keys=True) + "\n")
 
 
 def install_signal_handlers(engine: Engine) -> None:
