@@ -156,6 +156,7 @@ def detach() -> None:
 def run_vrrp(config: Any, opts: dict) -> int:
     """The VRRP child: run the engine on a loaded, checked configuration until SIGTERM / SIGINT."""
     from ..vrrp.engine import ConfigError, Engine, install_signal_handlers, not_implemented_uses
+    from ..vrrp.no_accept import NoAccept
     from .watchdog import handlers_ready
 
     try:
@@ -172,12 +173,45 @@ def run_vrrp(config: Any, opts: dict) -> int:
         "(restart fastka to apply VRRP changes)"))
     handlers_ready()
     log.info("Starting VRRP child process, pid=%d (%d instances)", os.getpid(), len(engine.instances))
+    syncd = _sync_daemons(config, opts, engine)
+    no_accept = NoAccept(config)
+    no_accept.start()  # before the first VIP is added
     try:
         engine.run()
     finally:
         engine.close()
+        if not opts.get("dont_release_vrrp"):
+            no_accept.stop()
+        if syncd is not None:
+            syncd.stop()
+            syncd.sock.close()
     log.info("Stopped")
     return 0
+
+
+def _sync_daemons(config: Any, opts: dict, engine: Any) -> Any:
+    """lvs_sync_daemon following a vrrp_instance, or without one when there is no checker
+    child to run it: the sync daemons, started, their instance followed."""
+    gd = getattr(config, "global_defs", None)
+    spec = getattr(gd, "lvs_sync_daemon", None) if gd is not None else None
+    if spec is None or (spec.instance is None and opts.get("checker_child")):
+        return None
+    from ..check.sync_daemon import SyncDaemons, instance_vrid
+    from ..wire.ipvs import IpvsSocket, IpvsUnavailable
+
+    if spec.instance is not None and not any(i.name == spec.instance for i in engine.instances):
+        log.error("lvs_sync_daemon: no vrrp_instance %s; the sync daemons are not started", spec.instance)
+        return None
+    try:
+        sock = IpvsSocket()
+    except (IpvsUnavailable, OSError) as e:
+        log.error("lvs_sync_daemon: %s", e)
+        return None
+    syncd = SyncDaemons(spec, sock, vrid=instance_vrid(config, spec.instance))
+    syncd.start()
+    if spec.instance is not None:
+        engine.events.follow(spec.instance, syncd.follow)
+    return syncd
 
 
 def run_checkers(config: Any, opts: dict) -> int:

@@ -30,6 +30,11 @@ group's notify_master / backup / fault / stop and ``notify`` with "GROUP name ST
 notify_master_rx_lower_pri runs (without arguments added, like keepalived) each time
 a master receives an advert that loses to it; ``notify`` is not called for it.
 
+smtp_alert (instance / sync group, with global_defs' SMTP settings): one mail per
+transition ("[router_id] VRRP Instance VI_1 - Entering MASTER state"), sent by
+fastka.core.alerts' thread. Followers (:meth:`Events.follow`) hear an instance's
+transitions: the lvs_sync_daemon switches master / backup with them.
+
 notify_deleted is keepalived's word for an instance removed by a reload: fastka has
 no reload, and at stop keepalived reports STOP and does not run notify_deleted
 (observed); neither does fastka.
@@ -44,8 +49,9 @@ import signal
 import stat
 import subprocess
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
+from ..core.alerts import SmtpAlerts
 from .notify import Notifier, command
 from .state_machine import State
 
@@ -166,6 +172,7 @@ class Group:
     notify_state: dict = field(default_factory=dict)  # MASTER/BACKUP/FAULT/STOP -> (argv, user, group)
     notify_any: Optional[tuple] = None
     state: Optional[State] = None
+    smtp_alert: bool = False
 
 
 class Events:
@@ -195,15 +202,23 @@ class Events:
                         g.notify_state[word] = command(getattr(cfg, kw_name), script_user)
                 if cfg.notify:
                     g.notify_any = command(cfg.notify, script_user)
+                g.smtp_alert = bool(cfg.smtp_alert)
             if members:
                 self.groups.append(g)
+        self.alerts = SmtpAlerts(gd)
+        self.smtp: set[int] = set()  # indexes of instances with smtp_alert
+        self.followers: dict[str, list[Callable[[str], None]]] = {}  # instance name -> callbacks
         self.rx_lower: dict[int, tuple] = {}  # instance index -> notify_master_rx_lower_pri command
         self.priority_changes: set[int] = set()  # indexes of instances with notify_priority_changes
         self._script_user = script_user
 
     @property
     def wants_transitions(self) -> bool:
-        return self.fifo is not None or bool(self.groups)
+        return self.fifo is not None or bool(self.groups) or bool(self.followers) or bool(self.smtp)
+
+    def follow(self, name: str, fn: Callable[[str], None]) -> None:
+        """Call fn(state word) after each transition of instance name (lvs_sync_daemon)."""
+        self.followers.setdefault(name, []).append(fn)
 
     def instance_config(self, i: Any, inst: Any) -> None:
         """Take what an instance's configuration asks of this module."""
@@ -211,6 +226,8 @@ class Events:
             self.rx_lower[i.index] = command(inst.notify_master_rx_lower_pri, self._script_user)
         if inst.notify_priority_changes and self.fifo is not None:
             self.priority_changes.add(i.index)
+        if inst.smtp_alert and self.alerts.enabled:
+            self.smtp.add(i.index)
 
     def start(self) -> None:
         for f in self.fifos:
@@ -218,9 +235,16 @@ class Events:
 
     def transitions(self, moved: list[tuple[Any, str]]) -> None:
         """After a flush: the instances that moved (instance, state word)."""
-        if self.fifo is not None:
-            for i, word in moved:
+        for i, word in moved:
+            if self.fifo is not None:
                 self.fifo.write(f'INSTANCE "{i.name}" {word} {i.sm.priority}')
+            if i.index in self.smtp:
+                self.alerts.vrrp("VRRP Instance", i.name, word)
+            for fn in self.followers.get(i.name, ()):
+                try:
+                    fn(word)
+                except Exception:  # a follower's failure must not stop the loop
+                    log.exception("(%s) following the transition to %s failed", i.name, word)
         for g in self.groups:
             st = group_state([m.state for m in g.members])
             if st is None or st == g.state:
@@ -236,6 +260,8 @@ class Events:
                 self.notifier.run([*argv, "GROUP", g.name, word, "0"], user, group, f"(group {g.name}) notify")
             if self.fifo is not None:
                 self.fifo.write(f'GROUP "{g.name}" {word} 0')
+            if g.smtp_alert:
+                self.alerts.vrrp("VRRP Group", g.name, word)
 
     def master_rx_lower(self, i: Any) -> None:
         i.counters["rx_lower_priority"] += 1
@@ -258,6 +284,7 @@ class Events:
     def close(self) -> None:
         for f in self.fifos:
             f.close()
+        self.alerts.close()
 
     def counters(self) -> dict[str, int]:
         out = {}
