@@ -14,6 +14,10 @@ meaning:
 - without ``-n`` the process detaches (double fork, new session, stdio on /dev/null);
 - logging: syslog (``-S`` facility) unless ``-G``; the console with ``-l``; a file
   with ``-g``; ``-D`` adds detail;
+- SIGHUP: the file is read again and, if it has no errors, applied; unchanged VRRP
+  instances keep their state and VIPs (fastka.vrrp.reload), the checker child keeps
+  its unchanged checkers (fastka.check.daemon); a file with errors is logged with its
+  line numbers and changes nothing;
 - SIGTERM / SIGINT: every master sends priority 0 and the VIPs are removed (kept with
   ``-V``), the checker child removes its IPVS services (kept with ``-I``); then the
   pidfiles are removed.
@@ -166,10 +170,7 @@ def run_vrrp(config: Any, opts: dict) -> int:
     for line in not_implemented_uses(config):
         log.warning("not implemented yet, not acted on: %s", line)
     install_signal_handlers(engine)
-    # keepalived reloads on SIGHUP; VRRP reload is not there yet: say so, keep running
-    signal.signal(signal.SIGHUP, lambda signum, frame: log.warning(
-        "SIGHUP: VRRP reload is not implemented yet; the VRRP configuration in use is unchanged "
-        "(restart fastka to apply VRRP changes)"))
+    _reload_on_hup(engine, opts)
     handlers_ready()
     log.info("Starting VRRP child process, pid=%d (%d instances)", os.getpid(), len(engine.instances))
     syncd = _sync_daemons(config, opts, engine)
@@ -182,6 +183,48 @@ def run_vrrp(config: Any, opts: dict) -> int:
             syncd.sock.close()
     log.info("Stopped")
     return 0
+
+
+def _reload_on_hup(engine: Any, opts: dict) -> None:
+    """SIGHUP: the file is loaded and checked in a thread while the loop runs on, then
+    applied between two loop iterations (fastka.vrrp.reload). A SIGHUP that arrives
+    while a reload is under way makes one more once it is done."""
+    import threading
+
+    from ..vrrp import reload
+
+    state = {"busy": False, "again": False}
+
+    def done(e: Any, config: Any) -> None:
+        try:
+            if config is not None:
+                reload.apply(e, config)
+        except Exception:  # a bug in the reload must not stop VRRP
+            log.exception("reload failed")
+        state["busy"] = False
+        if state["again"]:
+            state["again"] = False
+            start()
+
+    def read() -> None:
+        config = None
+        try:
+            config = reload.load(opts)
+        except Exception:
+            log.exception("reading the configuration failed; nothing changed")
+        engine.defer(lambda e: done(e, config))
+
+    def start() -> None:
+        state["busy"] = True
+        threading.Thread(target=read, name="reload", daemon=True).start()
+
+    def hup(signum: int, frame: Any) -> None:
+        if state["busy"]:
+            state["again"] = True
+        else:
+            start()
+
+    signal.signal(signal.SIGHUP, hup)
 
 
 def _sync_daemons(config: Any, opts: dict, engine: Any) -> Any:

@@ -8,7 +8,8 @@ passes signals on (keepalived's process model).
 - SIGTERM / SIGINT on the parent: passed to every child as SIGTERM; the parent waits
   for them (the VRRP child sends priority 0 and removes its VIPs, the checker child
   removes its IPVS services) and exits.
-- SIGHUP, SIGUSR1: passed to every child. SIGUSR2 and the JSON signal: to the VRRP
+- SIGHUP, SIGUSR1: passed to every child; on SIGHUP the parent also reads the file
+  again (when it has no errors, a child restarted after a crash runs it). SIGUSR2 and the JSON signal: to the VRRP
   child (stats and JSON state are VRRP's).
 - A child that dies while fastka is not stopping is started again ("restarted after a
   crash", as keepalived) unless it died within ``QUICK_DEATH`` seconds of its start: a
@@ -109,6 +110,9 @@ class Watchdog:
                 log.info("received %s, stopping", signal.Signals(signum).name)
             self.stopping = True
             targets, send = self.children, int(signal.SIGTERM)
+        elif signum == signal.SIGHUP:
+            targets, send = self.children, signum
+            self._reread()
         elif signum in (signal.SIGUSR2, JSON_SIGNAL):
             targets, send = [c for c in self.children if c.name == "VRRP"], signum
         else:
@@ -119,6 +123,21 @@ class Watchdog:
                     os.kill(t.pid, send)
                 except ProcessLookupError:
                     pass
+
+    def _reread(self) -> None:
+        """SIGHUP: a child started again after a crash runs the file as it is now, if it
+        has no errors (the children report the errors themselves)."""
+        from ..config import load_file
+
+        try:
+            result = load_file(str(self.opts.get("use_file") or "/etc/keepalived/keepalived.conf"),
+                               config_id=self.opts.get("config_id"), check_system=True,
+                               all_config=bool(self.opts.get("all_config")))
+        except Exception:  # the parent must survive whatever the file holds
+            log.exception("reading the configuration again failed")
+            return
+        if not result.diagnostics.has_errors:
+            self.config = result.config
 
     def run(self) -> int:
         for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2, JSON_SIGNAL):

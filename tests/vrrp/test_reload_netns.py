@@ -1,0 +1,205 @@
+"""VRRP reload on SIGHUP between two fastka nodes in network namespaces: unchanged
+instances keep their state and VIPs, removed ones stop (priority 0, notify DELETED),
+new ones start, a priority change is applied in place, a file with errors changes
+nothing (fastka.vrrp.reload).
+
+VRRPv3 at advert_int 0.1 s: Master_Down_Interval about 0.35 s, so a reload that paused
+the master's adverts for longer would show as a transition on the backup."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+
+from .cluster import instance, lan, wait_for
+
+pytestmark = [pytest.mark.root, pytest.mark.timeout(120)]
+
+VIP1, VIP2, VIP3 = "10.99.0.101", "10.99.0.102", "10.99.0.103"
+
+
+@pytest.fixture(params=["native", "python"])
+def loop_kind(request, monkeypatch):
+    import fastka
+
+    if request.param == "native" and fastka.native is None:
+        pytest.skip("no native core")
+    monkeypatch.setenv("FASTKA_VRRP_LOOP", request.param)
+    return request.param
+
+
+def conf(tmp_path, node: str, *insts: str) -> str:
+    return (f"global_defs {{\n    vrrp_notify_fifo {tmp_path}/{node}.fifo\n    script_user root\n}}\n"
+            + "".join(insts))
+
+
+def inst(name: str, vrid: int, prio: int, vip: str, extra: str = "", notify: str = "") -> str:
+    more = f"notify {notify}\n" if notify else ""
+    return instance(name=name, vrid=vrid, priority=prio, vips=(f"{vip}/24",), extra=more + extra)
+
+
+def states(node) -> dict[str, tuple[str, dict]]:
+    return {i["name"]: (i["state"], i["counters"]) for i in node.stats()["instances"]}
+
+
+def entering(node) -> int:
+    return node.log_text().count("Entering ")
+
+
+def fifo_lines(path) -> list[str]:
+    """What fastka wrote to its notify FIFO so far (it holds it open read-write; the
+    lines wait in the pipe)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        data = b""
+        while True:
+            try:
+                chunk = os.read(fd, 65536)
+            except BlockingIOError:
+                break
+            if not chunk:
+                break
+            data += chunk
+    finally:
+        os.close(fd)
+    return data.decode().splitlines()
+
+
+def two_nodes(net, tmp_path, a_insts, b_insts):
+    a, b = net.nodes
+    a.start(conf(tmp_path, "a", *a_insts))
+    b.start(conf(tmp_path, "b", *b_insts))
+    wait_for(lambda: a.has(VIP1) and a.has(VIP2), 10, "a to be master of VI_1 and VI_2")
+    wait_for(lambda: all(s == "BACKUP" for s, _ in states(b).values()), 5, "b to be backup of both")
+    time.sleep(0.5)  # settled: b has heard a for more than a Master_Down_Interval
+    return a, b
+
+
+def test_unchanged_file_changes_nothing(tmp_path, loop_kind):
+    """SIGHUP with the same file on both nodes: no transition anywhere, the master's
+    VIPs never leave (watched with `ip monitor`), the backup never sees Master_Down."""
+    with lan(tmp_path, ["a", "b"]) as net:
+        a_cfg = conf(tmp_path, "a", inst("VI_1", 51, 200, VIP1), inst("VI_2", 52, 200, VIP2))
+        b_cfg = conf(tmp_path, "b", inst("VI_1", 51, 100, VIP1), inst("VI_2", 52, 100, VIP2))
+        a, b = net.nodes
+        a.start(a_cfg)
+        b.start(b_cfg)
+        wait_for(lambda: a.has(VIP1) and a.has(VIP2), 10, "a to be master")
+        wait_for(lambda: all(s == "BACKUP" for s, _ in states(b).values()), 5, "b to be backup")
+        time.sleep(0.5)
+        before_a, before_b = states(a), states(b)
+        moves_a, moves_b = entering(a), entering(b)
+        mon = subprocess.Popen(["ip", "-n", a.ns, "monitor", "address"], stdout=subprocess.PIPE, text=True)
+        try:
+            time.sleep(0.2)
+            for _ in range(3):
+                a.reload(a_cfg)
+                b.reload(b_cfg)
+            time.sleep(1.0)  # three Master_Down_Intervals after the last reload
+        finally:
+            mon.terminate()
+            watched = mon.communicate(timeout=5)[0]
+        assert "Deleted" not in watched, f"a VIP left the master during the reload:\n{watched}"
+        after_a, after_b = states(a), states(b)
+        assert {n: s for n, (s, _) in after_a.items()} == {"VI_1": "MASTER", "VI_2": "MASTER"}
+        assert {n: s for n, (s, _) in after_b.items()} == {"VI_1": "BACKUP", "VI_2": "BACKUP"}
+        for name in ("VI_1", "VI_2"):
+            # (b may have been master for a moment at startup, before it heard a)
+            assert after_b[name][1].get("became_master", 0) == before_b[name][1].get("became_master", 0)
+            assert after_a[name][1].get("became_backup", 0) == before_a[name][1].get("became_backup", 0)
+            assert after_a[name][1].get("became_master") == before_a[name][1].get("became_master") == 1
+            assert after_a[name][1].get("priority_zero_sent", 0) == 0
+            # counters carried through the reload: they only grew
+            assert after_a[name][1]["adverts_sent"] > before_a[name][1]["adverts_sent"]
+            assert after_b[name][1]["rx"] > before_b[name][1]["rx"]
+        assert entering(a) == moves_a and entering(b) == moves_b, "no state transition on either node"
+        assert a.log_text().count("2 instances kept (0 of them changed), 0 added, 0 removed") == 3
+        assert a.has(VIP1) and a.has(VIP2) and not b.has(VIP1) and not b.has(VIP2)
+
+
+def test_instance_added_and_removed(tmp_path, loop_kind):
+    """a drops VI_2 and gets VI_3: VI_2 sends priority 0 and releases its VIP (b takes
+    it over), notify reports DELETED (notify_deleted), VI_3 starts and becomes master,
+    VI_1 is untouched; stats and JSON name the new set."""
+    notify = tmp_path / "notify.sh"
+    out = tmp_path / "notify.out"
+    notify.write_text(f"#!/bin/sh\necho \"$*\" >> {out}\n")
+    notify.chmod(0o755)
+    with lan(tmp_path, ["a", "b"]) as net:
+        vi1 = inst("VI_1", 51, 200, VIP1)
+        a, b = two_nodes(net, tmp_path, [vi1, inst("VI_2", 52, 200, VIP2, "notify_deleted", str(notify))],
+                         [inst("VI_1", 51, 100, VIP1), inst("VI_2", 52, 100, VIP2)])
+        moves = a.log_text().count("(VI_1) Entering")
+        a.reload(conf(tmp_path, "a", vi1, inst("VI_3", 53, 200, VIP3)))
+        assert not a.has(VIP2), "the removed instance's VIP went with the reload"
+        wait_for(lambda: b.has(VIP2), 3, "b to take VI_2 over")
+        wait_for(lambda: a.has(VIP3), 5, "the new VI_3 to become master on a")
+        text = a.log_text()
+        assert "(VI_2) sent 0 priority" in text
+        assert "(VI_2) removed by the reload" in text
+        assert "1 instances kept (0 of them changed), 1 added, 1 removed" in text
+        assert "(VI_3) Entering BACKUP STATE" in text and "(VI_3) Entering MASTER STATE" in text
+        assert text.count("(VI_1) Entering") == moves, "VI_1 had no transition"
+        assert a.has(VIP1) and not b.has(VIP1)
+        wait_for(lambda: out.exists() and "INSTANCE VI_2 DELETED 200" in out.read_text(), 3, "notify DELETED")
+        assert "INSTANCE VI_2 STOP" not in out.read_text(), "a removed instance reports DELETED, not STOP"
+        assert 'INSTANCE "VI_2" DELETED 200' in fifo_lines(tmp_path / "a.fifo")
+        st = states(a)
+        assert {n: s for n, (s, _) in st.items()} == {"VI_1": "MASTER", "VI_3": "MASTER"}
+        assert st["VI_1"][1]["became_master"] == 1
+        stats = a.state_dir / "fastka.stats"
+        stats.unlink(missing_ok=True)
+        a.signal(signal.SIGUSR2)
+        wait_for(stats.exists, 5, "the stats file")
+        assert "VRRP Instance: VI_3" in stats.read_text() and "VI_2" not in stats.read_text()
+
+
+@pytest.mark.parametrize("nopreempt", [False, True])
+def test_priority_change_in_place(tmp_path, nopreempt):
+    """b's VI_1 priority goes from 100 to 250: b takes over (it ignores the master's
+    lower adverts until Master_Down), or, with nopreempt, stays backup; VI_2 is untouched."""
+    extra = "nopreempt" if nopreempt else ""
+    with lan(tmp_path, ["a", "b"]) as net:
+        a, b = two_nodes(net, tmp_path, [inst("VI_1", 51, 200, VIP1), inst("VI_2", 52, 200, VIP2)],
+                         [inst("VI_1", 51, 100, VIP1, extra), inst("VI_2", 52, 100, VIP2)])
+        # (either node may have been master for a moment at startup: count from here)
+        b1, b2 = b.log_text().count("(VI_1) Entering MASTER"), b.log_text().count("(VI_2) Entering MASTER")
+        b.reload(conf(tmp_path, "b", inst("VI_1", 51, 250, VIP1, extra), inst("VI_2", 52, 100, VIP2)))
+        assert "1 of them changed" in b.log_text()
+        if nopreempt:
+            time.sleep(1.5)  # four Master_Down_Intervals
+            assert a.has(VIP1) and not b.has(VIP1)
+            assert b.log_text().count("(VI_1) Entering MASTER") == b1
+        else:
+            wait_for(lambda: b.has(VIP1) and not a.has(VIP1), 3, "b (now 250) to preempt VI_1")
+            st = states(b)
+            assert st["VI_1"][0] == "MASTER" and st["VI_2"][0] == "BACKUP"
+        assert {i["name"]: i["priority"] for i in b.stats()["instances"]} == {"VI_1": 250, "VI_2": 100}
+        assert a.has(VIP2) and not b.has(VIP2)
+        assert b.log_text().count("(VI_2) Entering MASTER") == b2
+
+
+def test_file_with_errors_changes_nothing(tmp_path, loop_kind):
+    """A file with an error: logged with its line, nothing changes, the node runs on."""
+    with lan(tmp_path, ["a", "b"]) as net:
+        a_insts = [inst("VI_1", 51, 200, VIP1), inst("VI_2", 52, 200, VIP2)]
+        a, b = two_nodes(net, tmp_path, a_insts, [inst("VI_1", 51, 100, VIP1), inst("VI_2", 52, 100, VIP2)])
+        moves = entering(a), entering(b)
+        good = conf(tmp_path, "a", *a_insts)
+        bad = good + "vrrp_instance VI_3 {\n    interface eth0\n    virtual_router_id 53\n    priority abc\n}\n"
+        line = len(good.splitlines()) + 4
+        a.reload(bad)
+        text = a.log_text()
+        assert f"a.conf:{line}:" in text, text[-2000:]
+        assert "errors; nothing changed" in text
+        time.sleep(0.5)
+        assert {i["name"]: i["state"] for i in a.stats()["instances"]} == {"VI_1": "MASTER", "VI_2": "MASTER"}
+        assert a.has(VIP1) and a.has(VIP2)
+        assert (entering(a), entering(b)) == moves
+        # the node still reloads a good file afterwards
+        a.reload(good)
+        assert "2 instances kept (0 of them changed), 0 added, 0 removed" in a.log_text()
