@@ -203,3 +203,64 @@ def test_file_with_errors_changes_nothing(tmp_path, loop_kind):
         # the node still reloads a good file afterwards
         a.reload(good)
         assert "2 instances kept (0 of them changed), 0 added, 0 removed" in a.log_text()
+
+
+def test_unchanged_sync_group_and_script_untouched(tmp_path):
+    """A sync group and a vrrp_script survive an unchanged reload: the script keeps its
+    state (it is not run from init_fail again: one "succeeded" only), the priority it
+    adds stays, the group reports no new state."""
+    script = ('vrrp_script chk {\n    script "/bin/true"\n    interval 1\n    weight 10\n    init_fail\n}\n'
+              'vrrp_sync_group G {\n    group {\n        VI_1\n        VI_2\n    }\n    sync_group_tracking_weight\n}\n')
+    track = "track_script {\n    chk\n}"
+    with lan(tmp_path, ["a", "b"]) as net:
+        a_cfg = conf(tmp_path, "a", script, inst("VI_1", 51, 200, VIP1, track), inst("VI_2", 52, 200, VIP2))
+        a, b = two_nodes(net, tmp_path, [script, inst("VI_1", 51, 200, VIP1, track), inst("VI_2", 52, 200, VIP2)],
+                         [inst("VI_1", 51, 100, VIP1), inst("VI_2", 52, 100, VIP2)])
+        wait_for(lambda: "VRRP_Script(chk) succeeded" in a.log_text(), 5, "the script to succeed")
+        wait_for(lambda: {i["name"]: i["priority"] for i in a.stats()["instances"]}["VI_1"] == 210, 3, "210")
+        groups, moves = a.log_text().count("VRRP_Group(G)"), entering(a)
+        a.reload(a_cfg)
+        a.reload(a_cfg)
+        time.sleep(1.5)  # a script run or more after the reloads
+        text = a.log_text()
+        assert text.count("VRRP_Script(chk) succeeded") == 1
+        assert text.count("VRRP_Group(G)") == groups and entering(a) == moves
+        assert {i["name"]: i["priority"] for i in a.stats()["instances"]} == {"VI_1": 210, "VI_2": 200}
+        assert a.has(VIP1) and a.has(VIP2)
+
+
+def test_vip_change_and_vrid_change(tmp_path, loop_kind):
+    """A master's VIP list changes: only the difference is added / removed (the kept
+    VIP never leaves); a VRID change is a removal and an addition (FAULT reported
+    without notify_deleted)."""
+    notify = tmp_path / "notify.sh"
+    out = tmp_path / "notify.out"
+    notify.write_text(f"#!/bin/sh\necho \"$*\" >> {out}\n")
+    notify.chmod(0o755)
+    vi2 = inst("VI_2", 52, 200, VIP2, notify=str(notify))
+    with lan(tmp_path, ["a", "b"]) as net:
+        a, b = two_nodes(net, tmp_path, [inst("VI_1", 51, 200, VIP1), vi2],
+                         [inst("VI_1", 51, 100, VIP1), inst("VI_2", 52, 100, VIP2)])
+        two = instance(name="VI_1", vrid=51, priority=200, vips=(f"{VIP1}/24", "10.99.0.104/24"))
+        moves = a.log_text().count("(VI_1) Entering")
+        mon = subprocess.Popen(["ip", "-n", a.ns, "monitor", "address"], stdout=subprocess.PIPE, text=True)
+        try:
+            time.sleep(0.2)
+            a.reload(conf(tmp_path, "a", two, vi2))
+            wait_for(lambda: a.has("10.99.0.104"), 2, "the added VIP")
+            a.reload(conf(tmp_path, "a", inst("VI_1", 51, 200, VIP1), vi2))
+            wait_for(lambda: not a.has("10.99.0.104"), 2, "the removed VIP to go")
+            time.sleep(0.3)
+        finally:
+            mon.terminate()
+            watched = mon.communicate(timeout=5)[0]
+        deleted = [line for line in watched.splitlines() if line.startswith("Deleted")]
+        assert len(deleted) == 1 and "10.99.0.104" in deleted[0], watched
+        assert a.log_text().count("(VI_1) Entering") == moves
+        assert "(VI_1) reload: 1 addresses added, 0 removed" in a.log_text()
+        # VI_2 moves to VRID 62: removed (priority 0: b takes 52 over) and added (alone on 62)
+        a.reload(conf(tmp_path, "a", inst("VI_1", 51, 200, VIP1), inst("VI_2", 62, 200, "10.99.0.106",
+                                                                         notify=str(notify))))
+        assert "1 instances kept (0 of them changed), 1 added, 1 removed" in a.log_text()
+        wait_for(lambda: b.has(VIP2) and a.has("10.99.0.106"), 3, "b to take VRID 52, a to hold VRID 62")
+        wait_for(lambda: out.exists() and "INSTANCE VI_2 FAULT 200" in out.read_text(), 3, "notify FAULT")
