@@ -210,7 +210,8 @@ def test_unchanged_sync_group_and_script_untouched(tmp_path):
     state (it is not run from init_fail again: one "succeeded" only), the priority it
     adds stays, the group reports no new state."""
     script = ('vrrp_script chk {\n    script "/bin/true"\n    interval 1\n    weight 10\n    init_fail\n}\n'
-              'vrrp_sync_group G {\n    group {\n        VI_1\n        VI_2\n    }\n    sync_group_tracking_weight\n}\n')
+              'vrrp_sync_group G {\n    group {\n        VI_1\n        VI_2\n    }\n'
+              '    sync_group_tracking_weight\n}\n')
     track = "track_script {\n    chk\n}"
     with lan(tmp_path, ["a", "b"]) as net:
         a_cfg = conf(tmp_path, "a", script, inst("VI_1", 51, 200, VIP1, track), inst("VI_2", 52, 200, VIP2))
@@ -264,3 +265,24 @@ def test_vip_change_and_vrid_change(tmp_path, loop_kind):
         assert "1 instances kept (0 of them changed), 1 added, 1 removed" in a.log_text()
         wait_for(lambda: b.has(VIP2) and a.has("10.99.0.106"), 3, "b to take VRID 52, a to hold VRID 62")
         wait_for(lambda: out.exists() and "INSTANCE VI_2 FAULT 200" in out.read_text(), 3, "notify FAULT")
+
+
+def test_ah_sequence_carried(tmp_path, loop_kind):
+    """VRRPv2 with AH: the master's sequence number goes on through a reload (a new
+    native loop starting again from 0 would make the backup drop every advert as a
+    replay)."""
+    def v2(prio: int) -> str:
+        return instance(name="VI_1", vrid=51, priority=prio, version=2, advert_int="1", vips=(f"{VIP1}/24",),
+                        auth=("AH", "secret"))
+
+    with lan(tmp_path, ["a", "b"]) as net:
+        a, b = net.nodes
+        a.start(conf(tmp_path, "a", v2(200)))
+        b.start(conf(tmp_path, "b", v2(100)))
+        wait_for(lambda: a.has(VIP1) and states(b)["VI_1"][0] == "BACKUP", 10, "a master, b backup")
+        rx = states(b)["VI_1"][1].get("rx", 0)
+        a.reload(conf(tmp_path, "a", v2(200)))
+        wait_for(lambda: states(b)["VI_1"][1].get("rx", 0) >= rx + 2, 5, "two more adverts at b")
+        counters = states(b)["VI_1"][1]
+        assert counters.get("rx_drop_replay", 0) == 0 and counters.get("rx_drop_auth", 0) == 0, counters
+        assert states(b)["VI_1"][0] == "BACKUP" and a.has(VIP1)

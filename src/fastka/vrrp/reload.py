@@ -199,8 +199,7 @@ def reload(engine: Any, config: Any) -> bool:
                 wheel.arm(3 * i.index + which, d)
         if old_models[i.name] != new_models[i.name]:
             changed += 1
-            if i.holds_vips:
-                _difference(engine, o, i)
+            _difference(engine, o, i)
     engine.wheel = wheel
     engine._open_sockets()
     _trackers(engine, old_cfg, config)
@@ -258,8 +257,10 @@ def _deleted(engine: Any, i: Instance, model: Any, prio: int) -> None:
 
 
 def _difference(engine: Any, o: Instance, i: Instance) -> None:
-    """A master's VIPs, routes and rules: what o had and i has not goes, what i has new comes."""
+    """A master's VIPs, routes and rules, and vmac_protodown's VIPs (on the VMAC in
+    every state): what o had and i has not goes, what i has new comes."""
     batches: list[tuple[int, bytes, list[int]]] = []
+    held = i.holds_vips
 
     def add(op: int, pack: Any, items: list) -> None:
         if items:
@@ -269,23 +270,29 @@ def _difference(engine: Any, o: Instance, i: Instance) -> None:
                 engine._nl_owner[s] = i
             batches.append((op, data, seqs))
 
-    add(netlink.RTM_DELRULE, pack_rules, [r for r in o.rules if r not in i.rules])
-    add(netlink.RTM_DELROUTE, netlink.pack_routes, [r for r in o.routes if r not in i.routes])
-    add(netlink.RTM_DELADDR, netlink.pack_addresses, [a for a in o.vips if a not in i.vips])
-    new = [a for a in i.vips if a not in o.vips]
-    add(netlink.RTM_NEWADDR, netlink.pack_addresses, new)
-    add(netlink.RTM_NEWROUTE, netlink.pack_routes, [r for r in i.routes if r not in o.routes])
-    add(netlink.RTM_NEWRULE, pack_rules, [r for r in i.rules if r not in o.rules])
+    gone = [a for a in o.vips if a not in i.vips] if held else []
+    new = [a for a in i.vips if a not in o.vips] if held else []
+    gone_fixed = [a for a in o.fixed if a not in i.fixed]
+    new_fixed = [a for a in i.fixed if a not in o.fixed]
+    if held:
+        add(netlink.RTM_DELRULE, pack_rules, [r for r in o.rules if r not in i.rules])
+        add(netlink.RTM_DELROUTE, netlink.pack_routes, [r for r in o.routes if r not in i.routes])
+    add(netlink.RTM_DELADDR, netlink.pack_addresses, gone + gone_fixed)
+    add(netlink.RTM_NEWADDR, netlink.pack_addresses, new + new_fixed)
+    if held:
+        add(netlink.RTM_NEWROUTE, netlink.pack_routes, [r for r in i.routes if r not in o.routes])
+        add(netlink.RTM_NEWRULE, pack_rules, [r for r in i.rules if r not in o.rules])
     engine._nl.extend(batches)
-    for a in new:
+    announce = new + (new_fixed if held else [])  # a master's VMAC carries the fixed ones
+    for a in announce:
         mac = i.macs.get(a.ifindex, i.mac)
         if ":" in a.address:
             engine._na.extend([(na_message(mac, a.address), a.ifindex)] * i.garp_master_repeat)
         else:
             engine._arp.extend([(arp_frame(mac, a.address), a.ifindex)] * i.garp_master_repeat)
     if batches:
-        log.info("(%s) reload: %d addresses added, %d removed", i.name, len(new),
-                 len([a for a in o.vips if a not in i.vips]))
+        log.info("(%s) reload: %d addresses added, %d removed", i.name, len(new) + len(new_fixed),
+                 len(gone) + len(gone_fixed))
 
 
 def _same_script(a: Any, b: Any) -> bool:
