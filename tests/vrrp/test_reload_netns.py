@@ -15,6 +15,7 @@ import time
 
 import pytest
 
+from ..netns import ip
 from .cluster import instance, lan, wait_for
 
 pytestmark = [pytest.mark.root, pytest.mark.timeout(120)]
@@ -286,3 +287,29 @@ def test_ah_sequence_carried(tmp_path, loop_kind):
         counters = states(b)["VI_1"][1]
         assert counters.get("rx_drop_replay", 0) == 0 and counters.get("rx_drop_auth", 0) == 0, counters
         assert states(b)["VI_1"][0] == "BACKUP" and a.has(VIP1)
+
+
+def test_vmac_kept_and_new_vmac_refused(tmp_path):
+    """An unchanged use_vmac instance keeps its VMAC (the same link, its VIP on it);
+    a reload that would make a new VMAC is refused and changes nothing."""
+    with lan(tmp_path, ["a"]) as net:
+        (a,) = net.nodes
+        vm = inst("VI_1", 51, 200, VIP1, "use_vmac")
+        a.start(conf(tmp_path, "a", vm))
+        def on_vmac() -> bool:
+            try:
+                return VIP1 in a.addresses("vrrp.51")
+            except subprocess.CalledProcessError:  # not made yet
+                return False
+
+        wait_for(on_vmac, 10, "the VIP on the VMAC")
+        link = ip("-n", a.ns, "-o", "link", "show", "vrrp.51").split(":")[0]
+        a.reload(conf(tmp_path, "a", vm))
+        a.reload(conf(tmp_path, "a", vm, inst("VI_2", 52, 200, VIP2, "use_vmac")))
+        text = a.log_text()
+        assert "1 instances kept (0 of them changed), 0 added, 0 removed" in text
+        assert "VI_2 would get a VMAC (use_vmac); VMACs are made at start; nothing changed" in text
+        assert "taking over the existing VMAC" not in text
+        assert ip("-n", a.ns, "-o", "link", "show", "vrrp.51").split(":")[0] == link
+        assert VIP1 in a.addresses("vrrp.51") and not a.has(VIP2)
+        assert [i["name"] for i in a.stats()["instances"]] == ["VI_1"]
