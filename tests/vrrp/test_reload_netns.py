@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import time
 
 import pytest
 
-from ..netns import ip
+from ..netns import in_netns, ip
 from .cluster import instance, lan, wait_for
 
 pytestmark = [pytest.mark.root, pytest.mark.timeout(120)]
@@ -70,6 +71,31 @@ def fifo_lines(path) -> list[str]:
     return data.decode().splitlines()
 
 
+class GarpCounter:
+    """Gratuitous ARP frames for an address, as a node's eth0 receives them (an
+    AF_PACKET socket made in its namespace)."""
+
+    def __init__(self, ns: str, address: str) -> None:
+        def make() -> socket.socket:
+            s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0806))
+            s.bind(("eth0", 0x0806))
+            s.setblocking(False)
+            return s
+
+        self.sock = in_netns(ns, make)
+        self.address = socket.inet_aton(address)
+        self.seen = 0
+
+    def count(self) -> int:
+        while True:
+            try:
+                frame = self.sock.recv(2048)
+            except BlockingIOError:
+                return self.seen
+            if frame[28:32] == self.address:  # the ARP sender's protocol address
+                self.seen += 1
+
+
 def two_nodes(net, tmp_path, a_insts, b_insts):
     a, b = net.nodes
     a.start(conf(tmp_path, "a", *a_insts))
@@ -84,9 +110,11 @@ def test_unchanged_file_changes_nothing(tmp_path, loop_kind):
     """SIGHUP with the same file on both nodes: no transition anywhere, the master's
     VIPs never leave (watched with `ip monitor`), the backup never sees Master_Down."""
     with lan(tmp_path, ["a", "b"]) as net:
-        a_cfg = conf(tmp_path, "a", inst("VI_1", 51, 200, VIP1), inst("VI_2", 52, 200, VIP2))
+        quiet = "garp_master_delay 0"  # no second GARP burst 5 s after becoming master
+        a_cfg = conf(tmp_path, "a", inst("VI_1", 51, 200, VIP1, quiet), inst("VI_2", 52, 200, VIP2, quiet))
         b_cfg = conf(tmp_path, "b", inst("VI_1", 51, 100, VIP1), inst("VI_2", 52, 100, VIP2))
         a, b = net.nodes
+        garps = GarpCounter(b.ns, VIP1)
         a.start(a_cfg)
         b.start(b_cfg)
         wait_for(lambda: a.has(VIP1) and a.has(VIP2), 10, "a to be master")
@@ -94,6 +122,8 @@ def test_unchanged_file_changes_nothing(tmp_path, loop_kind):
         time.sleep(0.5)
         before_a, before_b = states(a), states(b)
         moves_a, moves_b = entering(a), entering(b)
+        sent = garps.count()
+        assert sent >= 1, "b saw a's gratuitous ARP when it became master"
         mon = subprocess.Popen(["ip", "-n", a.ns, "monitor", "address"], stdout=subprocess.PIPE, text=True)
         try:
             time.sleep(0.2)
@@ -105,6 +135,8 @@ def test_unchanged_file_changes_nothing(tmp_path, loop_kind):
             mon.terminate()
             watched = mon.communicate(timeout=5)[0]
         assert "Deleted" not in watched, f"a VIP left the master during the reload:\n{watched}"
+        assert garps.count() == sent, "no gratuitous ARP for an unchanged master's VIP"
+        garps.sock.close()
         after_a, after_b = states(a), states(b)
         assert {n: s for n, (s, _) in after_a.items()} == {"VI_1": "MASTER", "VI_2": "MASTER"}
         assert {n: s for n, (s, _) in after_b.items()} == {"VI_1": "BACKUP", "VI_2": "BACKUP"}
