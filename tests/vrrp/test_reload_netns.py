@@ -17,7 +17,7 @@ import time
 import pytest
 
 from ..netns import in_netns, ip
-from .cluster import instance, lan, wait_for
+from .cluster import instance, lan, need_keepalived, wait_for
 
 pytestmark = [pytest.mark.root, pytest.mark.timeout(120)]
 
@@ -345,3 +345,25 @@ def test_vmac_kept_and_new_vmac_refused(tmp_path):
         assert ip("-n", a.ns, "-o", "link", "show", "vrrp.51").split(":")[0] == link
         assert VIP1 in a.addresses("vrrp.51") and not a.has(VIP2)
         assert [i["name"] for i in a.stats()["instances"]] == ["VI_1"]
+
+
+def test_keepalived_backup_sees_no_gap(tmp_path):
+    """Debian's keepalived as the backup peer: fastka's master reloads (unchanged file,
+    then a priority change that keeps it master) and keepalived never takes over."""
+    need_keepalived()
+    with lan(tmp_path, ["a", "b"]) as net:
+        a, b = net.nodes
+        b.kind = "keepalived"
+        a_cfg = conf(tmp_path, "a", inst("VI_1", 51, 200, VIP1))
+        a.start(a_cfg)
+        b.start(instance(name="VI_1", vrid=51, priority=100, vips=(f"{VIP1}/24",)))
+        wait_for(lambda: "Entering BACKUP STATE" in b.log_text() and a.has(VIP1), 10, "a master, keepalived backup")
+        time.sleep(0.5)
+        masters = b.log_text().count("Entering MASTER STATE")
+        for _ in range(3):
+            a.reload(a_cfg)
+        a.reload(conf(tmp_path, "a", inst("VI_1", 51, 150, VIP1)))
+        time.sleep(1.0)
+        assert b.log_text().count("Entering MASTER STATE") == masters, b.log_text()[-1500:]
+        assert a.has(VIP1) and not b.has(VIP1)
+        assert {i["name"]: i["priority"] for i in a.stats()["instances"]} == {"VI_1": 150}
