@@ -186,19 +186,20 @@ def run_vrrp(config: Any, opts: dict) -> int:
 
 
 def _reload_on_hup(engine: Any, opts: dict) -> None:
-    """SIGHUP: the file is loaded and checked in a thread while the loop runs on, then
-    applied between two loop iterations (fastka.vrrp.reload). A SIGHUP that arrives
-    while a reload is under way makes one more once it is done."""
+    """SIGHUP: the file is loaded and checked, and the new instances built, in a thread
+    while the loop runs on; then the reload is carried out between two loop iterations
+    (fastka.vrrp.reload). A SIGHUP that arrives while a reload is under way makes one
+    more once it is done."""
     import threading
 
     from ..vrrp import reload
 
     state = {"busy": False, "again": False}
 
-    def done(e: Any, config: Any) -> None:
+    def done(e: Any, plan: Any) -> None:
         try:
-            if config is not None:
-                reload.apply(e, config)
+            if plan is not None:
+                reload.apply(e, plan)
         except Exception:  # a bug in the reload must not stop VRRP
             log.exception("reload failed")
         state["busy"] = False
@@ -207,12 +208,14 @@ def _reload_on_hup(engine: Any, opts: dict) -> None:
             start()
 
     def read() -> None:
-        config = None
+        plan = None
         try:
             config = reload.load(opts)
+            if config is not None:
+                plan = reload.prepare(engine, config)
         except Exception:
             log.exception("reading the configuration failed; nothing changed")
-        engine.defer(lambda e: done(e, config))
+        engine.defer(lambda e: done(e, plan))
 
     def start() -> None:
         state["busy"] = True

@@ -44,7 +44,8 @@ track_file / vrrp_track_process blocks are used or how they are defined.
 from __future__ import annotations
 
 import logging
-from typing import Any, Optional
+from dataclasses import dataclass
+from typing import Any, Optional, cast
 
 from ..timers import TimerWheel
 from . import netlink
@@ -93,53 +94,91 @@ def load(opts: dict) -> Optional[Any]:
     return result.config
 
 
-def apply(engine: Any, config: Any) -> bool:
-    """reload(), then the not-implemented report of the new configuration."""
+def apply(engine: Any, plan: "Plan") -> bool:
+    """commit(), then the not-implemented report of the new configuration."""
     from .engine import not_implemented_uses
 
-    ok = reload(engine, config)
+    ok = commit(engine, plan)
     if ok:
-        for line in not_implemented_uses(config):
+        for line in not_implemented_uses(plan.config):
             log.warning("not implemented yet, not acted on: %s", line)
     return ok
 
 
+@dataclass
+class Plan:
+    """A reload worked out (prepare) and not yet carried out (commit)."""
+
+    config: Any
+    going_on: set[str]  # the instances that continue, by name
+    added: list[str]
+    built: dict[str, Any]  # the engine's fields for the new configuration (BUILT)
+
+
+class _Shadow:
+    """What Engine._build reads and fills, apart from the running engine: a reload
+    builds the new instances on it (in the loader thread) while the loop runs on."""
+
+    def __init__(self, engine: Any) -> None:
+        self.release_vips = engine.release_vips
+        self.vmacs = engine.vmacs  # not used: a reload passes the VMACs in
+        self._seq_next = engine._seq_next
+        self.instances: list[Instance] = []
+        self.by_key: dict = {}
+        self._nl_owner: dict = {}
+
+
 def reload(engine: Any, config: Any) -> bool:
     """Apply a loaded, checked configuration to a running engine (see the module notes)."""
-    from .engine import ConfigError
+    plan = prepare(engine, config)
+    return plan is not None and commit(engine, plan)
+
+
+def prepare(engine: Any, config: Any) -> Optional[Plan]:
+    """Work out a reload: which instances continue, the new Instance objects (built by
+    the engine's own _build, on the side), what is refused (logged: None). Reads the
+    running engine and changes nothing in it, so it may run in another thread than
+    the loop (reloads are never run two at a time)."""
+    from .engine import ConfigError, Engine
 
     old_cfg = engine.config
-    old_by_name: dict[str, Instance] = {i.name: i for i in engine.instances}
+    old_by_name: dict[str, Instance] = {i.name: i for i in list(engine.instances)}
     old_models = {m.name: m for m in old_cfg.vrrp_instances}
     new_models = {m.name: m for m in config.vrrp_instances}
     going_on = {n for n, m in new_models.items() if n in old_models and identity(old_models[n]) == identity(m)}
-    removed = [i for i in engine.instances if i.name not in going_on]
     added = [n for n in new_models if n not in going_on]
     try:
         for n in added:
             if new_models[n].use_vmac is not None:
                 raise Refused(f"vrrp_instance {n} would get a VMAC (use_vmac); VMACs are made at start")
-        for i in removed:
-            if i.vmac is not None:
+        for i in old_by_name.values():
+            if i.name not in going_on and i.vmac is not None:
                 raise Refused(f"vrrp_instance {i.name} would lose its VMAC {i.vmac.name}; VMACs are removed at stop")
-        saved = {k: getattr(engine, k) for k in BUILT}
-        engine.instances, engine.by_key, engine._nl_owner = [], {}, {}
+        shadow = _Shadow(engine)
         try:
-            engine._build(config, vmacs={n: old_by_name[n].vmac for n in going_on if old_by_name[n].vmac})
-            built = {k: getattr(engine, k) for k in BUILT}
+            Engine._build(cast(Any, shadow), config,
+                          vmacs={n: old_by_name[n].vmac for n in going_on if old_by_name[n].vmac})
         except (ConfigError, OSError, ValueError) as e:
             raise Refused(str(e)) from None
-        finally:
-            for k, v in saved.items():
-                setattr(engine, k, v)
+        built = {k: getattr(shadow, k) for k in BUILT}
         for key, used in (("track_files", "files"), ("vrrp_track_processes", "processes")):
-            if (_defs(old_cfg, key, getattr(saved["_used"], used)) != _defs(config, key, getattr(built["_used"], used))
-                    or getattr(saved["_used"], used) != getattr(built["_used"], used)):
+            before, after = getattr(engine._used, used), getattr(built["_used"], used)
+            if before != after or _defs(old_cfg, key, before) != _defs(config, key, after):
                 raise Refused(f"the {key.replace('vrrp_', '')} in use, or their definitions, changed")
     except Refused as e:
         log.error("reload: %s; nothing changed (restart fastka to apply this configuration)", e)
-        return False
+        return None
+    return Plan(config, going_on, added, built)
 
+
+def commit(engine: Any, plan: Plan) -> bool:
+    """Carry out a prepared reload, in the loop (between two iterations)."""
+    config, going_on, added, built = plan.config, plan.going_on, plan.added, plan.built
+    old_cfg = engine.config
+    old_by_name: dict[str, Instance] = {i.name: i for i in engine.instances}
+    old_models = {m.name: m for m in old_cfg.vrrp_instances}
+    new_models = {m.name: m for m in config.vrrp_instances}
+    removed = [i for i in engine.instances if i.name not in going_on]
     t0 = engine.clock()
     now_us = t0 // 1000
     # 1. the removed instances stop, with the running engine's timers, loop and sockets
