@@ -113,6 +113,8 @@ class Plan:
     going_on: set[str]  # the instances that continue, by name
     added: list[str]
     built: dict[str, Any]  # the engine's fields for the new configuration (BUILT)
+    changed: set[str]  # the continuing instances whose configuration changed
+    old_config: Any  # the configuration it was worked out against
 
 
 class _Shadow:
@@ -168,19 +170,22 @@ def prepare(engine: Any, config: Any) -> Optional[Plan]:
     except Refused as e:
         log.error("reload: %s; nothing changed (restart fastka to apply this configuration)", e)
         return None
-    return Plan(config, going_on, added, built)
+    changed = {n for n in going_on if old_models[n] != new_models[n]}
+    return Plan(config, going_on, added, built, changed, old_cfg)
 
 
 def commit(engine: Any, plan: Plan) -> bool:
     """Carry out a prepared reload, in the loop (between two iterations)."""
     config, going_on, added, built = plan.config, plan.going_on, plan.added, plan.built
+    if engine.config is not plan.old_config:
+        log.error("reload: the configuration changed while this reload was prepared; nothing changed")
+        return False
+    t0 = engine.clock()
+    now_us = t0 // 1000
     old_cfg = engine.config
     old_by_name: dict[str, Instance] = {i.name: i for i in engine.instances}
     old_models = {m.name: m for m in old_cfg.vrrp_instances}
-    new_models = {m.name: m for m in config.vrrp_instances}
     removed = [i for i in engine.instances if i.name not in going_on]
-    t0 = engine.clock()
-    now_us = t0 // 1000
     # 1. the removed instances stop, with the running engine's timers, loop and sockets
     for i in removed:
         prio = i.sm.priority
@@ -217,7 +222,6 @@ def commit(engine: Any, plan: Plan) -> bool:
     engine.config = config
     wheel = TimerWheel(max(1, 3 * len(engine.instances)), start_ns=engine.clock(), tick_ns=100_000)
     now_ns = engine.clock()
-    changed = 0
     for i in engine.instances:
         if i.name not in going_on:
             continue
@@ -226,7 +230,8 @@ def commit(engine: Any, plan: Plan) -> bool:
         for k in CARRIED:
             setattr(i, k, getattr(o, k))
         i.track_faults = set(o.track_faults)
-        i.build_adverts(i.sm.priority)
+        if i.sm.priority != i.priority:
+            i.set_priority(i.sm.priority)  # built with the configured priority
         for which in range(3):
             tid = 3 * o.index + which
             if not old_wheel.is_armed(tid):
@@ -236,8 +241,7 @@ def commit(engine: Any, plan: Plan) -> bool:
                 wheel.arm_periodic(3 * i.index, d, i.advert_int_cs * 10_000_000)
             else:
                 wheel.arm(3 * i.index + which, d)
-        if old_models[i.name] != new_models[i.name]:
-            changed += 1
+        if i.name in plan.changed:
             _difference(engine, o, i)
     engine.wheel = wheel
     engine._open_sockets()
@@ -257,7 +261,9 @@ def commit(engine: Any, plan: Plan) -> bool:
             if i.tracked:
                 engine._retrack(i, now_us)
             else:
-                engine._apply(i, i.sm.set_priority(now_us, i.priority), now_us)
+                acts = i.sm.set_priority(now_us, i.priority)
+                if acts:
+                    engine._apply(i, acts, now_us)
             continue
         log.info("(%s) VRID %d on %s, IPv%d, VRRPv%d, priority %d, advert_int %s s (added by the reload)", i.name,
                  i.vrid, i.ifname, i.family, i.version, i.priority, i.advert_int_cs / 100)
@@ -268,7 +274,7 @@ def commit(engine: Any, plan: Plan) -> bool:
     engine.flush()
     engine.counters["reloads"] += 1
     log.info("reload: %d instances kept (%d of them changed), %d added, %d removed (applied in %.1f ms)",
-             len(going_on), changed, len(added), len(removed), (engine.clock() - t0) / 1e6)
+             len(going_on), len(plan.changed), len(added), len(removed), (engine.clock() - t0) / 1e6)
     return True
 
 
