@@ -288,6 +288,26 @@ def genhash(server: str, port: Optional[int], url: str, use_ssl: bool, use_sni: 
 
 
 @main.command()
+@click.option("-p", "--pid", "pid_file", metavar="FILE", help="The running fastka's pidfile (default /run/fastka.pid).")
+@click.option("--json", "as_json", is_flag=True, help="Print the state as one JSON document.")
+@click.option("--timeout", type=click.FloatRange(0, min_open=True), default=5.0, show_default=True,
+              help="Seconds to wait for the answer.")
+def status(pid_file: Optional[str], as_json: bool, timeout: float) -> None:
+    """Show the running fastka's VRRP instances and virtual servers (it answers
+    keepalived's JSON signal; FASTKA_STATE_DIR must match the daemon's)."""
+    import json
+
+    from .core.status import StatusError, collect, render
+
+    try:
+        state = collect(pid_file, timeout)
+    except StatusError as e:
+        click.echo(f"fastka status: {e}", err=True)
+        raise SystemExit(1) from None
+    click.echo(json.dumps(state, indent=1, sort_keys=True) if as_json else render(state))
+
+
+@main.command()
 @click.option("--unsupported", is_flag=True, help="Only the keywords fastka accepts but does not act on.")
 def keywords(unsupported: bool) -> None:
     """List every keyword fastka understands, by block, with its support status."""

@@ -205,6 +205,14 @@ def test_checkers_drive_the_table_and_stop_empties_it(rig, tmp_path):
         wait_for(events, ["quorum_down", "rs2_down"])
         servers.stop("10.5.0.3")  # HTTP_GET fails: inhibited (weight 0)
         wait_for(dests, {"10.5.0.3:8080": "0"})
+        # fastka status: the pool as the checker child sees it
+        exe = shutil.which("fastka", path=os.path.dirname(sys.executable)) or "fastka"
+        st = subprocess.run([exe, "status", "-p", str(tmp_path / "f.pid")], capture_output=True, text=True,
+                            timeout=60)
+        assert st.returncode == 0, st.stderr
+        assert "virtual server 10.5.0.100 80: quorum DOWN (alive weight 0, quorum 3)" in st.stdout, st.stdout
+        assert "10.5.0.3:8080" in st.stdout and "down (inhibited)" in st.stdout
+        assert "DOWN HTTP_GET" in st.stdout
         servers.start("10.5.0.2")
         servers.start("10.5.0.3")
         wait_for(dests, {"10.5.0.2:8080": "3", "10.5.0.3:8080": "2"})

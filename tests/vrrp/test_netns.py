@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import signal
 
+import time
+
 import pytest
 
 from .cluster import instance, lan, need_keepalived, wait_for
@@ -21,17 +23,6 @@ VIP6 = "fd00:99::100"
 
 def one_holder(net, vip: str) -> bool:
     return len(net.holders(vip)) == 1
-
-
-@pytest.fixture(params=["native", "python"])
-def loop_kind(request, monkeypatch):
-    """The engine's loop: the native one (the default), or its Python twin."""
-    import fastka
-
-    if request.param == "native" and fastka.native is None:
-        pytest.skip("no native core")
-    monkeypatch.setenv("FASTKA_VRRP_LOOP", request.param)
-    return request.param
 
 
 def test_election_failover_and_preemption_v3(tmp_path, loop_kind):
@@ -103,6 +94,24 @@ def test_link_down_fault_and_recovery(tmp_path):
         assert not a.has(VIP)
         a.link(True)
         wait_for(lambda: net.holders(VIP) == ["a"], 10, "a to recover and preempt")
+
+
+def test_dont_track_primary_ignores_the_link_going_down(tmp_path):
+    """keepalived: with dont_track_primary the instance's own interface going down is
+    no fault; the master stays master (and keeps its VIPs)."""
+    with lan(tmp_path, ["a", "b"]) as net:
+        a, b = net.nodes
+        a.start(instance(priority=200, extra="dont_track_primary"))
+        b.start(instance(priority=100))
+        wait_for(lambda: net.holders(VIP) == ["a"], 10, "a to be master")
+        a.link(False)
+        time.sleep(1.0)  # the plain instance enters FAULT within milliseconds (the test above)
+        assert "FAULT" not in a.log_text()
+        assert a.has(VIP)
+        a.link(True)
+        time.sleep(0.5)
+        assert net.holders(VIP) in (["a"], ["a", "b"])  # b may have taken over while a's adverts were lost
+        wait_for(lambda: net.holders(VIP) == ["a"], 10, "a alone master again")
 
 
 def test_partition_and_heal_leave_exactly_one_master(tmp_path):

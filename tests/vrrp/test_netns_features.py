@@ -4,25 +4,16 @@ notify_master_rx_lower_pri, GARP pacing, track_process."""
 
 from __future__ import annotations
 
+import socket
 import subprocess
 
 import pytest
 
-from ..netns import ip
+from ..netns import in_netns, ip
 from .cluster import instance, lan, wait_for
 
 pytestmark = pytest.mark.timeout(120)
 
-
-@pytest.fixture(params=["native", "python"])
-def loop_kind(request, monkeypatch):
-    """The engine's loop: the native one (the default), or its Python twin."""
-    import fastka
-
-    if request.param == "native" and fastka.native is None:
-        pytest.skip("no native core")
-    monkeypatch.setenv("FASTKA_VRRP_LOOP", request.param)
-    return request.param
 
 VIP = "10.99.0.100"
 
@@ -324,3 +315,70 @@ def test_static_rules_for_as_long_as_fastka_runs(tmp_path):
         out = rules(a)
         assert "keepalived" not in out
         assert "16384:\tfrom 10.5.0.0/16 lookup 100\n" in out, "the rule someone else added stays"
+
+
+def test_static_addresses_and_routes_for_as_long_as_fastka_runs(tmp_path):
+    """static_ipaddress / static_routes: set up at start (an address without dev on
+    default_interface, eth0 by default), never moved by failover, removed at stop."""
+    top = ("static_ipaddress {\n    10.99.5.1/24 dev eth0\n    10.99.6.1/32\n}\n"
+           "static_routes {\n    10.50.0.0/16 via 10.99.0.254 dev eth0\n}\n")
+    with lan(tmp_path, ["a"]) as net:
+        a, = net.nodes
+        a.start(top + instance(priority=200))
+        wait_for(lambda: a.has(VIP), 10, "a to be master")
+        assert {"10.99.5.1", "10.99.6.1"} <= a.addresses()
+        assert "10.50.0.0/16 via 10.99.0.254 dev eth0" in ip("-n", a.ns, "route", "show")
+        assert "not set up" not in a.log_text()
+        assert a.stop() == 0
+        assert not {"10.99.5.1", "10.99.6.1"} & a.addresses()
+        assert "10.50.0.0/16" not in ip("-n", a.ns, "route", "show")
+
+
+def listener(node) -> socket.socket:
+    """A TCP listener on every address of node's namespace."""
+    def make() -> socket.socket:
+        s = socket.socket()
+        s.bind(("0.0.0.0", 0))
+        s.listen(8)
+        return s
+    return in_netns(node.ns, make)
+
+
+def connects(node, addr: str, port: int) -> bool:
+    """Whether a TCP connection from node's namespace to addr:port is accepted."""
+    def attempt() -> bool:
+        with socket.socket() as c:
+            c.settimeout(1.0)
+            try:
+                c.connect((addr, port))
+            except OSError:
+                return False
+            return True
+    return in_netns(node.ns, attempt)
+
+
+def test_no_accept_drops_packets_to_the_vips_on_the_master(tmp_path):
+    """vrrp_strict's no_accept: the master drops packets to its VIPs (an nftables table,
+    as keepalived); with accept they answer; the table goes with fastka."""
+    with lan(tmp_path, ["a", "b"]) as net:
+        a, b = net.nodes
+        a.start("global_defs {\n    vrrp_strict\n}\n" + instance(priority=200))
+        b.start(instance(priority=100))
+        wait_for(lambda: net.holders(VIP) == ["a"], 10, "a to be master")
+        srv_a, srv_b = listener(a), listener(b)
+        port_a, port_b = srv_a.getsockname()[1], srv_b.getsockname()[1]
+        wait_for(lambda: connects(b, a.ipv4, port_a), 5, "a's own address to accept")
+        assert not connects(b, VIP, port_a), "no_accept: the VIP does not"
+        out = ip("-n", a.ns, "-j", "addr")  # the VIP is there all the same
+        assert VIP in out
+        table = subprocess.run(["ip", "netns", "exec", a.ns, "nft", "list", "table", "inet", "fastka"],
+                               capture_output=True, text=True, timeout=10).stdout
+        assert "ip daddr @vips4 drop" in table and VIP in table
+        assert a.stop() == 0
+        gone = subprocess.run(["ip", "netns", "exec", a.ns, "nft", "list", "tables"], capture_output=True,
+                              text=True, timeout=10).stdout
+        assert "fastka" not in gone
+        wait_for(lambda: b.has(VIP), 5, "b to take over")
+        wait_for(lambda: connects(a, VIP, port_b), 5, "b to accept (the default without vrrp_strict)")
+        srv_a.close()
+        srv_b.close()

@@ -24,16 +24,6 @@ pytestmark = [pytest.mark.root, pytest.mark.timeout(120)]
 VIP1, VIP2, VIP3 = "10.99.0.101", "10.99.0.102", "10.99.0.103"
 
 
-@pytest.fixture(params=["native", "python"])
-def loop_kind(request, monkeypatch):
-    import fastka
-
-    if request.param == "native" and fastka.native is None:
-        pytest.skip("no native core")
-    monkeypatch.setenv("FASTKA_VRRP_LOOP", request.param)
-    return request.param
-
-
 def conf(tmp_path, node: str, *insts: str) -> str:
     return (f"global_defs {{\n    vrrp_notify_fifo {tmp_path}/{node}.fifo\n    script_user root\n}}\n"
             + "".join(insts))

@@ -178,16 +178,6 @@ def test_macvlan_requests_against_the_kernel():
 # --- use_vmac: two fastka nodes ------------------------------------------------------
 
 
-@pytest.fixture(params=["native", "python"])
-def loop_kind(request, monkeypatch):
-    import fastka
-
-    if request.param == "native" and fastka.native is None:
-        pytest.skip("no native core")
-    monkeypatch.setenv("FASTKA_VRRP_LOOP", request.param)
-    return request.param
-
-
 def test_use_vmac_failover_and_removal(tmp_path, loop_kind):
     with lan(tmp_path, ["a", "b", "c"]) as net:
         a, b, c = net.nodes

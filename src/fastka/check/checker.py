@@ -8,7 +8,11 @@
 The schedule (keepalived.conf(5), LVS CONFIGURATION):
 
 - the first check comes after a random delay in [0, warmup] (warmup defaults to
-  delay_loop; 0 disables it), then one check every delay_loop;
+  delay_loop; 0 disables it), then one check every delay_loop (fixed rate: a check
+  starts delay_loop after the previous one started, or at once when that one took
+  longer; keepalived waits delay_loop after the end - the same for checks that
+  take milliseconds, and a fixed rate keeps thousands of checkers spread out instead
+  of drifting into bursts);
 - ``alpha``: the checker starts down and the first passing check brings it up;
   otherwise it starts up;
 - while up, a failed check is retried ``retry`` times, ``delay_before_retry`` apart;
@@ -24,9 +28,12 @@ The schedule (keepalived.conf(5), LVS CONFIGURATION):
 
 ``on_change(task, up)`` is called on every up/down transition and when a dynamic
 weight (MISC_CHECK misc_dynamic, FILE_CHECK dynamic) changes while up; never for the
-initial state, which is ``task.up`` right after construction. Each task has its own
-asyncio task, so thousands run concurrently and a hanging server costs only its own
-checker's timeout.
+initial state, which is ``task.up`` right after construction.
+
+A checker is loop callbacks, not a task: a timer starts each attempt; TCP_CHECK runs
+on socket callbacks alone, the other types run each attempt as a short-lived task.
+Thousands run concurrently and a hanging server costs only its own checker's
+timeout.
 """
 
 from __future__ import annotations
@@ -38,6 +45,7 @@ import random
 from typing import Any, Callable, Iterable, Optional
 
 from ..config import model_lvs as m
+from .engine import Engine, Timer, engine
 from .probes import FileProbe, HttpProbe, Probe, ProbeEnv, ProbeResult, hostport, make_probe
 
 log = logging.getLogger("fastka.check")
@@ -74,13 +82,20 @@ class CheckerTask:
             self.delay_loop, self.retry, self.delay_before_retry, self.warmup = 0.0, 0, 0.0, 0.0
             self.alpha = self.log_all_failures = False
         self.fast_recovery = bool(getattr(checker, "fast_recovery", False))
+        self.stepwise = isinstance(self.probe, HttpProbe) and self.probe.steps > 1 and not self.fast_recovery
         self.up: bool = not self.alpha
         self.weight: Optional[int] = None
         self.last: Optional[ProbeResult] = None
         self.checks = 0  # attempts made
         self.failures = 0  # attempts failed
         self.transitions = 0
-        self._task: Optional[asyncio.Task[None]] = None
+        self._tries = 0  # retries made since the failure that started them
+        self._due = 0.0  # loop time the attempt in flight was due to start
+        self._step = 0  # urls passed in a row while recovering stepwise
+        self._engine: Optional[Engine] = None
+        self._timer: Optional[Timer] = None
+        self._inflight: Optional[asyncio.Task[None]] = None
+        self._callback_probe = self.probe.callbacks
         self._file_sig: Optional[tuple[int, int, int, int]] = None
         if isinstance(self.probe, FileProbe):
             self._file_sig = _stat_sig(self.probe.path)
@@ -103,12 +118,24 @@ class CheckerTask:
 
     def start(self) -> None:
         """Start checking (needs a running event loop); a second call does nothing."""
-        if self._task is None or self._task.done():
-            self._task = asyncio.get_running_loop().create_task(self._run(), name=self.describe())
+        if self._engine is not None:
+            return
+        self._engine = engine()
+        if self.is_file:
+            self._timer = self._engine.call_later(self.file_poll_interval, self._poll_file)
+        else:
+            self._timer = self._engine.call_later(random.uniform(0, self.warmup) if self.warmup > 0 else 0,
+                                                  self._begin)
 
     async def stop(self) -> None:
-        """Stop checking; an attempt in flight is cancelled (a MISC script is killed)."""
-        t, self._task = self._task, None
+        """Stop checking; an attempt in flight is abandoned (a MISC script is killed)."""
+        self._engine = None
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._callback_probe:
+            self.probe.cancel()
+        t, self._inflight = self._inflight, None
         if t is not None and not t.done():
             t.cancel()
             try:
@@ -118,74 +145,96 @@ class CheckerTask:
 
     @property
     def running(self) -> bool:
-        return self._task is not None and not self._task.done()
+        return self._engine is not None
 
-    # --- the schedule -------------------------------------------------------------------------
+    # --- the schedule: loop callbacks, no task per checker -----------------------------------
 
-    async def _run(self) -> None:
-        if self.is_file:
-            await self._run_file()
+    def _begin(self) -> None:
+        """Timer expired: one attempt (a url while recovering stepwise)."""
+        t, self._timer = self._timer, None
+        if self._engine is None:
             return
-        if self.warmup > 0:
-            await asyncio.sleep(random.uniform(0, self.warmup))
-        stepwise = isinstance(self.probe, HttpProbe) and self.probe.steps > 1 and not self.fast_recovery
-        step = 0
-        while True:
-            if self.up:
-                r = await self._attempt()
-                tries = 0
-                while not r.ok and tries < self.retry:
-                    tries += 1
-                    self._log_failure(r, f"retry {tries} of {self.retry} in {self.delay_before_retry:g} s")
-                    await asyncio.sleep(self.delay_before_retry)
-                    r = await self._attempt()
-                if r.ok:
-                    self._passed(r)
-                else:
-                    if tries == 0:
-                        self._log_failure(r, "no retries")
-                    self._set(False, r, tries)
-                    step = 0
-            elif stepwise:
-                r = await self._attempt(step)
-                if not r.ok:
-                    step = 0
-                else:
-                    step += 1
-                    if step >= self.probe.steps:
-                        step = 0
-                        self._passed(r)
-            else:
-                r = await self._attempt()
-                if r.ok:
-                    self._passed(r)
-            await asyncio.sleep(self.delay_loop)
-
-    async def _run_file(self) -> None:
-        assert isinstance(self.probe, FileProbe)
-        while True:
-            await asyncio.sleep(self.file_poll_interval)
-            sig = _stat_sig(self.probe.path)
-            if sig == self._file_sig:
-                continue
-            self._file_sig = sig
-            r = await self._attempt()
-            if r.ok:
-                self._passed(r)
-            else:
-                self._set(False, r, 0)
-
-    async def _attempt(self, step: Optional[int] = None) -> ProbeResult:
+        self._due = t.when if t is not None else self._engine.loop.time()
         self.checks += 1
+        step = self._step if (self.stepwise and not self.up) else None
+        if self._callback_probe:
+            self.probe.start(self._result, step)
+        else:
+            self._inflight = self._engine.loop.create_task(self._attempt(step))
+
+    async def _attempt(self, step: Optional[int]) -> None:
         try:
             r = await (self.probe() if step is None else self.probe.step(step))
+        except asyncio.CancelledError:
+            raise
         except Exception as e:  # a probe must not take the loop down
             log.exception("%s: the check itself failed", self.describe())
             r = ProbeResult(False, f"internal error: {type(e).__name__}: {e}")
+        self._inflight = None
+        self._result(r)
+
+    def _result(self, r: ProbeResult) -> None:
+        """An attempt's outcome: the state machine, then the next timer."""
+        if self._engine is None:
+            return
+        self.last = r
+        delay = self.delay_loop
         if not r.ok:
             self.failures += 1
-        self.last = r
-        return r
+        try:
+            if self.up:
+                if r.ok:
+                    self._tries = 0
+                    self._passed(r)
+                elif self._tries < self.retry:
+                    self._tries += 1
+                    self._log_failure(r, f"retry {self._tries} of {self.retry} in {self.delay_before_retry:g} s")
+                    delay = self.delay_before_retry
+                else:
+                    if self._tries == 0:
+                        self._log_failure(r, "no retries")
+                    tries, self._tries, self._step = self._tries, 0, 0
+                    self._set(False, r, tries)
+            elif self.stepwise:
+                if not r.ok:
+                    self._step = 0
+                else:
+                    self._step += 1
+                    if self._step >= self.probe.steps:
+                        self._step = 0
+                        self._passed(r)
+            elif r.ok:
+                self._passed(r)
+        finally:
+            eng = self._engine
+            if eng is not None:
+                now = eng.loop.time()
+                if delay is self.delay_loop:
+                    # fixed rate: starts stay delay_loop apart (warmup's spread is kept, and
+                    # checkers never drift into bursts); a longer attempt starts the next now
+                    self._timer = eng.call_at(max(self._due + delay, now), self._begin)
+                else:
+                    self._timer = eng.call_at(now + delay, self._begin)
+
+    def _poll_file(self) -> None:
+        assert isinstance(self.probe, FileProbe)
+        if self._engine is None:
+            return
+        try:
+            sig = _stat_sig(self.probe.path)
+            if sig != self._file_sig:
+                self._file_sig = sig
+                self.checks += 1
+                r = self.probe.read()
+                self.last = r
+                if r.ok:
+                    self._passed(r)
+                else:
+                    self.failures += 1
+                    self._set(False, r, 0)
+        finally:
+            if self._engine is not None:
+                self._timer = self._engine.call_later(self.file_poll_interval, self._poll_file)
 
     def _log_failure(self, r: ProbeResult, what: str) -> None:
         if self.log_all_failures:

@@ -13,12 +13,14 @@ SIGTERM / SIGINT: the checkers stop, fastka's services leave the kernel (kept wi
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import signal
 from typing import Any, Optional
 
 from ..core.alerts import SmtpAlerts
+from ..core.state import CHECKERS_JSON, JSON_SIGNAL, state_file, write_atomic
 from ..core.watchdog import handlers_ready
 from ..vrrp.notify import Notifier, command
 from ..wire.ipvs import IpvsSocket, IpvsUnavailable
@@ -26,6 +28,7 @@ from .checker import CheckerTask, combined_weight
 from .probes import ProbeEnv
 from .sync_daemon import SyncDaemons, instance_vrid
 from .ipvs_manager import IpvsManager
+from .ipvs_table import describe_service
 from .virtual_server import Event
 
 log = logging.getLogger("fastka.check")
@@ -133,6 +136,7 @@ class CheckerProcess:
             for s in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(s, self._request_stop, s)
             loop.add_signal_handler(signal.SIGHUP, self._request_reload)
+            loop.add_signal_handler(JSON_SIGNAL, self.write_json)
             handlers_ready()
             self.manager = m = IpvsManager(self.config, sock)
             self._build(self.config, m, {})
@@ -161,6 +165,29 @@ class CheckerProcess:
         self.alerts.close()
         log.info("Stopped the checkers")
         return 0
+
+    def status(self) -> dict:
+        """Every virtual server's pool, its real servers and their checkers."""
+        assert self.manager is not None
+        by_server: dict[tuple[int, int], list[CheckerTask]] = self.of_server
+        out = []
+        for p, pool in enumerate(self.manager.pools):
+            servers = []
+            for r, rs in enumerate(pool.servers):
+                servers.append(dict(
+                    address=rs.label, alive=rs.alive, weight=rs.weight,
+                    inhibit_on_failure=bool(rs.model.inhibit_on_failure),
+                    checkers=[dict(what=t.describe(), up=t.up, checks=t.checks, failures=t.failures,
+                                   last=t.last.reason if t.last is not None else None)
+                              for t in by_server.get((p, r), [])]))
+            out.append(dict(virtual_server=pool.vs.label, services=[describe_service(s) for s in pool.services],
+                            quorum_up=pool.quorum_up, alive_weight=pool.alive_weight(), quorum=pool.vs.quorum,
+                            real_servers=servers))
+        return {"virtual_servers": out, "ipvs": dict(self.manager.counters)}
+
+    def write_json(self) -> None:
+        """The JSON signal: fastka_checkers.json in the state directory."""
+        write_atomic(state_file(CHECKERS_JSON), json.dumps(self.status(), indent=1, sort_keys=True) + "\n")
 
     def _request_reload(self) -> None:
         log.info("received SIGHUP, reloading %s", self.opts.get("use_file"))

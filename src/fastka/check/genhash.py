@@ -51,8 +51,7 @@ def hexdump(data: bytes) -> str:
         left = " ".join(hx[:8])
         right = " ".join(hx[8:])
         text = "".join(chr(b) if 32 <= b < 127 else "." for b in chunk)
-        hexpart = f"{left} - {right}" if len(chunk) > 8 else left
-        out.append(f"{off:04d}  {hexpart:<49}   {text:<16}")
+        out.append(f"{off:04d}  {left:<23} - {right:<23}   {text:<16}")
     return "\n".join(out)
 
 

@@ -17,7 +17,8 @@ into the smallest set of generic-netlink requests, sent as one batch:
   delete takes its destinations with it).
 
 A request the kernel refuses is logged with what it was and the kernel's reason, and
-the shadow keeps the kernel's view (the next change of that pool retries it).
+the shadow keeps the kernel's view: the next change of that pool retries it (a
+refused service with its destinations).
 """
 
 from __future__ import annotations
@@ -155,8 +156,10 @@ class IpvsManager:
             pool = self.pools[i]
             for svc in pool.services:
                 k = tbl.svc_key(svc)
-                if k not in self.applied.services:
-                    continue  # refused at start: nothing to put dests in
+                if k not in self.applied.services:  # refused before: try again, with its dests
+                    ops.append(("new_service", svc, None))
+                    ops.extend(("new_dest", svc, d) for d in pool.wanted(svc).values())
+                    continue
                 ops.extend(tbl.diff_dests(svc, pool.wanted(svc), self.applied.dests.get(k, {})))
         self._dirty.clear()
         self.send(ops)

@@ -29,9 +29,10 @@ import ssl
 import struct
 import time
 from dataclasses import dataclass
-from typing import Any, Optional, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 from ..config import model_lvs as m
+from .engine import EPOLLIN, EPOLLOUT, Engine, Timer, engine
 
 log = logging.getLogger("fastka.check")
 
@@ -216,6 +217,13 @@ class Probe:
     kind = "CHECK"
     noun = "check"  # "TCP connection", "HTTP request", ... in transition logs
     steps = 1
+    callbacks = False  # True: start(done, step) / cancel() run an attempt on loop callbacks
+
+    def start(self, done: Callable[[ProbeResult], None], step: Optional[int] = None) -> None:
+        raise NotImplementedError
+
+    def cancel(self) -> None:
+        raise NotImplementedError
 
     def __init__(self, label: str) -> None:
         self.label = label  # [10.0.0.2]:tcp:80, or what the checker looks at
@@ -234,10 +242,15 @@ class Probe:
 
 
 class TcpProbe(Probe):
-    """TCP_CHECK: the connection is made (then reset: no TIME_WAIT per check here)."""
+    """TCP_CHECK: the connection is made (then reset: no TIME_WAIT per check here).
+
+    Besides ``await probe()``, ``start(done)`` runs an attempt on loop callbacks alone
+    (no coroutine, no task, one writer callback and one timer), which is how
+    CheckerTask drives it: this is the check thousands of servers get every second."""
 
     kind = "TCP_CHECK"
     noun = "TCP connection"
+    callbacks = True
 
     def __init__(self, ep: Endpoint) -> None:
         super().__init__(service_label(ep.ip, ep.port))
@@ -246,19 +259,76 @@ class TcpProbe(Probe):
         self.ep = ep
         self.addr = ep.sockaddr()
         self.fail_text = f"connect to {ep.text} "
+        self._plain = not (ep.fwmark or ep.bind_if or ep.bindto is not None or ep.bind_port)
+        self._sock: Optional[socket.socket] = None
+        self._done: Optional[Callable[[ProbeResult], None]] = None
+        self._timer: Optional[Timer] = None
+        self._engine: Optional[Engine] = None
+        self._fd = -1
+
+    def start(self, done: Callable[[ProbeResult], None], step: Optional[int] = None) -> None:
+        """Begin one attempt (one at a time per probe); ``done(result)`` is called once,
+        from the loop, unless :meth:`cancel` comes first."""
+        eng = self._engine = engine()
+        try:
+            if self._plain:
+                s = socket.socket(self.ep.family, socket.SOCK_STREAM | socket.SOCK_NONBLOCK)
+            else:
+                s = self.ep.socket(socket.SOCK_STREAM)
+        except (OSError, ProbeError) as e:
+            eng.loop.call_soon(done, ProbeResult(False, str(e) if isinstance(e, ProbeError)
+                                                 else f"cannot open a socket for {self.ep.text}: {_err(e)}"))
+            return
+        code = s.connect_ex(self.addr)
+        if code != errno.EINPROGRESS:
+            close_rst(s)
+            eng.loop.call_soon(done, self._result(code))
+            return
+        self._sock, self._done, self._fd = s, done, s.fileno()
+        eng.watch(self._fd, EPOLLOUT, self._writable)
+        self._timer = eng.call_later(self.ep.timeout, self._expired)
+
+    def _writable(self, events: int) -> None:
+        if self._sock is not None:
+            self._finish(self._sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR))
+
+    def _expired(self) -> None:
+        self._timer = None
+        self._finish(errno.ETIMEDOUT)
+
+    def _finish(self, code: int) -> None:
+        done = self._done
+        self.cancel()
+        if done is not None:
+            done(self._result(code))
+
+    def cancel(self) -> None:
+        """Abandon the attempt in flight (its ``done`` is not called)."""
+        s, self._sock, self._done = self._sock, None, None
+        if s is None:
+            return
+        assert self._engine is not None
+        self._engine.forget(self._fd)
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        close_rst(s)
+
+    def _result(self, code: int) -> ProbeResult:
+        return OK if code == 0 else ProbeResult(False, self.fail_text + _errno_text(code))
 
     async def __call__(self) -> ProbeResult:
+        fut: asyncio.Future[ProbeResult] = asyncio.get_running_loop().create_future()
+
+        def done(r: ProbeResult) -> None:
+            if not fut.done():
+                fut.set_result(r)
+        self.start(done)
         try:
-            s = self.ep.socket(socket.SOCK_STREAM)
-        except ProbeError as e:
-            return ProbeResult(False, str(e))
-        try:
-            code = await connect(s, self.addr, self.ep.timeout)
+            return await fut
         finally:
-            close_rst(s)
-        if code == 0:
-            return OK
-        return ProbeResult(False, self.fail_text + _errno_text(code))
+            if not fut.done():
+                self.cancel()
 
 
 # --- HTTP_GET / SSL_GET ---------------------------------------------------------------------
@@ -404,6 +474,20 @@ class HttpProbe(Probe):
             self.kind, self.noun = "SSL_GET", "SSL check"
         self.urls = [url_check(u, ep, protocol) for u in urls]
         self.steps = max(1, len(self.urls))
+        # no url block: keepalived checks "/" for a 2xx
+        self.root = UrlCheck("/", build_request("/", hostport(ep.ip, ep.port), "1.0"), m.DEFAULT_STATUS_CODES,
+                             None, None, False, 0, None)
+        self.addr = ep.sockaddr()
+        self.plain = not (ep.fwmark or ep.bind_if or ep.bindto is not None or ep.bind_port)
+        self.callbacks = tls is None  # SSL_GET goes through asyncio's TLS transport
+        self._pending: list[int] = []
+        self._done: Optional[Callable[[ProbeResult], None]] = None
+        self._get_cb: Optional[_Get] = None
+
+    async def __call__(self) -> ProbeResult:
+        if self.tls is None:
+            return await self._via_callbacks(None)
+        return await super().__call__()
 
     async def attempt(self) -> ProbeResult:
         if not self.urls:
@@ -415,6 +499,8 @@ class HttpProbe(Probe):
         return OK
 
     async def step(self, index: int) -> ProbeResult:
+        if self.tls is None:
+            return await self._via_callbacks(index if self.urls else None)
         try:
             return await self._get(self.urls[index] if self.urls else None)
         except ProbeError as e:
@@ -458,10 +544,12 @@ class HttpProbe(Probe):
                 close_rst(s)
 
     async def _get(self, url: Optional[UrlCheck]) -> ProbeResult:
-        if url is None:  # no url block: keepalived checks "/" for a 2xx
-            req = build_request("/", hostport(self.ep.ip, self.ep.port), "1.0")
-            url = UrlCheck("/", req, m.DEFAULT_STATUS_CODES, None, None, False, 0, None)
+        url = url or self.root
         buf, body_at = await self.fetch(url.request, url.needs_body)
+        return self.judge(url, buf, body_at)
+
+    def judge(self, url: UrlCheck, buf: bytes, body_at: int) -> ProbeResult:
+        """A whole response against one url's expectations."""
         status = parse_status(buf[:body_at])
         if status is None:
             line = buf.split(b"\r\n", 1)[0][:80].decode("latin-1")
@@ -480,6 +568,174 @@ class HttpProbe(Probe):
                 how = "matches (regex_no_match)" if matched else "does not match"
                 return ProbeResult(False, f"body of {url.path} {how} regex {url.regex.pattern.decode()!r}")
         return OK
+
+    # --- plain HTTP on loop callbacks (what CheckerTask uses; SSL_GET goes through asyncio's TLS)
+
+    def start(self, done: Callable[[ProbeResult], None], step: Optional[int] = None) -> None:
+        """Begin one attempt (every url, or only url ``step``); ``done(result)`` is
+        called once, from the loop, unless :meth:`cancel` comes first. Plain HTTP only."""
+        assert self.tls is None
+        self._pending = [step] if step is not None else list(range(len(self.urls))) if self.urls else [-1]
+        self._done = done
+        self._next(OK)
+
+    def _next(self, r: ProbeResult) -> None:
+        self._get_cb = None
+        if not r.ok or not self._pending:
+            done, self._done = self._done, None
+            if done is not None:
+                done(r)
+            return
+        i = self._pending.pop(0)
+        self._get_cb = _Get(self, self.urls[i] if i >= 0 else self.root, self._next)
+
+    def cancel(self) -> None:
+        self._done = None
+        g, self._get_cb = self._get_cb, None
+        if g is not None:
+            g.abort()
+
+    async def _via_callbacks(self, step: Optional[int]) -> ProbeResult:
+        fut: asyncio.Future[ProbeResult] = asyncio.get_running_loop().create_future()
+
+        def done(r: ProbeResult) -> None:
+            if not fut.done():
+                fut.set_result(r)
+        self.start(done, step)
+        try:
+            return await fut
+        finally:
+            if not fut.done():
+                self.cancel()
+
+
+class _Get:
+    """One plain GET on loop callbacks: non-blocking connect, send, read until the
+    server closes (or the header, when nothing looks at the body), then judge."""
+
+    __slots__ = ("probe", "url", "done", "eng", "sock", "fd", "out", "buf", "header_end", "timer", "connecting",
+                 "reading", "last")
+
+    def __init__(self, probe: HttpProbe, url: UrlCheck, done: Callable[[ProbeResult], None]) -> None:
+        self.probe, self.url, self.done = probe, url, done
+        eng = self.eng = engine()
+        self.sock: Optional[socket.socket] = None
+        self.fd = -1
+        self.out = url.request
+        self.buf = bytearray()
+        self.header_end = -1
+        self.timer: Optional[Timer] = None
+        self.connecting = True
+        self.reading = False
+        self.last = 0.0  # loop time of the last data received
+        ep = probe.ep
+        try:
+            if probe.plain:
+                s = socket.socket(ep.family, socket.SOCK_STREAM | socket.SOCK_NONBLOCK)
+            else:
+                s = ep.socket(socket.SOCK_STREAM)
+        except (OSError, ProbeError) as e:
+            eng.loop.call_soon(done, ProbeResult(False, str(e) if isinstance(e, ProbeError)
+                                                 else f"cannot open a socket for {ep.text}: {_err(e)}"))
+            return
+        code = s.connect_ex(probe.addr)
+        if code != errno.EINPROGRESS and code != 0:
+            close_rst(s)
+            eng.loop.call_soon(done, ProbeResult(False, f"connect to {ep.text} {_errno_text(code)}"))
+            return
+        self.sock, self.fd = s, s.fileno()
+        eng.watch(self.fd, EPOLLOUT, self._writable)
+        self.timer = eng.call_later(ep.timeout, self._expired)
+
+    def _expired(self) -> None:
+        self.timer = None
+        if self.reading:
+            idle_until = self.last + self.probe.ep.timeout
+            if idle_until > self.eng.loop.time() + 0.001:  # data came since: the limit is on silence
+                self.timer = self.eng.call_at(idle_until, self._expired)
+                return
+        if self.connecting:
+            self._fail(f"connect to {self.probe.ep.text} timed out")
+        else:
+            self._fail(f"HTTP request to {self.probe.ep.text}: timed out waiting for the response")
+
+    def _writable(self, events: int) -> None:
+        s = self.sock
+        if s is None:
+            return
+        if self.connecting:
+            code = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+            if code:
+                self._fail(f"connect to {self.probe.ep.text} {_errno_text(code)}")
+                return
+            self.connecting = False
+        try:
+            n = s.send(self.out)
+        except BlockingIOError:
+            n = 0
+        except OSError as e:
+            self._fail(f"HTTP request to {self.probe.ep.text}: connection lost: {_err(e)}")
+            return
+        self.out = self.out[n:]
+        if self.out:
+            self.eng.rewatch(self.fd, EPOLLOUT, self._writable)
+            return
+        self.eng.rewatch(self.fd, EPOLLIN, self._readable)
+        self.reading = True
+        self.last = self.eng.loop.time()
+        if self.timer is not None:
+            self.timer.cancel()
+        self.timer = self.eng.call_at(self.last + self.probe.ep.timeout, self._expired)
+
+    def _readable(self, events: int) -> None:
+        s = self.sock
+        if s is None:
+            return
+        try:
+            data = s.recv(262144)
+        except BlockingIOError:
+            self.eng.rewatch(self.fd, EPOLLIN, self._readable)
+            return
+        except OSError as e:
+            self._fail(f"HTTP request to {self.probe.ep.text}: connection lost: {_err(e)}")
+            return
+        if not data:
+            self._complete()
+            return
+        self.buf += data
+        self.last = self.eng.loop.time()  # the timer checks it when it fires: no re-arm per read
+        if self.header_end < 0:
+            self.header_end = self.buf.find(b"\r\n\r\n")
+            if self.header_end >= 0 and not self.url.needs_body:
+                self._complete()
+                return
+        if len(self.buf) > MAX_BODY:
+            self._fail(f"HTTP request to {self.probe.ep.text}: response longer than {MAX_BODY} bytes")
+            return
+        self.eng.rewatch(self.fd, EPOLLIN, self._readable)
+
+    def _complete(self) -> None:
+        if self.header_end < 0:
+            self._fail(f"HTTP request to {self.probe.ep.text}: "
+                       + ("no response" if not self.buf else "incomplete response header"))
+            return
+        buf = bytes(self.buf)
+        self.abort()
+        self.done(self.probe.judge(self.url, buf, self.header_end + 4))
+
+    def _fail(self, reason: str) -> None:
+        self.abort()
+        self.done(ProbeResult(False, reason))
+
+    def abort(self) -> None:
+        s, self.sock = self.sock, None
+        if s is None:
+            return
+        self.eng.forget(self.fd)
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        close_rst(s)
 
 
 def _regex_found(url: UrlCheck, body: bytes) -> bool:
@@ -837,13 +1093,26 @@ class MiscProbe(Probe):
         self.group = who[1] if len(who) > 1 else None
         self.name = os.path.basename(self.argv[0])
 
+    def _credentials(self) -> dict[str, Any]:
+        """user (and group: given, else the user's own, as keepalived.conf(5) says), and
+        no supplementary groups of ours; nothing when no user is configured."""
+        if self.user is None:
+            return {}
+        import pwd
+
+        group: Any = self.group if self.group is not None else pwd.getpwnam(self.user).pw_gid
+        return {"user": self.user, "group": group, "extra_groups": []}
+
     async def attempt(self) -> ProbeResult:
         try:
             proc = await asyncio.create_subprocess_exec(
                 *self.argv, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE, start_new_session=True, close_fds=True, cwd="/",
-                user=self.user, group=self.group)
-        except (OSError, KeyError, ValueError) as e:  # KeyError / ValueError: unknown user or group
+                **self._credentials())
+        except (KeyError, ValueError) as e:  # from pwd / grp
+            return ProbeResult(False, f"cannot run {shlex.join(self.argv)}: unknown user or group "
+                                      f"({e.args[0] if e.args else e})")
+        except OSError as e:
             return ProbeResult(False, f"cannot run {shlex.join(self.argv)}: {_err(e)}")
         assert proc.stdout is not None and proc.stderr is not None
         readers = [asyncio.ensure_future(_read_capped(proc.stdout)), asyncio.ensure_future(_read_capped(proc.stderr))]
@@ -928,8 +1197,13 @@ class FileProbe(Probe):
     def read(self) -> ProbeResult:
         """Synchronous: one small read of a local file."""
         try:
-            with open(self.path, "rb") as f:
-                text = f.read(64).decode("ascii", "replace").strip()
+            fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO must not hang the loop
+            try:
+                text = os.read(fd, 64).decode("ascii", "replace").strip()
+            finally:
+                os.close(fd)
+        except BlockingIOError:
+            text = ""
         except OSError as e:
             return ProbeResult(False, f"cannot read {self.path}: {_err(e)}")
         try:

@@ -29,7 +29,7 @@ from .values import Bare, Flag, Timer
 from .source import Pos, Token
 from .values import IP, BadValue, Int, Script, Str, ValueType, parse_int, parse_ip, quote
 
-SNMP_NOTE = "fastka has no SNMP agent; see `fastka status` and metrics"
+SNMP_NOTE = "fastka has no SNMP agent; see `fastka status` (--json for machines)"
 DBUS_NOTE = "fastka has no DBus interface; see `fastka status`"
 FIREWALL_NOTE = "fastka does not manage nftables/iptables/ipsets"
 BFD_PROC_NOTE = "BFD is not implemented"

@@ -160,6 +160,7 @@ def detach() -> None:
 def run_vrrp(config: Any, opts: dict) -> int:
     """The VRRP child: run the engine on a loaded, checked configuration until SIGTERM / SIGINT."""
     from ..vrrp.engine import ConfigError, Engine, install_signal_handlers, not_implemented_uses
+    from ..vrrp.no_accept import NoAccept
     from .watchdog import handlers_ready
 
     try:
@@ -169,15 +170,19 @@ def run_vrrp(config: Any, opts: dict) -> int:
         return 1
     for line in not_implemented_uses(config):
         log.warning("not implemented yet, not acted on: %s", line)
+    no_accept = NoAccept(config)
     install_signal_handlers(engine)
-    _reload_on_hup(engine, opts)
+    _reload_on_hup(engine, opts, no_accept)
     handlers_ready()
     log.info("Starting VRRP child process, pid=%d (%d instances)", os.getpid(), len(engine.instances))
     syncd = _sync_daemons(config, opts, engine)
+    no_accept.start()  # before the first VIP is added
     try:
         engine.run()
     finally:
         engine.close()
+        if not opts.get("dont_release_vrrp"):
+            no_accept.stop()
         if syncd is not None:
             syncd.stop()
             syncd.sock.close()
@@ -185,21 +190,23 @@ def run_vrrp(config: Any, opts: dict) -> int:
     return 0
 
 
-def _reload_on_hup(engine: Any, opts: dict) -> None:
+def _reload_on_hup(engine: Any, opts: dict, no_accept: Any) -> None:
     """SIGHUP: the file is loaded and checked, and the new instances built, in a thread
     while the loop runs on; then the reload is carried out between two loop iterations
     (fastka.vrrp.reload). A SIGHUP that arrives while a reload is under way makes one
-    more once it is done."""
+    more once it is done. no_accept's nftables sets: grown to the old and new VIPs
+    before the reload (no VIP ever accepts that should not), shrunk after it."""
     import threading
 
+    from ..vrrp import no_accept as na
     from ..vrrp import reload
 
     state = {"busy": False, "again": False}
 
     def done(e: Any, plan: Any) -> None:
         try:
-            if plan is not None:
-                reload.apply(e, plan)
+            if plan is not None and reload.apply(e, plan):
+                no_accept.update(*na.vips(plan.config))
         except Exception:  # a bug in the reload must not stop VRRP
             log.exception("reload failed")
         state["busy"] = False
@@ -213,6 +220,9 @@ def _reload_on_hup(engine: Any, opts: dict) -> None:
             config = reload.load(opts)
             if config is not None:
                 plan = reload.prepare(engine, config)
+            if plan is not None:
+                v4, v6 = na.vips(plan.config)
+                no_accept.update(sorted(set(v4) | set(no_accept.v4)), sorted(set(v6) | set(no_accept.v6)))
         except Exception:
             log.exception("reading the configuration failed; nothing changed")
         engine.defer(lambda e: done(e, plan))

@@ -8,9 +8,10 @@ passes signals on (keepalived's process model).
 - SIGTERM / SIGINT on the parent: passed to every child as SIGTERM; the parent waits
   for them (the VRRP child sends priority 0 and removes its VIPs, the checker child
   removes its IPVS services) and exits.
-- SIGHUP, SIGUSR1: passed to every child; on SIGHUP the parent also reads the file
-  again (when it has no errors, a child restarted after a crash runs it). SIGUSR2 and the JSON signal: to the VRRP
-  child (stats and JSON state are VRRP's).
+- SIGHUP, SIGUSR1: passed to every child (each reloads itself; the parent also
+  re-reads the file and keeps it, when it has no errors, for children it restarts).
+  SIGUSR2 (stats): to the VRRP child. The JSON signal: to both (each writes its
+  JSON state file, fastka.core.state).
 - A child that dies while fastka is not stopping is started again ("restarted after a
   crash", as keepalived) unless it died within ``QUICK_DEATH`` seconds of its start: a
   child that cannot start (its sockets, the kernel's IPVS) would only die again, so the
@@ -28,13 +29,13 @@ from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
 from .daemon import remove_pidfiles, write_pidfiles
+from .state import JSON_SIGNAL
 
 log = logging.getLogger("fastka")
 
 PR_SET_PDEATHSIG = 1
 QUICK_DEATH = 5.0
 RESTART_DELAY = 1.0
-JSON_SIGNAL = signal.SIGRTMIN + 2
 
 
 HELD = {signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2, JSON_SIGNAL}
@@ -104,16 +105,30 @@ class Watchdog:
             logging.shutdown()
             os._exit(rc)
 
+    def _reload(self) -> None:
+        """SIGHUP: the children reload themselves; the parent keeps the newest good
+        configuration too, so a child restarted after a crash runs what is in force."""
+        from ..config import load_file
+
+        path = str(self.opts.get("use_file") or "/etc/keepalived/keepalived.conf")
+        try:
+            result = load_file(path, config_id=self.opts.get("config_id"), check_system=True,
+                               all_config=bool(self.opts.get("all_config")))
+        except OSError as e:
+            log.error("reload: cannot read %s: %s", path, e)
+            return
+        if not result.diagnostics.has_errors:
+            self.config = result.config
+
     def _forward(self, signum: int, frame: Any) -> None:
+        if signum == signal.SIGHUP:
+            self._reload()
         if signum in (signal.SIGTERM, signal.SIGINT):
             if not self.stopping:
                 log.info("received %s, stopping", signal.Signals(signum).name)
             self.stopping = True
             targets, send = self.children, int(signal.SIGTERM)
-        elif signum == signal.SIGHUP:
-            targets, send = self.children, signum
-            self._reread()
-        elif signum in (signal.SIGUSR2, JSON_SIGNAL):
+        elif signum == signal.SIGUSR2:
             targets, send = [c for c in self.children if c.name == "VRRP"], signum
         else:
             targets, send = self.children, signum
@@ -123,21 +138,6 @@ class Watchdog:
                     os.kill(t.pid, send)
                 except ProcessLookupError:
                     pass
-
-    def _reread(self) -> None:
-        """SIGHUP: a child started again after a crash runs the file as it is now, if it
-        has no errors (the children report the errors themselves)."""
-        from ..config import load_file
-
-        try:
-            result = load_file(str(self.opts.get("use_file") or "/etc/keepalived/keepalived.conf"),
-                               config_id=self.opts.get("config_id"), check_system=True,
-                               all_config=bool(self.opts.get("all_config")))
-        except Exception:  # the parent must survive whatever the file holds
-            log.exception("reading the configuration again failed")
-            return
-        if not result.diagnostics.has_errors:
-            self.config = result.config
 
     def run(self) -> int:
         for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2, JSON_SIGNAL):

@@ -42,9 +42,10 @@ from .. import batchio
 from .. import native as _native
 from ..timers import TimerWheel
 from ..wire import AdvertError, link_local_first, parse_advert, parse_ah_packet
-from . import netlink
+from ..core.state import JSON_SIGNAL, VRRP_JSON, state_file, write_atomic
+from . import netlink, static
 from .gratuitous import Announcer
-from .rules import Preferences, rule_of, static_batches
+from .rules import Preferences, rule_of
 from .rules import unsupported as rule_unsupported
 from .notify import STATE_WORD, Notifier, command
 from .events import Events
@@ -134,13 +135,7 @@ def not_implemented_uses(config: Any) -> list[str]:
             out.append(f"vrrp_instance {i.name}: {NOT_YET['use_ipvlan']}")
         if i.use_vmac_addr or any(v.use_vmac for v in [*i.virtual_ipaddress, *i.virtual_ipaddress_excluded]):
             out.append(f"vrrp_instance {i.name}: {NOT_YET['use_vmac_addr']}")
-    for r in getattr(config, "static_rules", ()):
-        extra = rule_unsupported(r)
-        if extra:
-            out.append(f"static_rules: names iproute2 would look up: {', '.join(extra)} (the rule is left out)")
-    for key in ("static_ipaddress", "static_routes"):
-        if getattr(config, key, None):
-            out.append(f"{key}: not set up (static_rules are)")
+    out.extend(static.unsupported(config))
     return out
 
 
@@ -288,9 +283,10 @@ class Engine:
         except (VmacError, OSError) as e:
             raise ConfigError(str(e)) from None
         prefs = Preferences()
-        static = [rule_of(r, prefs) for r in getattr(config, "static_rules", ()) if not rule_unsupported(r)]
-        self._static = static_batches(static, seq) if static else None
-        seq += 2 * len(static)
+        try:
+            self._static, seq = static.build(config, seq, prefs)
+        except OSError as e:  # an interface named by a static address or route is missing
+            raise ConfigError(f"static addresses / routes: {e}") from None
         for inst in config.vrrp_instances:
             family = inst.family
             ifname = inst.interface
@@ -358,7 +354,8 @@ class Engine:
                                   f"{self.by_key[key3].name}")
             self.by_key[key3] = i
             self.instances.append(i)
-            self._by_ifindex.setdefault(index, []).append(i)
+            if not inst.dont_track_primary:  # keepalived: its interface going down is no fault then
+                self._by_ifindex.setdefault(index, []).append(i)
             if i.group is not None:
                 self.groups[i.group].append(i)
             flips = (vmac.up, vmac.down) if vmac is not None else ()
@@ -650,7 +647,7 @@ class Engine:
             try:
                 for seq, err in self.rtnl.execute(batches):
                     owner = self._nl_owner.get(seq)
-                    what = self._static[2].get(seq, f"request {seq}") if self._static else f"request {seq}"
+                    what = self._static.words.get(seq, f"request {seq}") if self._static else f"request {seq}"
                     log.error("(%s) netlink: %s: %s", owner.name if owner else "static",
                               owner.describe_seq(seq) if owner else what, os.strerror(err))
                     if owner:
@@ -794,7 +791,7 @@ class Engine:
         now_us = self.clock() // 1000
         self.events.start()
         if self._static:
-            self._nl.append(self._static[0])  # static_rules: for as long as fastka runs
+            self._nl.extend(self._static.adds)  # static addresses, routes, rules: for as long as fastka runs
         self._tracked_ifaces = {t.name for i in self.instances for t in i.tracked if t.kind == "interface"}
         for name in self._tracked_ifaces:
             self.track_state[("interface", name)] = netlink.link_is_up(name)
@@ -817,7 +814,7 @@ class Engine:
             if i.fixed:
                 self._nl.append(i.fixed_batch)  # vmac_protodown: the VIPs, on the held-down VMAC, once
             self._apply(i, i.sm.start(now_us), now_us)
-            if not netlink.link_is_up(i.ifname):
+            if i in self._by_ifindex.get(i.ifindex, ()) and not netlink.link_is_up(i.ifname):
                 self._apply(i, i.sm.interface_down(now_us, i.ifname), now_us)
             self._retrack(i, now_us)
         self.flush()
@@ -918,7 +915,7 @@ class Engine:
         for i in self.instances:
             self._apply(i, i.sm.shutdown(now_us), now_us)
         if self._static and self.release_vips:
-            self._nl.append(self._static[1])
+            self._nl.extend(self._static.removes)
         self.flush()
 
     def defer(self, fn: Callable[[Engine], None]) -> None:
@@ -980,12 +977,6 @@ class Engine:
                      counters=self.instance_counters(i)) for i in self.instances]
 
 
-STATE_DIR_ENV = "FASTKA_STATE_DIR"  # where the signal-triggered files go (default /tmp)
-JSON_SIGNAL = signal.SIGRTMIN + 2  # keepalived 2.2.7's JSON signal number (fastka --signum=JSON)
-
-
-def state_file(name: str) -> str:
-    return os.path.join(os.environ.get(STATE_DIR_ENV, "/tmp"), name)
 
 
 def write_stats(engine: Engine) -> None:
@@ -999,7 +990,7 @@ def write_stats(engine: Engine) -> None:
             lines.append(f"  {k}: {v}")
     for k, v in sorted(engine.loop_counters().items()):
         lines.append(f"{k}: {v}")
-    _write_atomic(state_file("fastka.stats"), "\n".join(lines) + "\n")
+    write_atomic(state_file("fastka.stats"), "\n".join(lines) + "\n")
 
 
 def write_json(engine: Engine) -> None:
@@ -1007,17 +998,7 @@ def write_json(engine: Engine) -> None:
     import json
 
     data = {"instances": engine.status(), "counters": engine.loop_counters(), "loop": engine.loop_kind}
-    _write_atomic(state_file("fastka.json"), json.dumps(data, indent=1, sort_keys=True) + "\n")
-
-
-def _write_atomic(path: str, text: str) -> None:
-    tmp = f"{path}.{os.getpid()}.tmp"
-    try:
-        with open(tmp, "w") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except OSError as e:
-        log.error("cannot write %s: %s", path, e.strerror)
+    write_atomic(state_file(VRRP_JSON), json.dumps(data, indent=1, sort_keys=True) + "\n")
 
 
 def install_signal_handlers(engine: Engine) -> None:

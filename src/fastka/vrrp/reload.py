@@ -212,13 +212,13 @@ def commit(engine: Any, plan: Plan) -> bool:
     old_wheel, old_static = engine.wheel, engine._static
     for k, v in built.items():
         setattr(engine, k, v)
-    if _static_rules(old_cfg) == _static_rules(config):
+    if _statics(old_cfg) == _statics(config):
         engine._static = old_static
-    else:
+    else:  # all the old ones go, all the new ones come (one batch; rare)
         if old_static:
-            engine._nl.append(old_static[1])
+            engine._nl.extend(old_static.removes)
         if engine._static:
-            engine._nl.append(engine._static[0])
+            engine._nl.extend(engine._static.adds)
     engine.config = config
     wheel = TimerWheel(max(1, 3 * len(engine.instances)), start_ns=engine.clock(), tick_ns=100_000)
     now_ns = engine.clock()
@@ -282,8 +282,8 @@ def _defs(config: Any, key: str, used: set[str]) -> dict[str, Any]:
     return {b.name: b for b in getattr(config, key, ()) if b.name in used}
 
 
-def _static_rules(config: Any) -> list:
-    return list(getattr(config, "static_rules", ()))
+def _statics(config: Any) -> tuple:
+    return tuple(list(getattr(config, k, ())) for k in ("static_ipaddress", "static_routes", "static_rules"))
 
 
 def _deleted(engine: Any, i: Instance, model: Any, prio: int) -> None:

@@ -123,16 +123,6 @@ def unsupported(rule: Any) -> list[str]:
     return out
 
 
-def static_batches(rules: list[FibRule], first_seq: int) -> tuple[tuple[int, bytes, list[int]],
-                                                                   tuple[int, bytes, list[int]], dict[int, str]]:
-    """static_rules: the add and delete batches, and what each request does in words."""
-    add, seqs_add = pack_rules(RTM_NEWRULE, rules, first_seq)
-    rm, seqs_rm = pack_rules(RTM_DELRULE, rules, first_seq + len(rules))
-    words = {s: f"adding static rule {r.describe()}" for s, r in zip(seqs_add, rules, strict=True)}
-    words.update({s: f"removing static rule {r.describe()}" for s, r in zip(seqs_rm, rules, strict=True)})
-    return (RTM_NEWRULE, add, seqs_add), (RTM_DELRULE, rm, seqs_rm), words
-
-
 class Preferences:
     """Preferences for rules written without one, as keepalived 2.2.7 assigns them (observed:
     16384 for the first such rule of the configuration, one less for each next one, across

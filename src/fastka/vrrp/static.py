@@ -1,0 +1,88 @@
+"""static_ipaddress, static_routes and static_rules: set up for as long as fastka runs.
+
+keepalived.conf(5): "These addresses, routes and rules are NOT moved by vrrpd, they
+stay on the machine." fastka adds them at start (addresses, then routes, then rules,
+in one netlink batch with the first VIP work) and removes them at stop in the reverse
+order (kept with ``--dont-release-vrrp``, as keepalived 2.2.7 does for its rules;
+observed by the engineer who added static_rules). An address without ``dev`` goes on
+global_defs ``default_interface`` (keepalived's default: eth0). An address that is
+already there, a route that already exists are not errors (EEXIST is ignored for
+them as for VIPs); the delete of one that is gone is quiet.
+
+Not acted on (reported at start): ``track_group`` (instances that would leave MASTER
+when a static address goes away) and the route options the engine does not carry
+out for virtual_routes either.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional
+
+from . import netlink
+from .instance import route_of, route_unsupported, vip_address
+from .rules import Preferences, pack_rules, rule_of
+from .rules import unsupported as rule_unsupported
+
+DEFAULT_INTERFACE = "eth0"
+
+Batch = tuple  # (netlink op, bytes, seqs)
+
+
+@dataclass
+class Static:
+    adds: list[Batch] = field(default_factory=list)
+    removes: list[Batch] = field(default_factory=list)  # in removal order
+    words: dict[int, str] = field(default_factory=dict)  # seq -> what the request does
+
+    def __bool__(self) -> bool:
+        return bool(self.adds)
+
+
+def unsupported(config: Any) -> list[str]:
+    """Lines for engine.not_implemented_uses."""
+    out = []
+    for a in getattr(config, "static_ipaddress", ()):
+        if a.track_group:
+            out.append(f"static_ipaddress {a.address}: track_group {a.track_group} (the address is set up)")
+    for r in getattr(config, "static_routes", ()):
+        extra = route_unsupported(r)
+        if extra:
+            out.append(f"static_routes: options {', '.join(extra)} (route {r.dest} is set up without them)")
+    for r in getattr(config, "static_rules", ()):
+        extra = rule_unsupported(r)
+        if extra:
+            out.append(f"static_rules: names iproute2 would look up: {', '.join(extra)} (the rule is left out)")
+    return out
+
+
+def build(config: Any, first_seq: int, prefs: Preferences) -> tuple[Optional[Static], int]:
+    """The prebuilt requests of the configuration's static entries, and the next free seq."""
+    gd = getattr(config, "global_defs", None)
+    default_dev = (gd.default_interface if gd is not None else None) or DEFAULT_INTERFACE
+    addrs = list(getattr(config, "static_ipaddress", ()))
+    default_index = netlink.ifindex(default_dev) if any(a.dev is None for a in addrs) else 0
+    groups: list[tuple[str, int, int, Callable[..., tuple[bytes, list[int]]], list, list[str]]] = [
+        ("address", netlink.RTM_NEWADDR, netlink.RTM_DELADDR, netlink.pack_addresses,
+         [vip_address(a, default_index, default_dev) for a in addrs], [a.address for a in addrs]),
+        ("route", netlink.RTM_NEWROUTE, netlink.RTM_DELROUTE, netlink.pack_routes,
+         [route_of(r) for r in getattr(config, "static_routes", ())],
+         [r.dest for r in getattr(config, "static_routes", ())]),
+    ]
+    rules = [rule_of(r, prefs) for r in getattr(config, "static_rules", ()) if not rule_unsupported(r)]
+    groups.append(("rule", netlink.RTM_NEWRULE, netlink.RTM_DELRULE, pack_rules, rules,
+                   [r.describe() for r in rules]))
+    out = Static()
+    seq = first_seq
+    for kind, add_op, del_op, pack, items, names in groups:
+        if not items:
+            continue
+        add, seqs_add = pack(add_op, items, seq)
+        seq += len(seqs_add)
+        rm, seqs_rm = pack(del_op, items, seq)
+        seq += len(seqs_rm)
+        out.adds.append((add_op, add, seqs_add))
+        out.removes.insert(0, (del_op, rm, seqs_rm))
+        out.words.update({s: f"adding static {kind} {n}" for s, n in zip(seqs_add, names, strict=True)})
+        out.words.update({s: f"removing static {kind} {n}" for s, n in zip(seqs_rm, names, strict=True)})
+    return (out if out else None), seq
