@@ -357,3 +357,24 @@ def test_keepalived_backup_sees_no_gap(tmp_path):
         assert b.log_text().count("Entering MASTER STATE") == masters, b.log_text()[-1500:]
         assert a.has(VIP1) and not b.has(VIP1)
         assert {i["name"]: i["priority"] for i in a.stats()["instances"]} == {"VI_1": 150}
+
+
+def test_no_accept_sets_follow_a_reload(tmp_path):
+    """vrrp_strict's no_accept: a VIP added by a reload is in the nftables set, one
+    removed by a reload leaves it."""
+    def table(node) -> str:
+        return subprocess.run(["ip", "netns", "exec", node.ns, "nft", "list", "table", "inet", "fastka"],
+                              capture_output=True, text=True, timeout=10).stdout
+
+    strict = "global_defs {\n    vrrp_strict\n}\n"
+    with lan(tmp_path, ["a"]) as net:
+        (a,) = net.nodes
+        a.start(strict + instance(name="VI_1", vrid=51, priority=200, vips=(f"{VIP1}/24",)))
+        wait_for(lambda: a.has(VIP1), 10, "a to be master")
+        assert VIP1 in table(a) and VIP2 not in table(a)
+        a.reload(strict + instance(name="VI_1", vrid=51, priority=200, vips=(f"{VIP1}/24", f"{VIP2}/24")))
+        wait_for(lambda: a.has(VIP2), 3, "the added VIP")
+        assert VIP1 in table(a) and VIP2 in table(a)
+        a.reload(strict + instance(name="VI_1", vrid=51, priority=200, vips=(f"{VIP2}/24",)))
+        wait_for(lambda: not a.has(VIP1), 3, "the removed VIP to go")
+        assert VIP1 not in table(a) and VIP2 in table(a)
