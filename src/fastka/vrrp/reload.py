@@ -26,15 +26,19 @@ Then, by instance name:
 - an instance no longer configured (or whose identity changed) is *removed*: a master
   sends priority 0 and releases its VIPs (also with -V: the instance is gone), then
   ``notify`` runs with ``INSTANCE NAME DELETED PRIO`` when the instance has
-  ``notify_deleted`` and ``INSTANCE NAME FAULT PRIO`` otherwise, the notify_deleted
-  script runs if one is given, and the notify FIFO gets the same line (keepalived
-  2.2.7's behaviour, observed; notify_stop / notify_fault do not run);
+  ``notify_deleted`` and ``INSTANCE NAME FAULT PRIO`` otherwise, and the
+  notify_deleted script runs if one is given (keepalived 2.2.7's behaviour, observed;
+  notify_stop / notify_fault do not run); the notify FIFO gets the same line
+  (inferred: keepalived's FIFO line could not be observed);
 - a new instance starts as at start (Initialize, then Backup or Master).
 
+The file is loaded, the plan worked out and the new instances built (prepare) in the
+VRRP child's loader thread while the loop runs on; commit carries it out in the loop.
 Sockets stay open (new multicast memberships are joined), the engine's timer wheel
 and the native loop are rebuilt with the instances renumbered; vrrp_scripts whose
 definition is unchanged keep running with their state; notify FIFOs are reopened only
-if their settings changed; sync groups keep their reported state.
+if their settings changed; sync groups keep their reported state; static addresses,
+routes and rules are replaced only if they changed.
 
 What a reload refuses (logged, nothing changed; restart fastka to apply): adding or
 removing an instance with use_vmac (VMACs are made at start), and changing which
