@@ -378,3 +378,18 @@ def test_no_accept_sets_follow_a_reload(tmp_path):
         a.reload(strict + instance(name="VI_1", vrid=51, priority=200, vips=(f"{VIP2}/24",)))
         wait_for(lambda: not a.has(VIP1), 3, "the removed VIP to go")
         assert VIP1 not in table(a) and VIP2 in table(a)
+
+
+def test_missing_interface_changes_nothing(tmp_path):
+    """A new instance on an interface this host does not have: the reload is refused
+    as a whole (the other changes in the file are not applied either)."""
+    with lan(tmp_path, ["a"]) as net:
+        (a,) = net.nodes
+        a.start(conf(tmp_path, "a", inst("VI_1", 51, 200, VIP1)))
+        wait_for(lambda: a.has(VIP1), 10, "a to be master")
+        a.reload(conf(tmp_path, "a", inst("VI_1", 51, 150, VIP1),
+                      instance(name="VI_9", vrid=59, priority=200, vips=(f"{VIP2}/24",), interface="eth9")))
+        text = a.log_text()
+        assert "eth9" in text and "nothing changed" in text
+        assert {i["name"]: i["priority"] for i in a.stats()["instances"]} == {"VI_1": 200}
+        assert a.has(VIP1) and not a.has(VIP2)

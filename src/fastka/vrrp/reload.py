@@ -70,7 +70,12 @@ CARRIED = ("counters", "ah_seq", "ip_id", "holds_vips", "garp_left", "backup_sin
 
 
 class Refused(Exception):
-    """The new configuration asks for what a reload cannot do; nothing was changed."""
+    """The new configuration cannot be applied; nothing was changed. ``restart``: a
+    restart would apply it (what a reload does not do), else it cannot run here."""
+
+    def __init__(self, message: str, restart: bool = True) -> None:
+        super().__init__(message)
+        self.restart = restart
 
 
 def identity(inst: Any) -> tuple:
@@ -165,14 +170,15 @@ def prepare(engine: Any, config: Any) -> Optional[Plan]:
             Engine._build(cast(Any, shadow), config,
                           vmacs={n: old_by_name[n].vmac for n in going_on if old_by_name[n].vmac})
         except (ConfigError, OSError, ValueError) as e:
-            raise Refused(str(e)) from None
+            raise Refused(str(e), restart=False) from None
         built = {k: getattr(shadow, k) for k in BUILT}
         for key, used in (("track_files", "files"), ("vrrp_track_processes", "processes")):
             before, after = getattr(engine._used, used), getattr(built["_used"], used)
             if before != after or _defs(old_cfg, key, before) != _defs(config, key, after):
                 raise Refused(f"the {key.replace('vrrp_', '')} in use, or their definitions, changed")
     except Refused as e:
-        log.error("reload: %s; nothing changed (restart fastka to apply this configuration)", e)
+        log.error("reload: %s; nothing changed%s", e, " (restart fastka to apply this configuration)" if e.restart
+                  else "")
         return None
     changed = {n for n in going_on if old_models[n] != new_models[n]}
     return Plan(config, going_on, added, built, changed, old_cfg)
