@@ -59,7 +59,7 @@ from .gratuitous import arp_frame, na_message
 from .instance import Instance
 from .notify import command
 from .rules import pack_rules
-from .state_machine import State, Transition
+from .state_machine import Transition
 from .track import ScriptRunner
 
 log = logging.getLogger("fastka.vrrp")
@@ -197,14 +197,16 @@ def commit(engine: Any, plan: Plan) -> bool:
     old_models = {m.name: m for m in old_cfg.vrrp_instances}
     removed = [i for i in engine.instances if i.name not in going_on]
     # 1. the removed instances stop, with the running engine's timers, loop and sockets
+    priorities = {i.name: i.sm.priority for i in removed}
     for i in removed:
-        prio = i.sm.priority
         engine._apply(i, [a for a in i.sm.shutdown(now_us) if not isinstance(a, Transition)], now_us)
-        if i.holds_vips or i.state == State.MASTER:
+        if i.holds_vips:
             engine._release_vips(i)  # with -V too: the instance is gone
         engine._log.append(("(%s) removed by the reload", i.name))
-        engine.flush()
-        _deleted(engine, i, old_models[i.name], prio)
+    if removed:
+        engine.flush()  # priority 0 adverts, then the VIPs, in one batch each
+    for i in removed:
+        _deleted(engine, i, old_models[i.name], priorities[i.name])
     native = engine.loop is not None
     if native:  # counters kept by the native loop: into the instances' own, the loop is rebuilt
         from .engine import NATIVE_COUNTERS
