@@ -576,4 +576,10 @@ int fk_vloop_poll(struct fk_vloop *L, struct fk_wheel *W, int64_t deadline_ns, s
 
 const uint64_t *fk_vloop_counters(const struct fk_vloop *L, uint32_t i) { return L->inst[i].counters; }
 uint32_t fk_vloop_ah_seq(const struct fk_vloop *L, uint32_t i) { return L->inst[i].ah_seq; }
+
+void fk_vloop_set_ah_seq(struct fk_vloop *L, uint32_t i, uint32_t seq)
+{
+    if (i < L->n)
+        L->inst[i].ah_seq = seq;
+}
 const struct fk_vloop_stats *fk_vloop_get_stats(const struct fk_vloop *L) { return &L->stats; }

@@ -162,6 +162,8 @@ int fk_vloop_poll(struct fk_vloop *L, struct fk_wheel *W, int64_t deadline_ns, s
  * loop's. */
 const uint64_t *fk_vloop_counters(const struct fk_vloop *L, uint32_t i);
 uint32_t fk_vloop_ah_seq(const struct fk_vloop *L, uint32_t i);
+/* Set instance i's AH sequence number (a reload carries it over to a new loop). */
+void fk_vloop_set_ah_seq(struct fk_vloop *L, uint32_t i, uint32_t seq);
 const struct fk_vloop_stats *fk_vloop_get_stats(const struct fk_vloop *L);
 
 /* CLOCK_MONOTONIC in nanoseconds (the loop's clock). */

@@ -91,6 +91,16 @@ class Node:
         wait_for(path.exists, 5, f"{self.name} to write {path.name}")
         return json.loads(path.read_text())
 
+    def reload(self, config: str) -> None:
+        """Write config over the node's file and send SIGHUP to the parent only (as
+        `kill -HUP $(cat pidfile)` would); returns once the node's VRRP child logged the
+        end of its reload (applied or refused)."""
+        assert self.proc is not None
+        done = self.log_text().count("reload: ")
+        (self.workdir / f"{self.name}.conf").write_text(config)
+        self.proc.send_signal(signal.SIGHUP)
+        wait_for(lambda: self.log_text().count("reload: ") > done, 10, f"{self.name} to reload")
+
     def signal(self, sig: int) -> None:
         assert self.proc is not None
         os.killpg(self.proc.pid, sig)

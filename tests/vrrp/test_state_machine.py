@@ -924,3 +924,34 @@ def test_sync_inputs_move_a_member_with_its_group():
     assert sm.state == State.FAULT and sm.faults == ("sync group G has a member in FAULT",)
     sm.sync_recovered(60, "G")
     assert sm.state == State.BACKUP and sm.faults == ()
+
+
+# -- reload: carrying a machine's state into one built from a new configuration ---------
+
+
+def test_carry_from_keeps_state_priority_faults_and_master_interval():
+    old = VrrpStateMachine(params(priority=100))
+    old.start(0)
+    old.advert_received(10 * MS, 200, PEER, 50)  # a master advertising every 0.5 s
+    old.set_priority(20 * MS, 90)  # tracking lowered it
+    old.track_down(30 * MS, "chk")
+    assert old.state == State.FAULT
+    new = VrrpStateMachine(params(priority=150, advert_int_cs=50))
+    new.carry_from(old)
+    assert new.state == State.FAULT and new.faults == old.faults
+    assert new.priority == 90, "the effective priority carries; the engine sets the new one next"
+    assert new.master_adver_int_cs == 50
+    assert new.set_priority(40 * MS, 150) == [PriorityChanged(150)]
+    assert new.params.priority == 150
+
+
+def test_carry_from_master_sends_nothing_and_keeps_mastership():
+    old = VrrpStateMachine(params(priority=200))
+    old.start(0)
+    old.master_down_expired(old.master_down_interval)
+    assert old.state == State.MASTER
+    new = VrrpStateMachine(params(priority=200))
+    new.carry_from(old)
+    assert new.state == State.MASTER and new.fast_path_view() == old.fast_path_view()
+    # a higher advert still makes it yield, as the old machine would
+    assert any(isinstance(x, BecomeBackup) for x in new.advert_received(S, 250, PEER, 100))

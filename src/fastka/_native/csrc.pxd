@@ -451,5 +451,6 @@ cdef extern from "vloop.h" nogil:
     int fk_vloop_poll(fk_vloop *L, fk_wheel *W, int64_t deadline_ns, fk_vloop_event *ev, int max_ev)
     const uint64_t *fk_vloop_counters(const fk_vloop *L, uint32_t i)
     uint32_t fk_vloop_ah_seq(const fk_vloop *L, uint32_t i)
+    void fk_vloop_set_ah_seq(fk_vloop *L, uint32_t i, uint32_t seq)
     const fk_vloop_stats *fk_vloop_get_stats(const fk_vloop *L)
     int64_t fk_vloop_now_ns()

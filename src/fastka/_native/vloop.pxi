@@ -11,6 +11,7 @@ from fastka._native.csrc cimport (
     fk_vloop,
     fk_vloop_add_fd,
     fk_vloop_ah_seq,
+    fk_vloop_set_ah_seq,
     fk_vloop_classify,
     fk_vloop_counters,
     fk_vloop_event,
@@ -158,6 +159,9 @@ cdef class VrrpLoop:
 
     def ah_seq(self, uint32_t i):
         return fk_vloop_ah_seq(self._L, i)
+
+    def set_ah_seq(self, uint32_t i, uint32_t seq):
+        fk_vloop_set_ah_seq(self._L, i, seq)
 
     def stats(self):
         cdef const fk_vloop_stats *s = fk_vloop_get_stats(self._L)

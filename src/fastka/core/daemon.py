@@ -14,6 +14,10 @@ meaning:
 - without ``-n`` the process detaches (double fork, new session, stdio on /dev/null);
 - logging: syslog (``-S`` facility) unless ``-G``; the console with ``-l``; a file
   with ``-g``; ``-D`` adds detail;
+- SIGHUP: the file is read again and, if it has no errors, applied; unchanged VRRP
+  instances keep their state and VIPs (fastka.vrrp.reload), the checker child keeps
+  its unchanged checkers (fastka.check.daemon); a file with errors is logged with its
+  line numbers and changes nothing;
 - SIGTERM / SIGINT: every master sends priority 0 and the VIPs are removed (kept with
   ``-V``), the checker child removes its IPVS services (kept with ``-I``); then the
   pidfiles are removed.
@@ -166,15 +170,12 @@ def run_vrrp(config: Any, opts: dict) -> int:
         return 1
     for line in not_implemented_uses(config):
         log.warning("not implemented yet, not acted on: %s", line)
+    no_accept = NoAccept(config)
     install_signal_handlers(engine)
-    # keepalived reloads on SIGHUP; VRRP reload is not there yet: say so, keep running
-    signal.signal(signal.SIGHUP, lambda signum, frame: log.warning(
-        "SIGHUP: VRRP reload is not implemented yet; the VRRP configuration in use is unchanged "
-        "(restart fastka to apply VRRP changes)"))
+    _reload_on_hup(engine, opts, no_accept)
     handlers_ready()
     log.info("Starting VRRP child process, pid=%d (%d instances)", os.getpid(), len(engine.instances))
     syncd = _sync_daemons(config, opts, engine)
-    no_accept = NoAccept(config)
     no_accept.start()  # before the first VIP is added
     try:
         engine.run()
@@ -187,6 +188,56 @@ def run_vrrp(config: Any, opts: dict) -> int:
             syncd.sock.close()
     log.info("Stopped")
     return 0
+
+
+def _reload_on_hup(engine: Any, opts: dict, no_accept: Any) -> None:
+    """SIGHUP: the file is loaded and checked, and the new instances built, in a thread
+    while the loop runs on; then the reload is carried out between two loop iterations
+    (fastka.vrrp.reload). A SIGHUP that arrives while a reload is under way makes one
+    more once it is done. no_accept's nftables sets: grown to the old and new VIPs
+    before the reload (no VIP ever accepts that should not), shrunk after it."""
+    import threading
+
+    from ..vrrp import no_accept as na
+    from ..vrrp import reload
+
+    state = {"busy": False, "again": False}
+
+    def done(e: Any, plan: Any) -> None:
+        try:
+            if plan is not None and reload.apply(e, plan):
+                no_accept.update(*na.vips(plan.config))
+        except Exception:  # a bug in the reload must not stop VRRP
+            log.exception("reload failed")
+        state["busy"] = False
+        if state["again"]:
+            state["again"] = False
+            start()
+
+    def read() -> None:
+        plan = None
+        try:
+            config = reload.load(opts)
+            if config is not None:
+                plan = reload.prepare(engine, config)
+            if plan is not None:
+                v4, v6 = na.vips(plan.config)
+                no_accept.update(sorted(set(v4) | set(no_accept.v4)), sorted(set(v6) | set(no_accept.v6)))
+        except Exception:
+            log.exception("reading the configuration failed; nothing changed")
+        engine.defer(lambda e: done(e, plan))
+
+    def start() -> None:
+        state["busy"] = True
+        threading.Thread(target=read, name="reload", daemon=True).start()
+
+    def hup(signum: int, frame: Any) -> None:
+        if state["busy"]:
+            state["again"] = True
+        else:
+            start()
+
+    signal.signal(signal.SIGHUP, hup)
 
 
 def _sync_daemons(config: Any, opts: dict, engine: Any) -> Any:

@@ -162,6 +162,10 @@ class Engine:
         self.by_key: dict[tuple[int, int, int], Instance] = {}
         self.counters: Counter = Counter()  # drops before an instance is known
         self._nl_owner: dict[int, Instance] = {}  # netlink seq -> the instance whose VIP it is
+        self.config = config  # the configuration running (a reload replaces it: fastka.vrrp.reload)
+        self._seq_next = 1000  # the next free netlink sequence number of prebuilt requests
+        self._joined: set[tuple[str, str, int]] = set()  # (socket, group, ifindex) memberships
+        self._reloading = False
         self.rtnl = netlink.Rtnl()
         self.vmacs = Vmacs(self.rtnl)
         try:
@@ -254,7 +258,9 @@ class Engine:
 
     # -- building ----------------------------------------------------------------------
 
-    def _build(self, config: Any) -> None:
+    def _build(self, config: Any, vmacs: Optional[dict[str, Any]] = None) -> None:
+        """The instances of config, resolved against this host. ``vmacs`` (a reload): the
+        VMACs of the instances that have one, made already; none is made here then."""
         addrs = netlink.dump_addresses()
         gd = getattr(config, "global_defs", None)
         script_user = gd.script_user if gd is not None else None
@@ -266,17 +272,18 @@ class Engine:
             for member in g.group:
                 groups[str(member)] = g.name
             self.groups[g.name] = []
-        seq = 1000
+        seq = self._seq_next
         self._by_ifindex: dict[int, list[Instance]] = {}
-        vmac_of = {}
+        vmac_of: dict[str, Any] = dict(vmacs or {})
         try:
-            for inst in config.vrrp_instances:
+            for inst in config.vrrp_instances if vmacs is None else ():
                 if inst.use_vmac is not None:
                     vmac_of[inst.name] = self.vmacs.add(
                         vmac_name(inst.use_vmac, inst.virtual_router_id, gd.vmac_prefix if gd is not None else None),
                         inst.interface, vmac_mac(inst.use_vmac, inst.virtual_router_id, inst.family), inst.family,
                         bool(inst.vmac_protodown), inst.name)
-            self.vmacs.create(addrs)
+            if vmacs is None:
+                self.vmacs.create(addrs)
         except (VmacError, OSError) as e:
             raise ConfigError(str(e)) from None
         prefs = Preferences()
@@ -360,8 +367,11 @@ class Engine:
                                i.fixed_batch, *flips):
                 for s in seqs:
                     self._nl_owner[s] = i
+        self._seq_next = seq
 
     def _open_sockets(self) -> None:
+        """The VRRP sockets the instances need, joined to their groups; what is open and
+        joined already (a reload) is kept."""
         want: dict[str, set[tuple[str, int]]] = {}
         for i in self.instances:
             name = "ah" if i.auth_type == AUTH_AH else ("v6" if i.family == 6 else "v4")
@@ -369,6 +379,17 @@ class Engine:
             if not i.unicast:
                 groups.add((i.dsts[0], i.tx_ifindex))
         for name, groups in want.items():
+            if name in self.sockets:
+                s = self.sockets[name]
+                for group, index in groups - {(g, x) for n, g, x in self._joined if n == name}:
+                    if name == "v6":
+                        mreq = socket.inet_pton(socket.AF_INET6, group) + struct.pack("=I", index)
+                        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_JOIN_GROUP, mreq)
+                    else:
+                        self._join4(s, socket.inet_aton(group) + struct.pack("=4si", bytes(4), index))
+                    self._joined.add((name, group, index))
+                continue
+            self._joined.update((name, g, x) for g, x in groups)
             if name == "v6":
                 s = socket.socket(socket.AF_INET6, socket.SOCK_RAW | socket.SOCK_CLOEXEC, PROTO_VRRP)
                 s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_RECVPKTINFO, 1)

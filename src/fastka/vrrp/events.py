@@ -35,8 +35,8 @@ transition ("[router_id] VRRP Instance VI_1 - Entering MASTER state"), sent by
 fastka.core.alerts' thread. Followers (:meth:`Events.follow`) hear an instance's
 transitions: the lvs_sync_daemon switches master / backup with them.
 
-notify_deleted is keepalived's word for an instance removed by a reload: fastka has
-no reload, and at stop keepalived reports STOP and does not run notify_deleted
+notify_deleted is keepalived's word for an instance removed by a reload (carried out by
+fastka.vrrp.reload); at stop keepalived reports STOP and does not run notify_deleted
 (observed); neither does fastka.
 """
 

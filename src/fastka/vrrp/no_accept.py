@@ -83,6 +83,16 @@ class NoAccept:
             log.info("no_accept: packets to and from %d VIPs dropped on this node (nftables table inet %s)",
                      len(self.v4) + len(self.v6), TABLE)
 
+    def update(self, v4: list[str], v6: list[str]) -> None:
+        """A reload: the sets become v4 / v6 (the table made, replaced or deleted)."""
+        if (v4, v6) == (self.v4, self.v6):
+            return
+        self.v4, self.v6 = v4, v6
+        if self.wanted:
+            self.start()
+        else:
+            self.stop()
+
     def stop(self) -> None:
         if self.active:
             self._nft(f"delete table inet {TABLE}\n")

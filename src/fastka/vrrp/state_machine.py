@@ -687,6 +687,18 @@ class VrrpStateMachine:
             deadline = now + self.master_down_interval
         return self._enter_backup(now, reason + ", no fault left", deadline)
 
+    def carry_from(self, old: "VrrpStateMachine") -> None:
+        """A reload: take old's protocol state (state, effective priority, faults, the
+        master's advertised interval, a running preempt delay) into this machine, built
+        from the instance's new configuration. Nothing is sent or armed: the timers are
+        the engine's and carry over as they are (fastka.vrrp.reload)."""
+        self._state = old._state
+        if not self._owner and not old._owner:
+            self._priority = old._priority  # the engine sets the new effective priority next
+        self._faults = dict(old._faults)
+        self._master_adver_int_cs = old._master_adver_int_cs
+        self._preempt_until = old._preempt_until if self._preempt and self._preempt_delay else None
+
     def _addr_text(self, addr: int) -> str:
         try:
             return str(ipaddress.IPv4Address(addr) if self._p.family == 4 else ipaddress.IPv6Address(addr))

@@ -1,0 +1,407 @@
+"""VRRP reload (SIGHUP): the running engine takes a new configuration, keeping the
+state of what did not change.
+
+The new file is loaded and checked first (as at start); a file with errors changes
+nothing: each error is logged with its file, line and column, and the engine runs on.
+Then, by instance name:
+
+- an instance whose interface, family, VRID, VMAC settings and address ownership
+  (priority 255 or not) are the same *continues*: a new Instance is built from its new
+  configuration and takes over the running one's state machine state (state, effective
+  priority, faults, the master's advertised interval), its timers (deadlines as they
+  were: no advert sent early, no Master_Down re-armed), its counters, its AH sequence
+  number and whether it holds its VIPs. With an unchanged configuration nothing at all
+  is sent or changed. A changed one is changed in place:
+
+  - priority: the new effective priority (tracking applied) goes into the adverts from
+    the next one on; preemption then follows the protocol (a backup that now outranks
+    the master ignores its adverts and takes over when Master_Down expires, unless
+    nopreempt; a master that now ranks lower keeps sending until the better backup
+    takes over) - what keepalived 2.2.7 does;
+  - VIPs, virtual_routes, virtual_rules of a master: only the difference is removed
+    and added (gratuitous ARP / NA for the added addresses);
+  - anything else (advert_int, authentication, preempt settings, notify scripts,
+    tracking, garp settings, ...): used from now on;
+
+- an instance no longer configured (or whose identity changed) is *removed*: a master
+  sends priority 0 and releases its VIPs (also with -V: the instance is gone), then
+  ``notify`` runs with ``INSTANCE NAME DELETED PRIO`` when the instance has
+  ``notify_deleted`` and ``INSTANCE NAME FAULT PRIO`` otherwise, and the
+  notify_deleted script runs if one is given (keepalived 2.2.7's behaviour, observed;
+  notify_stop / notify_fault do not run); the notify FIFO gets the same line
+  (inferred: keepalived's FIFO line could not be observed);
+- a new instance starts as at start (Initialize, then Backup or Master).
+
+The file is loaded, the plan worked out and the new instances built (prepare) in the
+VRRP child's loader thread while the loop runs on; commit carries it out in the loop.
+Sockets stay open (new multicast memberships are joined), the engine's timer wheel
+and the native loop are rebuilt with the instances renumbered; vrrp_scripts whose
+definition is unchanged keep running with their state; notify FIFOs are reopened only
+if their settings changed; sync groups keep their reported state; static addresses,
+routes and rules are replaced only if they changed.
+
+What a reload refuses (logged, nothing changed; restart fastka to apply): adding or
+removing an instance with use_vmac (VMACs are made at start), and changing which
+track_file / vrrp_track_process blocks are used or how they are defined.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any, Optional, cast
+
+from ..timers import TimerWheel
+from . import netlink
+from .events import Events
+from .garp_pacing import Pacer
+from .gratuitous import arp_frame, na_message
+from .instance import Instance
+from .notify import command
+from .rules import pack_rules
+from .state_machine import Transition
+from .track import ScriptRunner
+
+log = logging.getLogger("fastka.vrrp")
+
+# what _build sets on the engine: saved, replaced, restored by a reload
+BUILT = ("instances", "by_key", "groups", "_by_ifindex", "_nl_owner", "_used", "_static", "_seq_next")
+CARRIED = ("counters", "ah_seq", "ip_id", "holds_vips", "garp_left", "backup_since_us", "held_back_us")
+
+
+class Refused(Exception):
+    """The new configuration cannot be applied; nothing was changed. ``restart``: a
+    restart would apply it (what a reload does not do), else it cannot run here."""
+
+    def __init__(self, message: str, restart: bool = True) -> None:
+        super().__init__(message)
+        self.restart = restart
+
+
+def identity(inst: Any) -> tuple:
+    """What an instance must keep to continue through a reload (else: removed + added)."""
+    return (str(inst.interface), inst.family, inst.virtual_router_id, inst.use_vmac, bool(inst.vmac_protodown),
+            bool(inst.vmac_xmit_base), inst.priority == 255)
+
+
+def load(opts: dict) -> Optional[Any]:
+    """Load and check opts' file (-f, --config-id, --all-config): the configuration, or
+    None after logging its errors (file:line:col). Touches no engine state: the VRRP
+    child runs it in a thread while the loop goes on (the native loop waits without the
+    GIL), so a long parse delays no advert."""
+    from ..config import load_file
+
+    path = str(opts.get("use_file") or "/etc/keepalived/keepalived.conf")
+    log.info("Reloading %s", path)
+    result = load_file(path, config_id=opts.get("config_id"), check_system=True,
+                       all_config=bool(opts.get("all_config")))
+    if result.diagnostics.has_errors:
+        for d in result.diagnostics.sorted()[:20]:
+            log.error("%s", d.format())
+        log.error("reload: %s has %d errors; nothing changed", path, len(result.diagnostics.errors))
+        return None
+    return result.config
+
+
+def apply(engine: Any, plan: "Plan") -> bool:
+    """commit(), then the not-implemented report of the new configuration."""
+    from .engine import not_implemented_uses
+
+    ok = commit(engine, plan)
+    if ok:
+        for line in not_implemented_uses(plan.config):
+            log.warning("not implemented yet, not acted on: %s", line)
+    return ok
+
+
+@dataclass
+class Plan:
+    """A reload worked out (prepare) and not yet carried out (commit)."""
+
+    config: Any
+    going_on: set[str]  # the instances that continue, by name
+    added: list[str]
+    built: dict[str, Any]  # the engine's fields for the new configuration (BUILT)
+    changed: set[str]  # the continuing instances whose configuration changed
+    old_config: Any  # the configuration it was worked out against
+
+
+class _Shadow:
+    """What Engine._build reads and fills, apart from the running engine: a reload
+    builds the new instances on it (in the loader thread) while the loop runs on."""
+
+    def __init__(self, engine: Any) -> None:
+        self.release_vips = engine.release_vips
+        self.vmacs = engine.vmacs  # not used: a reload passes the VMACs in
+        self._seq_next = engine._seq_next
+        self.instances: list[Instance] = []
+        self.by_key: dict = {}
+        self._nl_owner: dict = {}
+
+
+def reload(engine: Any, config: Any) -> bool:
+    """Apply a loaded, checked configuration to a running engine (see the module notes)."""
+    plan = prepare(engine, config)
+    return plan is not None and commit(engine, plan)
+
+
+def prepare(engine: Any, config: Any) -> Optional[Plan]:
+    """Work out a reload: which instances continue, the new Instance objects (built by
+    the engine's own _build, on the side), what is refused (logged: None). Reads the
+    running engine and changes nothing in it, so it may run in another thread than
+    the loop (reloads are never run two at a time)."""
+    from .engine import ConfigError, Engine
+
+    old_cfg = engine.config
+    old_by_name: dict[str, Instance] = {i.name: i for i in list(engine.instances)}
+    old_models = {m.name: m for m in old_cfg.vrrp_instances}
+    new_models = {m.name: m for m in config.vrrp_instances}
+    going_on = {n for n, m in new_models.items() if n in old_models and identity(old_models[n]) == identity(m)}
+    added = [n for n in new_models if n not in going_on]
+    try:
+        for n in added:
+            if new_models[n].use_vmac is not None:
+                raise Refused(f"vrrp_instance {n} would get a VMAC (use_vmac); VMACs are made at start")
+        for i in old_by_name.values():
+            if i.name not in going_on and i.vmac is not None:
+                raise Refused(f"vrrp_instance {i.name} would lose its VMAC {i.vmac.name}; VMACs are removed at stop")
+        shadow = _Shadow(engine)
+        try:
+            Engine._build(cast(Any, shadow), config,
+                          vmacs={n: old_by_name[n].vmac for n in going_on if old_by_name[n].vmac})
+        except (ConfigError, OSError, ValueError) as e:
+            raise Refused(str(e), restart=False) from None
+        built = {k: getattr(shadow, k) for k in BUILT}
+        for key, used in (("track_files", "files"), ("vrrp_track_processes", "processes")):
+            before, after = getattr(engine._used, used), getattr(built["_used"], used)
+            if before != after or _defs(old_cfg, key, before) != _defs(config, key, after):
+                raise Refused(f"the {key.replace('vrrp_', '')} in use, or their definitions, changed")
+    except Refused as e:
+        log.error("reload: %s; nothing changed%s", e, " (restart fastka to apply this configuration)" if e.restart
+                  else "")
+        return None
+    changed = {n for n in going_on if old_models[n] != new_models[n]}
+    return Plan(config, going_on, added, built, changed, old_cfg)
+
+
+def commit(engine: Any, plan: Plan) -> bool:
+    """Carry out a prepared reload, in the loop (between two iterations)."""
+    config, going_on, added, built = plan.config, plan.going_on, plan.added, plan.built
+    if engine.config is not plan.old_config:
+        log.error("reload: the configuration changed while this reload was prepared; nothing changed")
+        return False
+    t0 = engine.clock()
+    now_us = t0 // 1000
+    old_cfg = engine.config
+    old_by_name: dict[str, Instance] = {i.name: i for i in engine.instances}
+    old_models = {m.name: m for m in old_cfg.vrrp_instances}
+    removed = [i for i in engine.instances if i.name not in going_on]
+    # 1. the removed instances stop, with the running engine's timers, loop and sockets
+    priorities = {i.name: i.sm.priority for i in removed}
+    for i in removed:
+        engine._apply(i, [a for a in i.sm.shutdown(now_us) if not isinstance(a, Transition)], now_us)
+        if i.holds_vips:
+            engine._release_vips(i)  # with -V too: the instance is gone
+        engine._log.append(("(%s) removed by the reload", i.name))
+    if removed:
+        engine.flush()  # priority 0 adverts, then the VIPs, in one batch each
+    for i in removed:
+        _deleted(engine, i, old_models[i.name], priorities[i.name])
+    native = engine.loop is not None
+    if native:  # counters kept by the native loop: into the instances' own, the loop is rebuilt
+        from .engine import NATIVE_COUNTERS
+
+        for k, v in engine.loop.stats().items():
+            if v and k in ("rx_short", "rx_unknown_vrid"):
+                engine.counters[k] += v
+        for o in old_by_name.values():
+            for n, v in enumerate(engine.loop.counters(o.index)):
+                if v and n in NATIVE_COUNTERS:
+                    o.counters[NATIVE_COUNTERS[n]] += v
+            o.ah_seq = engine.loop.ah_seq(o.index)
+
+    # 2. the new instances and what they carry over
+    old_wheel, old_static = engine.wheel, engine._static
+    for k, v in built.items():
+        setattr(engine, k, v)
+    if _statics(old_cfg) == _statics(config):
+        engine._static = old_static
+    else:  # all the old ones go, all the new ones come (one batch; rare)
+        if old_static:
+            engine._nl.extend(old_static.removes)
+        if engine._static:
+            engine._nl.extend(engine._static.adds)
+    engine.config = config
+    wheel = TimerWheel(max(1, 3 * len(engine.instances)), start_ns=engine.clock(), tick_ns=100_000)
+    now_ns = engine.clock()
+    for i in engine.instances:
+        if i.name not in going_on:
+            continue
+        o = old_by_name[i.name]
+        i.sm.carry_from(o.sm)
+        for k in CARRIED:
+            setattr(i, k, getattr(o, k))
+        i.track_faults = set(o.track_faults)
+        if i.sm.priority != i.priority:
+            i.set_priority(i.sm.priority)  # built with the configured priority
+        for which in range(3):
+            tid = 3 * o.index + which
+            if not old_wheel.is_armed(tid):
+                continue
+            d = max(old_wheel.deadline(tid), now_ns)
+            if which == 0 and old_wheel.period(tid):
+                wheel.arm_periodic(3 * i.index, d, i.advert_int_cs * 10_000_000)
+            else:
+                wheel.arm(3 * i.index + which, d)
+        if i.name in plan.changed:
+            _difference(engine, o, i)
+    engine.wheel = wheel
+    engine._open_sockets()
+    _trackers(engine, old_cfg, config)
+    _events(engine, old_cfg, config)
+    if getattr(old_cfg, "global_defs", None) != getattr(config, "global_defs", None):
+        engine.pacer = Pacer(config, engine.announcer, engine.extras.call_at, engine.clock)
+    if native:
+        engine._native_setup()
+        for i in engine.instances:
+            if i.ah_seq:
+                engine.loop.set_ah_seq(i.index, i.ah_seq)
+
+    # 3. the new effective priorities, the new instances started
+    for i in engine.instances:
+        if i.name in going_on:
+            if i.tracked:
+                engine._retrack(i, now_us)
+            else:
+                acts = i.sm.set_priority(now_us, i.priority)
+                if acts:
+                    engine._apply(i, acts, now_us)
+            continue
+        log.info("(%s) VRID %d on %s, IPv%d, VRRPv%d, priority %d, advert_int %s s (added by the reload)", i.name,
+                 i.vrid, i.ifname, i.family, i.version, i.priority, i.advert_int_cs / 100)
+        engine._apply(i, i.sm.start(now_us), now_us)
+        if not netlink.link_is_up(i.ifname):
+            engine._apply(i, i.sm.interface_down(now_us, i.ifname), now_us)
+        engine._retrack(i, now_us)
+    engine.flush()
+    engine.counters["reloads"] += 1
+    log.info("reload: %d instances kept (%d of them changed), %d added, %d removed (applied in %.1f ms)",
+             len(going_on), len(plan.changed), len(added), len(removed), (engine.clock() - t0) / 1e6)
+    return True
+
+
+def _defs(config: Any, key: str, used: set[str]) -> dict[str, Any]:
+    return {b.name: b for b in getattr(config, key, ()) if b.name in used}
+
+
+def _statics(config: Any) -> tuple:
+    return tuple(list(getattr(config, k, ())) for k in ("static_ipaddress", "static_routes", "static_rules"))
+
+
+def _deleted(engine: Any, i: Instance, model: Any, prio: int) -> None:
+    """keepalived's report of an instance removed by a reload."""
+    gd = getattr(engine.config, "global_defs", None)
+    user = gd.script_user if gd is not None else None
+    word = "DELETED" if model.notify_deleted is not None else "FAULT"
+    if model.notify_deleted:
+        argv, u, g = command(model.notify_deleted, user)
+        engine.notifier.run(argv, u, g, f"({i.name}) notify_deleted")
+    if i.notify_any:
+        argv, u, g = i.notify_any
+        engine.notifier.run([*argv, "INSTANCE", i.name, word, str(prio)], u, g, f"({i.name}) notify")
+    if engine.events.fifo is not None:
+        engine.events.fifo.write(f'INSTANCE "{i.name}" {word} {prio}')
+
+
+def _difference(engine: Any, o: Instance, i: Instance) -> None:
+    """A master's VIPs, routes and rules, and vmac_protodown's VIPs (on the VMAC in
+    every state): what o had and i has not goes, what i has new comes."""
+    batches: list[tuple[int, bytes, list[int]]] = []
+    held = i.holds_vips
+
+    def add(op: int, pack: Any, items: list) -> None:
+        if items:
+            data, seqs = pack(op, items, engine._seq_next)
+            engine._seq_next += len(seqs)
+            for s in seqs:
+                engine._nl_owner[s] = i
+            batches.append((op, data, seqs))
+
+    gone = [a for a in o.vips if a not in i.vips] if held else []
+    new = [a for a in i.vips if a not in o.vips] if held else []
+    gone_fixed = [a for a in o.fixed if a not in i.fixed]
+    new_fixed = [a for a in i.fixed if a not in o.fixed]
+    if held:
+        add(netlink.RTM_DELRULE, pack_rules, [r for r in o.rules if r not in i.rules])
+        add(netlink.RTM_DELROUTE, netlink.pack_routes, [r for r in o.routes if r not in i.routes])
+    add(netlink.RTM_DELADDR, netlink.pack_addresses, gone + gone_fixed)
+    add(netlink.RTM_NEWADDR, netlink.pack_addresses, new + new_fixed)
+    if held:
+        add(netlink.RTM_NEWROUTE, netlink.pack_routes, [r for r in i.routes if r not in o.routes])
+        add(netlink.RTM_NEWRULE, pack_rules, [r for r in i.rules if r not in o.rules])
+    engine._nl.extend(batches)
+    announce = new + (new_fixed if held else [])  # a master's VMAC carries the fixed ones
+    for a in announce:
+        mac = i.macs.get(a.ifindex, i.mac)
+        if ":" in a.address:
+            engine._na.extend([(na_message(mac, a.address), a.ifindex)] * i.garp_master_repeat)
+        else:
+            engine._arp.extend([(arp_frame(mac, a.address), a.ifindex)] * i.garp_master_repeat)
+    if batches:
+        log.info("(%s) reload: %d addresses added, %d removed", i.name, len(new) + len(new_fixed),
+                 len(gone) + len(gone_fixed))
+
+
+def _same_script(a: Any, b: Any) -> bool:
+    return all(getattr(a, k) == getattr(b, k) for k in ("argv", "interval_s", "timeout_s", "rise", "fall", "user",
+                                                       "group", "weight", "reverse"))
+
+
+def _trackers(engine: Any, old_cfg: Any, config: Any) -> None:
+    """vrrp_scripts: an unchanged one keeps running (its state, its run in progress);
+    track_file / track_process are unchanged (a reload that changes them is refused);
+    tracked interfaces: the new set."""
+    gd = getattr(config, "global_defs", None)
+    old = engine.scripts
+    scripts = ScriptRunner(config, engine._used.scripts, gd.script_user if gd is not None else None)
+    for name, c in list(scripts.checks.items()):
+        oc = old.checks.get(name)
+        if oc is not None and _same_script(oc, c):
+            scripts.checks[name] = oc
+            del old.checks[name]
+        else:
+            engine.track_state[("script", name)] = c.up
+    old.stop()  # the scripts no longer configured, or redefined
+    engine.scripts = scripts
+    engine._tracked_ifaces = {t.name for i in engine.instances for t in i.tracked if t.kind == "interface"}
+    for name in engine._tracked_ifaces:
+        if ("interface", name) not in engine.track_state:
+            engine.track_state[("interface", name)] = netlink.link_is_up(name)
+
+
+def _fifo_settings(config: Any) -> Optional[tuple]:
+    gd = getattr(config, "global_defs", None)
+    if gd is None:
+        return None
+    return (gd.notify_fifo, gd.notify_fifo_script, gd.vrrp_notify_fifo, gd.vrrp_notify_fifo_script, gd.script_user)
+
+
+def _events(engine: Any, old_cfg: Any, config: Any) -> None:
+    """A new Events for the new instances and groups; the FIFOs kept if their settings
+    did not change, followers (lvs_sync_daemon) and the groups' reported state kept."""
+    old: Events = engine.events
+    ev = Events(config, engine.groups, engine.notifier)
+    ev.followers = old.followers
+    states = {g.name: g.state for g in old.groups}
+    for g in ev.groups:
+        g.state = states.get(g.name)
+    if _fifo_settings(old_cfg) == _fifo_settings(config):
+        ev.fifos, ev.fifo = old.fifos, old.fifo
+        old.fifos, old.fifo = [], None
+    else:
+        old.stopping()
+        ev.start()
+    old.close()
+    for i, inst in zip(engine.instances, config.vrrp_instances, strict=True):
+        ev.instance_config(i, inst)
+    engine.events = ev
