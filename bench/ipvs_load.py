@@ -25,6 +25,7 @@ so both daemons put every one in at start.
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import shutil
 import signal
@@ -141,6 +142,7 @@ def inside(args: argparse.Namespace) -> int:
 
     t0 = time.monotonic()
     cfg = load_file(str(conf), check_system=False).raise_for_errors()
+    gc.freeze()  # as the daemon does after loading (fastka.core.daemon.run)
     t1 = time.monotonic()
     with IpvsSocket() as sock:
         mgr = IpvsManager(cfg, sock)

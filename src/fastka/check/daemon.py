@@ -13,6 +13,7 @@ SIGTERM / SIGINT: the checkers stop, fastka's services leave the kernel (kept wi
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import logging
 import os
@@ -207,6 +208,7 @@ class CheckerProcess:
                 log.error("%s", d.format())
             log.error("reload: %s has %d errors; nothing changed", path, len(result.diagnostics.errors))
             return False
+        gc.freeze()  # the new model is long-lived too (fastka.core.daemon.run)
         assert self.manager is not None
         old_m, old_tasks = self.manager, self.tasks
         reuse = {self.keys[id(t)]: t for t in old_tasks}

@@ -21,6 +21,7 @@ passes signals on (keepalived's process model).
 from __future__ import annotations
 
 import ctypes
+import gc
 import logging
 import os
 import signal
@@ -119,6 +120,7 @@ class Watchdog:
             return
         if not result.diagnostics.has_errors:
             self.config = result.config
+            gc.freeze()  # as at start (fastka.core.daemon.run)
 
     def _forward(self, signum: int, frame: Any) -> None:
         if signum == signal.SIGHUP:
