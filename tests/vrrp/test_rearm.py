@@ -12,7 +12,6 @@ import time
 
 import pytest
 
-import fastka
 from fastka.config import load_text
 from fastka.wire import build_advert
 
@@ -36,14 +35,6 @@ vrrp_instance VI_1 {
     }
 }
 """
-
-
-@pytest.fixture(params=["native", "python"])
-def loop_kind(request, monkeypatch):
-    if request.param == "native" and fastka.native is None:
-        pytest.skip("no native core")
-    monkeypatch.setenv("FASTKA_VRRP_LOOP", request.param)
-    return request.param
 
 
 def test_master_down_counts_from_the_adverts_arrival(loop_kind):

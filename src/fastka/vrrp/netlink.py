@@ -21,7 +21,7 @@ import socket
 import struct
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, Iterator, Optional
 
 NETLINK_ROUTE = 0
 NLMSG_ERROR, NLMSG_DONE = 2, 3
@@ -322,17 +322,26 @@ class Rtnl:
                 if not readable:
                     raise NetlinkError(_errno.ETIMEDOUT, f"no acknowledgement for {len(pending)} requests") from None
                 continue
-            off = 0
-            while off + _NLMSG.size <= len(data):
-                n, kind, _, seq, _ = _NLMSG.unpack_from(data, off)
-                if n < _NLMSG.size:
-                    break
-                if kind == NLMSG_ERROR and seq in pending:
-                    err = -_ERR.unpack_from(data, off + _NLMSG.size)[0]
+            for seq, err, _ in _acks(data):
+                if seq in pending:
                     op = pending.pop(seq)
                     if err and err not in _IGNORED[op]:
                         errors.append((seq, err))
-                off += (n + 3) & ~3
+
+
+def _acks(data: bytes) -> Iterator[tuple[int, int, Optional[int]]]:
+    """(seq, errno, the request's message type when the kernel echoed its header) of
+    every NLMSG_ERROR (an acknowledgement when errno is 0) in data."""
+    off = 0
+    while off + _NLMSG.size <= len(data):
+        n, kind, _, seq, _ = _NLMSG.unpack_from(data, off)
+        if n < _NLMSG.size:
+            return
+        if kind == NLMSG_ERROR and n >= _NLMSG.size + _ERR.size:
+            err = -_ERR.unpack_from(data, off + _NLMSG.size)[0]
+            echoed = n >= _NLMSG.size + _ERR.size + _NLMSG.size
+            yield seq, err, _NLMSG.unpack_from(data, off + _NLMSG.size + _ERR.size)[1] if echoed else None
+        off += (n + 3) & ~3
 
 
 def without_ack(data: bytes) -> bytes:
@@ -410,17 +419,9 @@ class UnackedSender:
                     raise
                 errors.append((0, _errno.ENOBUFS))
                 continue
-            off = 0
-            while off + _NLMSG.size <= len(got):
-                n, kind, _, seq, _ = _NLMSG.unpack_from(got, off)
-                if n < _NLMSG.size:
-                    break
-                if kind == NLMSG_ERROR and n >= _NLMSG.size + _ERR.size + _NLMSG.size:
-                    err = -_ERR.unpack_from(got, off + _NLMSG.size)[0]
-                    op = _NLMSG.unpack_from(got, off + _NLMSG.size + _ERR.size)[1]  # the request's header
-                    if err and err not in _IGNORED.get(op, ()):
-                        errors.append((seq, err))
-                off += (n + 3) & ~3
+            for seq, err, op in _acks(got):
+                if op is not None and err and err not in _IGNORED.get(op, ()):
+                    errors.append((seq, err))
 
 
 RTM_GETADDR = 22
