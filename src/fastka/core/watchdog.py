@@ -8,8 +8,9 @@ passes signals on (keepalived's process model).
 - SIGTERM / SIGINT on the parent: passed to every child as SIGTERM; the parent waits
   for them (the VRRP child sends priority 0 and removes its VIPs, the checker child
   removes its IPVS services) and exits.
-- SIGHUP, SIGUSR1: passed to every child (each reloads itself; the parent also
-  re-reads the file and keeps it, when it has no errors, for children it restarts).
+- SIGHUP, SIGUSR1: passed to every child (each reloads itself). The parent reads the
+  file again only when it restarts a child after a SIGHUP (and keeps it when it has
+  no errors): parsing at the SIGHUP itself would take a CPU from the reloading children.
   SIGUSR2 (stats): to the VRRP child. The JSON signal: to both (each writes its
   JSON state file, fastka.core.state).
 - A child that dies while fastka is not stopping is started again ("restarted after a
@@ -67,6 +68,7 @@ def _describe(status: int) -> str:
 class Watchdog:
     def __init__(self, config: Any, opts: dict, children: list[Child]) -> None:
         self.config = config
+        self.stale = False  # a SIGHUP came since self.config was read
         self.opts = opts
         self.children = children
         self.stopping = False
@@ -107,8 +109,12 @@ class Watchdog:
             os._exit(rc)
 
     def _reload(self) -> None:
-        """SIGHUP: the children reload themselves; the parent keeps the newest good
-        configuration too, so a child restarted after a crash runs what is in force."""
+        """The newest good configuration, read when a child is restarted after a SIGHUP
+        (the children reload themselves on SIGHUP; the parent does not parse then: on a
+        large file that would take a CPU from them while they reload)."""
+        if not self.stale:
+            return
+        self.stale = False
         from ..config import load_file
 
         path = str(self.opts.get("use_file") or "/etc/keepalived/keepalived.conf")
@@ -124,7 +130,7 @@ class Watchdog:
 
     def _forward(self, signum: int, frame: Any) -> None:
         if signum == signal.SIGHUP:
-            self._reload()
+            self.stale = True
         if signum in (signal.SIGTERM, signal.SIGINT):
             if not self.stopping:
                 log.info("received %s, stopping", signal.Signals(signum).name)
@@ -171,6 +177,7 @@ class Watchdog:
             time.sleep(RESTART_DELAY)
             if not self.stopping:
                 c.restarts += 1
+                self._reload()
                 self._start(c)
         return self.status
 
