@@ -38,7 +38,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any, Optional
 
-from .. import batchio
+from .. import batchio, sockbuf
 from .. import native as _native
 from ..timers import TimerWheel
 from ..wire import AdvertError, link_local_first, parse_advert, parse_ah_packet
@@ -47,7 +47,7 @@ from . import netlink, static
 from .gratuitous import Announcer
 from .rules import Preferences, rule_of
 from .rules import unsupported as rule_unsupported
-from .notify import STATE_WORD, Notifier, command
+from .notify import STATE_WORD, Notifier, state_scripts
 from .events import Events
 from .garp_pacing import Pacer
 from .loopext import LoopExtras
@@ -201,12 +201,7 @@ class Engine:
         self._link = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_CLOEXEC, netlink.NETLINK_ROUTE)
         self._link.bind((0, RTMGRP_LINK))
         self._link.setblocking(False)
-        for opt in (33, socket.SO_RCVBUF):  # SO_RCVBUFFORCE as root: a failover's VMAC flips come back as events
-            try:
-                self._link.setsockopt(socket.SOL_SOCKET, opt, 4 << 20)
-                break
-            except OSError:
-                continue
+        sockbuf.grow(self._link, 4 << 20)  # a failover's VMAC flips come back as events
         self._wake_r, self._wake_w = socket.socketpair()
         self._wake_r.setblocking(False)
         self._wake_w.setblocking(False)
@@ -340,12 +335,7 @@ class Engine:
                 i.macs[vmac.ifindex] = vmac.mac
                 if not inst.vmac_xmit_base:
                     i.tx_ifindex = vmac.ifindex
-            for word, kw_name in (("MASTER", "notify_master"), ("BACKUP", "notify_backup"),
-                                  ("FAULT", "notify_fault"), ("STOP", "notify_stop")):
-                if getattr(inst, kw_name):
-                    i.notify_state[word] = command(getattr(inst, kw_name), script_user)
-            if inst.notify:
-                i.notify_any = command(inst.notify, script_user)
+            i.notify_state, i.notify_any = state_scripts(inst, script_user)
             i.routes = [route_of(r) for r in inst.virtual_routes]
             i.rules = [rule_of(r, prefs) for r in inst.virtual_rules if not rule_unsupported(r)]
             i.build_adverts(sm.priority)
@@ -414,12 +404,7 @@ class Engine:
                 for group, index in groups:
                     mreq = socket.inet_aton(group) + struct.pack("=4si", bytes(4), index)  # ip_mreqn
                     self._join4(s, mreq)
-            for opt in (33, socket.SO_RCVBUF):  # SO_RCVBUFFORCE as root
-                try:
-                    s.setsockopt(socket.SOL_SOCKET, opt, 8 << 20)
-                    break
-                except OSError:
-                    continue
+            sockbuf.grow(s, 8 << 20)
             s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)
             # the kernel's receive time of each advert: Master_Down re-arms from it
             s.setsockopt(socket.SOL_SOCKET, batchio.SO_TIMESTAMPNS, 1)

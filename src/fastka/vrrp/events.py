@@ -52,7 +52,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
 from ..core.alerts import SmtpAlerts
-from .notify import Notifier, command
+from .notify import Notifier, command, state_scripts
 from .state_machine import State
 
 log = logging.getLogger("fastka.vrrp")
@@ -196,12 +196,7 @@ class Events:
             g = Group(name, members)
             cfg = by_name.get(name)
             if cfg is not None:
-                for word, kw_name in (("MASTER", "notify_master"), ("BACKUP", "notify_backup"),
-                                      ("FAULT", "notify_fault"), ("STOP", "notify_stop")):
-                    if getattr(cfg, kw_name):
-                        g.notify_state[word] = command(getattr(cfg, kw_name), script_user)
-                if cfg.notify:
-                    g.notify_any = command(cfg.notify, script_user)
+                g.notify_state, g.notify_any = state_scripts(cfg, script_user)
                 g.smtp_alert = bool(cfg.smtp_alert)
             if members:
                 self.groups.append(g)

@@ -23,6 +23,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Iterator, Optional
 
+from .. import sockbuf
+
 NETLINK_ROUTE = 0
 NLMSG_ERROR, NLMSG_DONE = 2, 3
 RTM_NEWADDR, RTM_DELADDR = 20, 21
@@ -268,12 +270,7 @@ class Rtnl:
 
     def __init__(self, rcvbuf: int = 8 << 20) -> None:
         self.sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_CLOEXEC, NETLINK_ROUTE)
-        for opt in (33, socket.SO_RCVBUF):  # SO_RCVBUFFORCE (root), else the capped one
-            try:
-                self.sock.setsockopt(socket.SOL_SOCKET, opt, rcvbuf)
-                break
-            except OSError:
-                continue
+        sockbuf.grow(self.sock, rcvbuf)
         self.sock.bind((0, 0))
         self.sock.setblocking(False)
         self.timeout = 10.0  # seconds without any acknowledgement before giving up
@@ -300,14 +297,8 @@ class Rtnl:
         return errors
 
     def _send(self, buf: bytearray, pending: dict[int, int], errors: list[tuple[int, int]]) -> None:
-        # split on message boundaries into sends of at most CHUNK bytes
-        view, off = memoryview(buf), 0
-        while off < len(buf):
-            end = off
-            while end < len(buf) and (end == off or end - off + _NLMSG.unpack_from(buf, end)[0] <= CHUNK):
-                end += _NLMSG.unpack_from(buf, end)[0]
-            self.sock.send(view[off:end])
-            off = end
+        for part in _chunks(buf, CHUNK):
+            self.sock.send(part)
             self._drain(pending, errors, until_empty=False)
 
     def _drain(self, pending: dict[int, int], errors: list[tuple[int, int]], until_empty: bool) -> None:
@@ -327,6 +318,18 @@ class Rtnl:
                     op = pending.pop(seq)
                     if err and err not in _IGNORED[op]:
                         errors.append((seq, err))
+
+
+def _chunks(data: "bytes | bytearray", limit: int) -> Iterator[memoryview]:
+    """data split on message boundaries into parts of at most limit bytes (a message
+    longer than limit is a part of its own)."""
+    view, off = memoryview(data), 0
+    while off < len(data):
+        end = off
+        while end < len(data) and (end == off or end - off + _NLMSG.unpack_from(data, end)[0] <= limit):
+            end += _NLMSG.unpack_from(data, end)[0]
+        yield view[off:end]
+        off = end
 
 
 def _acks(data: bytes) -> Iterator[tuple[int, int, Optional[int]]]:
@@ -370,12 +373,7 @@ class UnackedSender:
 
     def __init__(self) -> None:
         self.sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_CLOEXEC, NETLINK_ROUTE)
-        for opt in (33, socket.SO_RCVBUF):  # SO_RCVBUFFORCE (root): room for every request's error
-            try:
-                self.sock.setsockopt(socket.SOL_SOCKET, opt, 16 << 20)
-                break
-            except OSError:
-                continue
+        sockbuf.grow(self.sock, 16 << 20)  # room for every request's error
         self.sock.bind((0, 0))
         self.sock.setblocking(False)
         self._sndbuf = 0
@@ -390,24 +388,14 @@ class UnackedSender:
         if not data:
             return []
         if len(data) + 64 > self._sndbuf:
-            for opt in (32, socket.SO_SNDBUF):  # SO_SNDBUFFORCE (root), else what the cap allows
-                try:
-                    self.sock.setsockopt(socket.SOL_SOCKET, opt, len(data) + 64)
-                    break
-                except OSError:
-                    continue
+            sockbuf.grow(self.sock, len(data) + 64, send=True)
             self._sndbuf = self.sock.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF) - 32  # the kernel doubled it
-        view, off = memoryview(data), 0
         limit = max(self._sndbuf, CHUNK)
         if len(data) <= limit:
             self.sock.send(data)  # the usual case: no walk over the messages in Python
-            off = len(data)
-        while off < len(data):  # one sendto unless the buffer could not grow
-            end = off
-            while end < len(data) and (end == off or end - off + _NLMSG.unpack_from(data, end)[0] <= limit):
-                end += _NLMSG.unpack_from(data, end)[0]
-            self.sock.send(view[off:end])
-            off = end
+        else:
+            for part in _chunks(data, limit):  # one sendto unless the buffer could not grow
+                self.sock.send(part)
         errors: list[tuple[int, int]] = []
         while True:
             try:

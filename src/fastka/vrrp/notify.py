@@ -17,7 +17,7 @@ import os
 import shlex
 import subprocess
 from collections.abc import Sequence
-from typing import Optional
+from typing import Any, Optional
 
 log = logging.getLogger("fastka.vrrp")
 
@@ -30,6 +30,15 @@ def command(script: Sequence[str], default_user: Optional[Sequence[str]] = None)
     argv = shlex.split(script[0])
     who = list(script[1:]) or list(default_user or ())
     return argv, (who[0] if who else None), (who[1] if len(who) > 1 else None)
+
+
+def state_scripts(cfg: Any, default_user: Optional[Sequence[str]] = None) -> tuple[dict[str, tuple], Optional[tuple]]:
+    """An instance's or sync group's notify_master / backup / fault / stop, by state word,
+    and its ``notify`` script: each as (argv, user, group), None / absent when not set."""
+    by_state = {word: command(getattr(cfg, kw), default_user)
+                for word, kw in (("MASTER", "notify_master"), ("BACKUP", "notify_backup"),
+                                 ("FAULT", "notify_fault"), ("STOP", "notify_stop")) if getattr(cfg, kw)}
+    return by_state, (command(cfg.notify, default_user) if cfg.notify else None)
 
 
 class Notifier:

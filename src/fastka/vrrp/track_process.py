@@ -45,6 +45,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
+from .. import sockbuf
+
 log = logging.getLogger("fastka.vrrp")
 
 NETLINK_CONNECTOR = 11
@@ -143,12 +145,7 @@ def open_connector() -> socket.socket:
     s = socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC, NETLINK_CONNECTOR)
     try:
         s.bind((0, CN_IDX_PROC))
-        for opt in (33, socket.SO_RCVBUF):  # SO_RCVBUFFORCE as root
-            try:
-                s.setsockopt(socket.SOL_SOCKET, opt, 4 << 20)
-                break
-            except OSError:
-                continue
+        sockbuf.grow(s, 4 << 20)
         _listen(s, PROC_CN_MCAST_LISTEN)
         s.setblocking(False)
     except OSError:

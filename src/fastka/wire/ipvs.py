@@ -357,6 +357,7 @@ class IpvsUnavailable(FamilyNotFound):
 
 
 from .. import native as _native  # noqa: E402  (the classes above must exist first)
+from .. import sockbuf  # noqa: E402
 from ..pure import ipvs as _pure  # noqa: E402
 
 _impl = _native if _native is not None else _pure
@@ -375,7 +376,6 @@ NETLINK_GENERIC = 16
 SOL_NETLINK = 270
 NETLINK_CAP_ACK = 10
 NETLINK_EXT_ACK = 11
-SO_RCVBUFFORCE = 33
 _LEN = struct.Struct("=I")
 
 
@@ -397,10 +397,7 @@ class GenlSocket:
                     self._sock.setsockopt(SOL_NETLINK, opt, 1)
                 except OSError:  # older kernels: plain ACKs
                     pass
-            try:
-                self._sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, rcvbuf)
-            except OSError:  # not CAP_NET_ADMIN: capped by net.core.rmem_max
-                self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+            sockbuf.grow(self._sock, rcvbuf)
             self._sock.bind((0, 0))
             self._sock.settimeout(timeout)
         except BaseException:
