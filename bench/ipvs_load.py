@@ -28,6 +28,7 @@ import argparse
 import gc
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -72,7 +73,9 @@ def dest_count(weight: int | None = None) -> int:
         data = f.read()
     if weight is None:
         return data.count(b"  -> ") - data.count(b"  -> RemoteAddress")
-    return sum(1 for line in data.splitlines() if line.startswith(b"  -> ") and line.split()[3] == b"%d" % weight)
+    # counted by the regex engine: a Python loop over 40,000 lines took about a second
+    # of the guest's one CPU per poll, from the daemon being timed
+    return len(re.findall(rb"^  -> \S+ +\S+ +%d " % weight, data, re.M))
 
 
 def clear() -> None:

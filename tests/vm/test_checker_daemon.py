@@ -7,6 +7,7 @@ returns; SIGTERM empties the table, -I keeps it."""
 from __future__ import annotations
 
 import email
+import json
 import os
 import shutil
 import signal
@@ -286,3 +287,44 @@ def test_sighup_reloads_keeping_checker_state_and_a_bad_file_changes_nothing(rig
     assert "nothing changed" in out and "reload: 3 checkers kept" not in out, out
     assert "reload: 2 checkers kept, 0 new, 0 stopped" in out, out
     assert dests() == {}
+
+
+def status(tmp: Path) -> dict:
+    exe = shutil.which("fastka", path=os.path.dirname(sys.executable)) or "fastka"
+    st = subprocess.run([exe, "status", "--json", "-p", str(tmp / "f.pid")], capture_output=True, text=True,
+                        timeout=60)
+    assert st.returncode == 0, st.stderr
+    return json.loads(st.stdout)["checkers"]["virtual_servers"][0]
+
+
+@pytest.mark.guest
+def test_ha_suspend_runs_the_checkers_only_while_the_virtual_address_is_here(rig, tmp_path):
+    servers, conf, _ = rig
+    conf.write_text(conf.read_text().replace("lb_kind NAT\n", "lb_kind NAT\n  ha_suspend\n", 1))
+    vip = "10.5.0.100/32"
+    proc = fastka(conf, tmp_path)
+    try:
+        wait_for(dests, {"10.5.0.2:8080": "3", "10.5.0.3:8080": "2"})
+        vs = status(tmp_path)
+        assert vs["suspended"] is True, vs
+        # suspended: no check runs, so a server that stops keeps its place
+        checks = [c["checks"] for rs in vs["real_servers"] for c in rs["checkers"]]
+        assert checks == [0, 0], vs
+        servers.stop("10.5.0.2")
+        time.sleep(2)  # four delay_loops
+        assert dests() == {"10.5.0.2:8080": "3", "10.5.0.3:8080": "2"}
+        # the address arrives (as VRRP master would add it): the checks run and see it
+        sh("ip", "addr", "add", vip, "dev", "lo")
+        wait_for(dests, {"10.5.0.3:8080": "2"})
+        assert status(tmp_path)["suspended"] is False
+        # and leaves: suspended again, the verdicts stay
+        sh("ip", "addr", "del", vip, "dev", "lo")
+        wait_for(lambda: status(tmp_path)["suspended"], True, timeout=30)
+        servers.start("10.5.0.2")
+        time.sleep(2)
+        assert dests() == {"10.5.0.3:8080": "2"}
+    finally:
+        subprocess.run(["ip", "addr", "del", vip, "dev", "lo"], capture_output=True, timeout=30)
+        out = stop(proc)
+    assert proc.returncode == 0, out
+    assert "checkers suspended (ha_suspend)" in out and "checkers resumed" in out, out

@@ -127,8 +127,9 @@ class CheckerTask:
             self._timer = self._engine.call_later(random.uniform(0, self.warmup) if self.warmup > 0 else 0,
                                                   self._begin)
 
-    async def stop(self) -> None:
-        """Stop checking; an attempt in flight is abandoned (a MISC script is killed)."""
+    def halt(self) -> Optional[asyncio.Task[None]]:
+        """Stop checking now (stop() without the wait): the attempt in flight, cancelled,
+        is returned; the verdict stays."""
         self._engine = None
         if self._timer is not None:
             self._timer.cancel()
@@ -138,6 +139,13 @@ class CheckerTask:
         t, self._inflight = self._inflight, None
         if t is not None and not t.done():
             t.cancel()
+            return t
+        return None
+
+    async def stop(self) -> None:
+        """Stop checking; an attempt in flight is abandoned (a MISC script is killed)."""
+        t = self.halt()
+        if t is not None:
             try:
                 await t
             except asyncio.CancelledError:

@@ -29,6 +29,7 @@ from .checker import CheckerTask, combined_weight
 from .probes import ProbeEnv
 from .sync_daemon import SyncDaemons, instance_vrid
 from .ipvs_manager import IpvsManager
+from .suspend import LocalAddresses, suspended
 from .ipvs_table import describe_service
 from .virtual_server import Event
 
@@ -52,6 +53,8 @@ class CheckerProcess:
         self._stop: Optional[asyncio.Event] = None
         self.sock: Any = None
         self.syncd: Optional[SyncDaemons] = None
+        self.local: Optional[LocalAddresses] = None  # only with an ha_suspend virtual server
+        self.suspended: set[tuple] = set()  # vs_key of the pools whose checkers are off
 
     # --- events ----------------------------------------------------------------------------
 
@@ -151,8 +154,8 @@ class CheckerProcess:
                 self.syncd.start()
             log.info("Starting the checkers, pid=%d (%d virtual servers, %d checkers)", os.getpid(),
                      len(m.pools), len(self.tasks))
-            for t in self.tasks:
-                t.start()
+            self._watch_addresses(self.config)
+            self._run_wanted()
             reaper = asyncio.ensure_future(self._reap())
             await self._stop.wait()
             reaper.cancel()
@@ -162,6 +165,8 @@ class CheckerProcess:
             self._events(self.manager.stop(release=not self.opts.get("dont_release_ipvs")))
             if self.syncd is not None:
                 self.syncd.stop()
+            if self.local is not None:
+                self.local.close()
             self.notifier.reap()
         self.alerts.close()
         log.info("Stopped the checkers")
@@ -182,7 +187,8 @@ class CheckerProcess:
                                    last=t.last.reason if t.last is not None else None)
                               for t in by_server.get((p, r), [])]))
             out.append(dict(virtual_server=pool.vs.label, services=[describe_service(s) for s in pool.services],
-                            quorum_up=pool.quorum_up, alive_weight=pool.alive_weight(), quorum=pool.vs.quorum,
+                            suspended=pool.vs_key in self.suspended, quorum_up=pool.quorum_up,
+                            alive_weight=pool.alive_weight(), quorum=pool.vs.quorum,
                             real_servers=servers))
         return {"virtual_servers": out, "ipvs": dict(self.manager.counters)}
 
@@ -233,11 +239,52 @@ class CheckerProcess:
             self.syncd.start()
         elif self.syncd is not None and old_syncd is not None:
             self.syncd.running = old_syncd.running
-        for t in fresh:
-            t.start()
+        self._watch_addresses(result.config)
+        self._run_wanted()
         log.info("reload: %d checkers kept, %d new, %d stopped", len(self.tasks) - len(fresh), len(fresh),
                  len(reuse))
         return True
+
+    # --- ha_suspend --------------------------------------------------------------------------
+
+    def _watch_addresses(self, config: Any) -> None:
+        """Follow this host's addresses while a virtual server has ha_suspend."""
+        want = any(getattr(vs, "ha_suspend", False) for vs in getattr(config, "virtual_servers", []))
+        if want and self.local is None:
+            try:
+                self.local = LocalAddresses(self._run_wanted)
+            except OSError as e:
+                log.error("ha_suspend: cannot follow this host's addresses (%s): checkers run regardless", e)
+                return
+            self.local.start()
+        elif not want and self.local is not None:
+            self.local.close()
+            self.local = None
+
+    def _run_wanted(self) -> None:
+        """Start the checkers that should run and stop those of suspended virtual servers
+        (ha_suspend without the virtual address here); a stopped checker keeps its verdict."""
+        assert self.manager is not None
+        now: set[tuple] = set()
+        for pool in self.manager.pools:
+            if self.local is not None and getattr(pool.vs, "ha_suspend", False) and suspended(
+                    (s.addr for s in pool.services), self.local.addresses):
+                now.add(pool.vs_key)
+        for pool in self.manager.pools:
+            key = pool.vs_key
+            if key in now and key not in self.suspended:
+                log.info("virtual server %s: its address is not on this host, checkers suspended (ha_suspend)",
+                         pool.vs.label)
+            elif key not in now and key in self.suspended:
+                log.info("virtual server %s: its address is on this host, checkers resumed", pool.vs.label)
+        self.suspended = now
+        for (p, _), tasks in self.of_server.items():
+            off = self.manager.pools[p].vs_key in now
+            for t in tasks:
+                if off and t.running:
+                    t.halt()
+                elif not off and not t.running:
+                    t.start()
 
     def _sync_daemons(self, config: Any) -> Optional[SyncDaemons]:
         """lvs_sync_daemon, when this process runs it: without an instance to follow, or

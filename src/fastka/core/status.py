@@ -81,7 +81,8 @@ def render(state: dict[str, Any]) -> str:
         for vs in vss:
             q = "up" if vs["quorum_up"] else "DOWN"
             lines.append(f"  virtual server {vs['virtual_server']}: quorum {q} "
-                         f"(alive weight {vs['alive_weight']}, quorum {vs['quorum']})")
+                         f"(alive weight {vs['alive_weight']}, quorum {vs['quorum']})"
+                         + (", checkers suspended (ha_suspend: address not here)" if vs.get("suspended") else ""))
             for rs in vs["real_servers"]:
                 alive = "alive" if rs["alive"] else ("down (inhibited)" if rs["inhibit_on_failure"] else "down")
                 lines.append(f"    {rs['address']:<24} {alive:<16} weight {rs['weight']}")
