@@ -416,3 +416,18 @@ def test_every_problem_is_reported():
         ("error", "digest 'xyz' is not an MD5 digest", ("v.conf", 10, 17)),
         ("error", "status_code 700 is not an HTTP status code", ("v.conf", 9, 17)),
     ]
+
+
+def test_delay_loop_0_is_ignored_as_keepalived_does():
+    text = vs("delay_loop 0", rs="real_server 10.0.0.2 80 {\n      TCP_CHECK {\n        delay_loop 0\n      }\n    }")
+    result = load_text(text, filename="v.conf")
+    warns = [(d.message, where(d)) for d in result.diagnostics if "delay_loop 0" in d.message]
+    assert warns == [
+        ("virtual_server 10.0.0.1 80: delay_loop 0 is out of keepalived's range (from 0.000001 s); keepalived "
+         "ignores it, and so does fastka: the default applies", ("v.conf", 2, 5)),
+        ("TCP_CHECK: delay_loop 0 is out of keepalived's range (from 0.000001 s); keepalived ignores it, and so "
+         "does fastka: the default applies", ("v.conf", 5, 9)),
+    ]
+    v = result.config.virtual_servers[0]
+    assert v.delay_loop == m.DEFAULT_DELAY_LOOP
+    assert v.real_servers[0].checkers[0].delay_loop == m.DEFAULT_DELAY_LOOP  # the virtual server's, flowed down

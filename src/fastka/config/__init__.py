@@ -43,6 +43,7 @@ def _finish(lines: list, diags: Diagnostics, pos: Pos, check_system: bool) -> Lo
     nodes = build_tree(lines, diags)
     config = Loader(diags, Config).load(nodes, pos)
     model_vrrp.apply_defaults(config)
+    model_lvs.drop_ignored(config, diags)
     model_lvs.apply_defaults(config)
     validate(config, diags, check_system=check_system)
     return LoadResult(config, diags)

@@ -781,6 +781,25 @@ def _fwmark_only(vs: VirtualServer, groups: dict[str, VirtualServerGroup]) -> bo
     return g is not None and not g.has_addresses and bool(g.entries)
 
 
+def drop_ignored(config: Any, diags: Any) -> None:
+    """Values keepalived reads and then ignores, keeping its default, with a warning:
+    fastka does the same (before apply_defaults, so the default flows down). Today:
+    ``delay_loop 0`` (keepalived's range starts at 0.000001 s; a checker without
+    a delay would probe back to back)."""
+    def check(block: Any, what: str) -> None:
+        if getattr(block, "delay_loop", None) == 0:
+            block.delay_loop = None
+            diags.warning(f"{what}: delay_loop 0 is out of keepalived's range (from 0.000001 s); keepalived "
+                          "ignores it, and so does fastka: the default applies", block.pos_of("delay_loop"))
+
+    for vs in getattr(config, "virtual_servers", []):
+        check(vs, f"virtual_server {vs.label}")
+        for rs in vs.real_servers:
+            check(rs, f"real_server {rs.ip}")
+            for ch in rs.checkers:
+                check(ch, getattr(ch, "KEYWORD", type(ch).__name__))
+
+
 def apply_defaults(config: Any) -> None:
     """Fill effective values: keepalived's defaults and the virtual_server -> real_server
     -> checker cascade. A value the user wrote is never changed, so applying this to a
