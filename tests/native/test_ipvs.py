@@ -210,6 +210,23 @@ def test_every_command(ipvs_impl):
     assert all(m.info is None for m in got)
 
 
+def test_a_batch_of_changes_without_acks(ipvs_impl):
+    """acks=False: the change requests go without NLM_F_ACK; queries and dumps keep theirs."""
+    b = ipvs_impl.IpvsBatch(FAMILY, seq=7, acks=False)
+    assert b.acks is False and ipvs_impl.IpvsBatch(FAMILY).acks is True
+    b.new_service(SVC), b.set_service(SVC), b.del_service(SVC), b.get_service(SVC)
+    b.new_dest(SVC, DST), b.set_dest(SVC, DST), b.del_dest(SVC, DST), b.dump_dests(SVC)
+    b.set_config(Timeouts(900, 120, 300)), b.get_info(), b.zero(), b.zero(SVC), b.flush()
+    b.new_daemon(Daemon(state=1, mcast_ifn="eth0", sync_id=7)), b.del_daemon(Daemon(state=1))
+    got = parse(ipvs_impl, b.data)
+    assert [(m.cmd, m.flags) for m in got] == [
+        (Cmd.NEW_SERVICE, 1), (Cmd.SET_SERVICE, 1), (Cmd.DEL_SERVICE, 1), (Cmd.GET_SERVICE, 5),
+        (Cmd.NEW_DEST, 1), (Cmd.SET_DEST, 1), (Cmd.DEL_DEST, 1), (Cmd.GET_DEST, 0x301),
+        (Cmd.SET_CONFIG, 1), (Cmd.GET_INFO, 5), (Cmd.ZERO, 1), (Cmd.ZERO, 1), (Cmd.FLUSH, 1),
+        (Cmd.NEW_DAEMON, 1), (Cmd.DEL_DAEMON, 1)]
+    assert [m.seq for m in got] == list(range(7, 22))
+
+
 def test_identity_only_for_del_get_zero(ipvs_impl):
     rich = Service(af=AF4, protocol=6, addr="10.0.0.1", port=80, sched_name="wlc", flags=3, timeout=9,
                    netmask=0xFFFFFF00, pe_name="sip", stats=Stats(1), stats64=Stats(2))
@@ -1170,3 +1187,20 @@ def test_transact_a_dump_and_many_requests():
         with pytest.raises(ipvs.NetlinkError) as e:
             s.transact(b2)
         assert e.value.errno == 2 and e.value.seq == b2.seqs[0]
+
+
+def test_transact_unacknowledged_returns_only_the_refusals():
+    """A batch made with acks=False: nothing is waited for, and every refusal, queued
+    while send() ran, is read back (three chunks here)."""
+    with ipvs.GenlSocket(chunk=50) as s:
+        b = s.batch(16, acks=False)
+        seqs = [b.message(3, flags=0x1) for _ in range(120)]  # GETFAMILY without a name: EINVAL
+        replies = s.transact(b, check=False)
+        assert sorted(r.seq for r in replies) == seqs
+        assert all(isinstance(r, Ack) and r.errno == 22 for r in replies)
+        b2 = s.batch(16, acks=False)
+        b2.message(3, flags=0x1)
+        with pytest.raises(ipvs.NetlinkError) as e:
+            s.transact(b2)
+        assert e.value.errno == 22
+        assert s.resolve("nlctrl").id == 16  # the socket goes on: nothing was left unread

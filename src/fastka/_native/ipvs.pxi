@@ -124,6 +124,7 @@ cdef enum:
     _IPVS_D_DEL = 1
     _IPVS_D_RAW = 2
     _IPVS_REQUEST_ACK = 0x5
+    _IPVS_REQUEST = 0x1
     _IPVS_REQUEST_DUMP = 0x301
     _IPVS_FIRST_CAP = 4096
 
@@ -511,10 +512,12 @@ cdef class IpvsBatch:
     cdef uint32_t _seq        # seq of the next message
     cdef Py_ssize_t _count
     cdef fk_ipvs_msg _m
+    cdef uint16_t _change     # the flags of a change request: acked, or not (acks=False)
 
-    def __cinit__(self, family, seq=1):
+    def __cinit__(self, family, seq=1, acks=True):
         if _ipvs_Service is None:
             _ipvs_load_types()
+        self._change = _IPVS_REQUEST_ACK if acks else _IPVS_REQUEST
         self._family = <uint16_t>_ipvs_uint(family, _IPVS_U16, "family", None)
         self._seq = self._first = <uint32_t>_ipvs_uint(seq, _IPVS_U32, "seq", None)
         self._mem = <uint8_t *>PyMem_Malloc(_IPVS_FIRST_CAP)
@@ -529,6 +532,11 @@ cdef class IpvsBatch:
     @property
     def family(self):
         return self._family
+
+    @property
+    def acks(self):
+        """False: change requests go without NLM_F_ACK (only refusals are answered)."""
+        return self._change == _IPVS_REQUEST_ACK
 
     @property
     def seq(self):
@@ -588,20 +596,20 @@ cdef class IpvsBatch:
         self._m.attrs = (1u << FK_IPVS_CMD_ATTR_SERVICE) | (1u << FK_IPVS_CMD_ATTR_DEST)
         _ipvs_service(&self._m.svc, service, _IPVS_IDENT)
         _ipvs_dest(&self._m.dest, dest, mode)
-        return self._emit(self._family, _IPVS_REQUEST_ACK, cmd)
+        return self._emit(self._family, self._change, cmd)
 
     cdef object _bare(self, uint8_t cmd, uint16_t flags):
         self._m.attrs = 0
         return self._emit(self._family, flags, cmd)
 
     def new_service(self, service):
-        return self._svc(1, service, _IPVS_FULL, _IPVS_REQUEST_ACK)
+        return self._svc(1, service, _IPVS_FULL, self._change)
 
     def set_service(self, service):
-        return self._svc(2, service, _IPVS_FULL, _IPVS_REQUEST_ACK)
+        return self._svc(2, service, _IPVS_FULL, self._change)
 
     def del_service(self, service):
-        return self._svc(3, service, _IPVS_IDENT, _IPVS_REQUEST_ACK)
+        return self._svc(3, service, _IPVS_IDENT, self._change)
 
     def get_service(self, service):
         return self._svc(4, service, _IPVS_IDENT, _IPVS_REQUEST_ACK)
@@ -624,12 +632,12 @@ cdef class IpvsBatch:
     def new_daemon(self, daemon):
         self._m.attrs = 1u << FK_IPVS_CMD_ATTR_DAEMON
         _ipvs_daemon(&self._m.daemon, daemon, _IPVS_D_NEW)
-        return self._emit(self._family, _IPVS_REQUEST_ACK, 9)
+        return self._emit(self._family, self._change, 9)
 
     def del_daemon(self, daemon):
         self._m.attrs = 1u << FK_IPVS_CMD_ATTR_DAEMON
         _ipvs_daemon(&self._m.daemon, daemon, _IPVS_D_DEL)
-        return self._emit(self._family, _IPVS_REQUEST_ACK, 10)
+        return self._emit(self._family, self._change, 10)
 
     def dump_daemons(self):
         return self._bare(11, _IPVS_REQUEST_DUMP)
@@ -637,7 +645,7 @@ cdef class IpvsBatch:
     def set_config(self, timeouts):
         self._m.attrs = 0
         _ipvs_timeouts(&self._m, timeouts)
-        return self._emit(self._family, _IPVS_REQUEST_ACK, 12)
+        return self._emit(self._family, self._change, 12)
 
     def get_config(self):
         return self._bare(13, _IPVS_REQUEST_ACK)
@@ -647,11 +655,11 @@ cdef class IpvsBatch:
 
     def zero(self, service=None):
         if service is None:
-            return self._bare(16, _IPVS_REQUEST_ACK)
-        return self._svc(16, service, _IPVS_IDENT, _IPVS_REQUEST_ACK)
+            return self._bare(16, self._change)
+        return self._svc(16, service, _IPVS_IDENT, self._change)
 
     def flush(self):
-        return self._bare(17, _IPVS_REQUEST_ACK)
+        return self._bare(17, self._change)
 
     def get_family(self, name):
         """nlctrl CTRL_CMD_GETFAMILY for a family name (the message's type is nlctrl's)."""

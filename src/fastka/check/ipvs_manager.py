@@ -71,7 +71,7 @@ class IpvsManager:
         the shadow; log the refused ones. Returns how many were refused."""
         if not ops and not extra:
             return 0
-        b = self.sock.batch()
+        b = self.sock.batch(acks=False)  # changes only: the kernel answers the refused ones
         labels: dict[int, str] = {}
         for name, args in extra or ():
             labels[getattr(b, name)(*args)] = name.replace("_", " ")

@@ -29,6 +29,7 @@ _FLAGS = struct.Struct("=II")
 
 AF_INET, AF_INET6 = 2, 10
 _REQUEST_ACK = 0x1 | 0x4
+_REQUEST = 0x1
 _REQUEST_DUMP = 0x1 | 0x300
 _CAPPED, _ACK_TLVS = 0x100, 0x200
 _GENL_ID_CTRL = 16
@@ -228,10 +229,11 @@ def _info(i: object, out: bytearray) -> None:
 class IpvsBatch:
     """IPVS requests appended to one buffer; each method returns the message's seq."""
 
-    __slots__ = ("_family", "_seq", "_buf", "_seqs")
+    __slots__ = ("_family", "_seq", "_buf", "_seqs", "_change")
 
-    def __init__(self, family: int, seq: int = 1) -> None:
+    def __init__(self, family: int, seq: int = 1, acks: bool = True) -> None:
         self._family = _uint(family, _U16_MAX, "family")
+        self._change = _REQUEST_ACK if acks else _REQUEST  # the flags of a change request
         self._seq = _uint(seq, _U32_MAX, "seq")
         self._buf = bytearray()
         self._seqs: list[int] = []
@@ -239,6 +241,11 @@ class IpvsBatch:
     @property
     def family(self) -> int:
         return self._family
+
+    @property
+    def acks(self) -> bool:
+        """False: change requests go without NLM_F_ACK (only refusals are answered)."""
+        return self._change == _REQUEST_ACK
 
     @property
     def seq(self) -> int:
@@ -280,16 +287,16 @@ class IpvsBatch:
         body = bytearray()
         _attr(body, 1, _service(service, _IDENT))
         _attr(body, 2, _dest(dest, mode))
-        return self._emit(self._family, _REQUEST_ACK, cmd, body)
+        return self._emit(self._family, self._change, cmd, body)
 
     def new_service(self, service: Service) -> int:
-        return self._svc(1, service, _FULL)
+        return self._svc(1, service, _FULL, self._change)
 
     def set_service(self, service: Service) -> int:
-        return self._svc(2, service, _FULL)
+        return self._svc(2, service, _FULL, self._change)
 
     def del_service(self, service: Service) -> int:
-        return self._svc(3, service, _IDENT)
+        return self._svc(3, service, _IDENT, self._change)
 
     def get_service(self, service: Service) -> int:
         return self._svc(4, service, _IDENT)
@@ -312,12 +319,12 @@ class IpvsBatch:
     def new_daemon(self, daemon: Daemon) -> int:
         body = bytearray()
         _attr(body, 3, _daemon(daemon, _D_NEW))
-        return self._emit(self._family, _REQUEST_ACK, 9, body)
+        return self._emit(self._family, self._change, 9, body)
 
     def del_daemon(self, daemon: Daemon) -> int:
         body = bytearray()
         _attr(body, 3, _daemon(daemon, _D_DEL))
-        return self._emit(self._family, _REQUEST_ACK, 10, body)
+        return self._emit(self._family, self._change, 10, body)
 
     def dump_daemons(self) -> int:
         return self._emit(self._family, _REQUEST_DUMP, 11, b"")
@@ -325,7 +332,7 @@ class IpvsBatch:
     def set_config(self, timeouts: Timeouts) -> int:
         body = bytearray()
         _timeouts(timeouts, body)
-        return self._emit(self._family, _REQUEST_ACK, 12, body)
+        return self._emit(self._family, self._change, 12, body)
 
     def get_config(self) -> int:
         return self._emit(self._family, _REQUEST_ACK, 13, b"")
@@ -335,11 +342,11 @@ class IpvsBatch:
 
     def zero(self, service: Service | None = None) -> int:
         if service is None:
-            return self._emit(self._family, _REQUEST_ACK, 16, b"")
-        return self._svc(16, service, _IDENT)
+            return self._emit(self._family, self._change, 16, b"")
+        return self._svc(16, service, _IDENT, self._change)
 
     def flush(self) -> int:
-        return self._emit(self._family, _REQUEST_ACK, 17, b"")
+        return self._emit(self._family, self._change, 17, b"")
 
     def get_family(self, name: str) -> int:
         """nlctrl CTRL_CMD_GETFAMILY for a family name (the message's type is nlctrl's)."""

@@ -423,21 +423,33 @@ class GenlSocket:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def batch(self, family: int) -> Batch:
-        """An empty batch whose sequence numbers continue this socket's."""
-        return Batch(family, self._next_seq)
+    def batch(self, family: int, *, acks: bool = True) -> Batch:
+        """An empty batch whose sequence numbers continue this socket's; acks=False
+        for a batch of changes whose successes need no answer (see transact)."""
+        return Batch(family, self._next_seq, acks)
 
     def transact(self, batch: Batch, *, check: bool = True) -> list[Reply]:
         """Send every message of batch and return the replies to them, in order, once
         each sequence number has its Ack or Done. With check, the first refused
-        request raises NetlinkError (after all replies are read)."""
+        request raises NetlinkError (after all replies are read).
+
+        A batch made with acks=False holds changes only, sent without NLM_F_ACK: the
+        kernel answers just the refused ones. Generic netlink runs a request in the
+        sender's sendmsg(), so when send() returns each refusal of that chunk is
+        already queued on this socket; they are read without waiting. (40,000
+        destinations: 40,000 fewer ACKs built by the kernel and read here, one
+        recv each.)"""
         seqs = batch.seqs
         self._next_seq = batch.seq
         data = batch.data
         replies: list[Reply] = []
+        acked = batch.acks
         for part, part_seqs in self._chunks(data, seqs):
             self._sock.send(part)
-            self._collect(set(part_seqs), batch.family, replies)
+            if acked:
+                self._collect(set(part_seqs), batch.family, replies)
+            else:
+                self._drain(set(part_seqs), batch.family, replies)
         if check:
             for r in replies:
                 if isinstance(r, Ack) and r.errno:
@@ -470,6 +482,23 @@ class GenlSocket:
                 out.append(r)
                 if isinstance(r, (Ack, Done)):
                     pending.discard(r.seq)
+
+    def _drain(self, seqs: set[int], family: int, out: list[Reply]) -> None:
+        """Read what is queued now (the refusals of an unacknowledged chunk)."""
+        buf = self._buf
+        timeout = self._sock.gettimeout()
+        self._sock.setblocking(False)
+        try:
+            while True:
+                try:
+                    n = self._sock.recv_into(buf)
+                except BlockingIOError:
+                    return
+                for r in parse_replies(memoryview(buf)[:n], family):
+                    if r.seq in seqs:
+                        out.append(r)
+        finally:
+            self._sock.settimeout(timeout)
 
     def resolve(self, name: str) -> Family:
         """The generic netlink family called name (CTRL_CMD_GETFAMILY), or FamilyNotFound."""
@@ -504,9 +533,9 @@ class IpvsSocket(GenlSocket):
         assert self.family.id is not None
         self.family_id: int = self.family.id
 
-    def batch(self, family: int | None = None) -> Batch:
+    def batch(self, family: int | None = None, *, acks: bool = True) -> Batch:
         """An empty batch of IPVS requests (family: another id, for tests)."""
-        return super().batch(self.family_id if family is None else family)
+        return super().batch(self.family_id if family is None else family, acks=acks)
 
 
 __all__ = [
