@@ -158,14 +158,22 @@ def services_of(vs: Any, groups: dict[str, Any]) -> list[Service]:
 
 
 def _method_fields(method: Any) -> dict:
-    out: dict = {"fwd_method": METHODS[method.method]}
-    if method.method == "TUN":
-        out["tun_type"] = TUN_TYPES[method.tun_type or "ipip"]
-        if method.tun_port is not None:
-            out["tun_port"] = method.tun_port
-        if method.tun_csum is not None:
-            out["tun_flags"] = TUN_CSUM[method.tun_csum]
+    """The Dest fields of an lvs_method (shared: never changed by a caller)."""
+    key = (method.method, method.tun_type, method.tun_port, method.tun_csum)
+    out = _METHOD_FIELDS.get(key)
+    if out is None:
+        out = {"fwd_method": METHODS[method.method]}
+        if method.method == "TUN":
+            out["tun_type"] = TUN_TYPES[method.tun_type or "ipip"]
+            if method.tun_port is not None:
+                out["tun_port"] = method.tun_port
+            if method.tun_csum is not None:
+                out["tun_flags"] = TUN_CSUM[method.tun_csum]
+        _METHOD_FIELDS[key] = out
     return out
+
+
+_METHOD_FIELDS: dict[tuple, dict] = {}
 
 
 def real_dest(rs: Any, svc: Service, weight: int) -> Dest:
@@ -271,8 +279,11 @@ def pack(batch: Any, ops: Iterable[Op]) -> list[int]:
 
 def apply_to(table: Table, ops: Iterable[Op]) -> None:
     """Change table as ops change the kernel's (the shadow of what was applied)."""
+    last: Optional[Service] = None
+    k: SvcKey = ()
     for name, svc, dest in ops:
-        k = svc_key(svc)
+        if svc is not last:  # ops come grouped by service: one key per run of them
+            k, last = svc_key(svc), svc
         if name in ("new_service", "set_service"):
             table.services[k] = svc
             table.dests.setdefault(k, {})

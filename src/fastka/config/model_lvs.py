@@ -30,6 +30,7 @@ from .values import (
     Str,
     ValueType,
     parse_int,
+    ip_text,
     parse_ip,
     parse_prefix,
     quote,
@@ -76,7 +77,7 @@ class IPText(ValueType):
     expected = "an IP address"
 
     def parse(self, args: Sequence[Token]) -> str:
-        return str(parse_ip(args[0], None, self.expected))
+        return ip_text(args[0], None, self.expected)
 
 
 
@@ -194,7 +195,7 @@ class ServerType(ValueType):
     max_args = 2
 
     def parse(self, args: Sequence[Token]) -> Server:
-        ip = str(parse_ip(args[0], None, self.expected))
+        ip = ip_text(args[0], None, self.expected)
         port = parse_int(args[1], 0, 65535, expected="a port from 0 to 65535") if len(args) > 1 else None
         return Server(ip, port)
 
@@ -326,9 +327,9 @@ class AddrPortHeader(HeaderType):
     max_args = 2
 
     def parse(self, args: Sequence[Token]) -> dict[str, Any]:
-        ip = parse_ip(args[0], None, self.expected)
+        ip = ip_text(args[0], None, self.expected)
         port = parse_int(args[1], 0, 65535, expected="a port from 0 to 65535") if len(args) > 1 else None
-        return {"ip": str(ip), "port": port}
+        return {"ip": ip, "port": port}
 
     def format(self, value: Any) -> list[str]:
         return [value.ip] + ([str(value.port)] if value.port is not None else [])
@@ -350,9 +351,9 @@ class VirtualServerHeader(HeaderType):
             if len(args) < 2:
                 raise BadValue("'group' needs a name", args[0], "group <STRING>")
             return {"group": args[1].text}
-        ip = parse_ip(args[0], expected=self.expected)
+        ip = ip_text(args[0], expected=self.expected)
         port = parse_int(args[1], 0, 65535, expected="a port from 0 to 65535") if len(args) > 1 else None
-        return {"ip": str(ip), "port": port}
+        return {"ip": ip, "port": port}
 
     def format(self, value: Any) -> list[str]:
         if value.fwmark is not None:
@@ -420,7 +421,7 @@ class VsgLine(ValueType):
             a, n = parse_prefix(tok, "an address range such as 192.168.1.8/29")
             return VsgEntry(ip=str(a), prefixlen=n)
         if "-" not in text:
-            return VsgEntry(ip=str(parse_ip(tok, None, self.expected)))
+            return VsgEntry(ip=ip_text(tok, None, self.expected))
         first_s, _, end_s = text.partition("-")
         first = parse_ip(Token(first_s, tok.pos, tok.quoted), None, self.expected)
         range_exp = ("a range such as 192.168.200.3-10 or 192.168.200.250-192.168.201.10"

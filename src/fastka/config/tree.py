@@ -56,9 +56,24 @@ def build_tree(lines: Sequence[Line], diags: Diagnostics) -> list[Node]:
         # Every token's text comes from the source line unless a parameter or a
         # sequence was substituted, so a source without braces, `$` or `~` cannot
         # hold a block delimiter: one statement (the common case, decided in C).
-        if "{" not in src and "}" not in src and "$" not in src and "~" not in src:
-            level.append(Node(toks[0], list(toks[1:]), src))
-            continue
+        if "$" not in src and "~" not in src:
+            opens, closes = src.count("{"), src.count("}")
+            if not opens and not closes:
+                level.append(Node(toks[0], list(toks[1:]), src))
+                continue
+            # the other common shapes: `keyword args {` and a lone `}` (quoted braces
+            # are words, so the last / only token must be the delimiter itself)
+            last = toks[-1]
+            if opens == 1 and not closes and len(toks) > 1 and last.text == "{" and not last.quoted:
+                node = Node(toks[0], list(toks[1:-1]), src, [])
+                level.append(node)
+                stack.append((node, level))
+                level = node.children  # type: ignore[assignment]
+                continue
+            if closes == 1 and not opens and len(toks) == 1 and last.text == "}" and not last.quoted and stack:
+                owner, level = stack.pop()
+                owner.close = last.pos
+                continue
         stmt: list[Token] = []
         for tok in toks:
             if tok.is_open:

@@ -30,7 +30,7 @@ from .model_lvs import (
     _ConnOpts,
     family_of,
 )
-from .source import Diagnostics, Pos
+from .source import Diagnostics
 
 _MD5 = re.compile(r"[0-9A-Fa-f]{32}\Z")
 
@@ -137,22 +137,26 @@ def _check_vs(vs: VirtualServer, group: Optional[VirtualServerGroup], diags: Dia
 
     # families of the servers: only tunnelled servers may differ (keepalived.conf(5))
     mixed_group = group is not None and len(group.families) > 1
-    servers: list[tuple[str, int, Any, Optional[Pos]]] = [
-        (f"real_server {rs.ip}", rs.family, rs, rs.pos_of()) for rs in vs.real_servers]
+    # (keyword, server): the label and position are made only for a server reported
+    servers: list[tuple[str, Any]] = [("real_server", rs) for rs in vs.real_servers]
     if vs.sorry_server is not None:
-        servers.insert(0, (f"sorry_server {vs.sorry_server.ip}", vs.sorry_server.family,
-                           _SorryView(vs), vs.pos_of("sorry_server")))
+        servers.insert(0, ("sorry_server", _SorryView(vs)))
     if fam is None and vs.fwmark is not None:  # fwmark: the first non-tunnelled server fixes it
-        fam = next((f for _, f, o, _ in servers if not _is_tun(o)), None)
-    for what, f, obj, pos in servers:
+        fam = next((family_of(o.ip) for _, o in servers if not _is_tun(o)), None)
+    for kind, obj in servers:
         if _is_tun(obj):
             continue
+        if not mixed_group and (fam is None or family_of(obj.ip) == fam):
+            continue
+        what = f"{kind} {obj.ip}"
+        pos = vs.pos_of("sorry_server") if kind == "sorry_server" else obj.pos_of()
         if mixed_group:
             assert group is not None
             diags.error(f"{what} is not tunnelled, but virtual_server_group '{group.name}' mixes IPv4 and "
                         f"IPv6 addresses", pos, hint="only tunnelled (lvs_method TUN) servers can serve both")
-        elif fam is not None and f != fam:
-            diags.error(f"{what} is {_family_name(f)} but {label} is {_family_name(fam)}", pos,
+        else:
+            assert fam is not None
+            diags.error(f"{what} is {_family_name(family_of(obj.ip))} but {label} is {_family_name(fam)}", pos,
                         hint="only tunnelled (lvs_method TUN) servers may differ in address family")
 
     _check_granularity(vs, fam, diags)
@@ -180,6 +184,8 @@ def _check_vs(vs: VirtualServer, group: Optional[VirtualServerGroup], diags: Dia
 
 class _SorryView:
     def __init__(self, vs: VirtualServer):
+        assert vs.sorry_server is not None
+        self.ip = vs.sorry_server.ip
         self.lvs_method = vs.sorry_server_lvs_method or vs.lvs_method
 
 

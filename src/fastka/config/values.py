@@ -280,6 +280,25 @@ def parse_ip(tok: Token, family: Optional[int] = None, expected: str = "an IP ad
     return a
 
 
+_IP_TEXT: dict[str, str] = {}  # text as written -> canonical text, for addresses that parsed
+
+
+def ip_text(tok: Token, family: Optional[int] = None, expected: str = "an IP address") -> str:
+    """The canonical text of the address tok holds (what ``str(parse_ip(tok))`` gives).
+
+    Large configurations repeat their addresses (the same real servers behind many
+    virtual servers), so each text is parsed once per process."""
+    text = tok.text
+    canon = _IP_TEXT.get(text)
+    if canon is None:
+        canon = text if "%" not in text and _IPV4.match(text) else str(parse_ip(tok))
+        if len(_IP_TEXT) < 1 << 20:
+            _IP_TEXT[text] = canon
+    if family is not None and (6 if ":" in canon else 4) != family:
+        parse_ip(tok, family, expected)  # raises with the message parse_ip gives
+    return canon
+
+
 def parse_prefix(tok: Token, expected: str = "an address with optional /prefix") -> tuple[IPAddress, int]:
     """ADDR[/LEN]: returns the address as written (host bits kept) and the length."""
     text = tok.text
