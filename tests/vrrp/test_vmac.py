@@ -239,6 +239,8 @@ def test_vmac_xmit_base_and_leftover_vmac(tmp_path):
         assert a.stop() == 0
 
 
+
+
 # --- vmac_protodown ------------------------------------------------------------------
 
 
@@ -284,6 +286,84 @@ def test_vmac_protodown_flips_the_vmacs(tmp_path, loop_kind):
         assert answered and macs == [MAC4]
         assert b.stop() == 0 and link(b.ns, "vrrp.51") is None and link(b.ns, "vrrp.52") is None
         assert a.stop() == 0 and link(a.ns, "vrrp.51") is None
+
+
+# --- a VMAC taken down or deleted ----------------------------------------------------
+
+
+def state_of(n, name: str) -> str:
+    return next(i["state"] for i in n.stats()["instances"] if i["name"] == name)
+
+
+def test_vmac_down_is_a_fault_and_a_deleted_vmac_is_made_again(tmp_path, loop_kind):
+    """As keepalived 2.2.7 (observed): a VMAC taken down puts its instance in FAULT (priority
+    0 sent, VIPs released) until it is up again; a deleted one puts it in FAULT and is made
+    again (fastka: with its old index, its group memberships joined again), after which the
+    instance runs on: a backup keeps hearing the master on it (no second master)."""
+    with lan(tmp_path, ["a", "b", "c"]) as net:
+        a, b, c = net.nodes
+        a.start(config(200))
+        b.start(config(100))
+        wait_for(lambda: VIP in addrs(a.ns, "vrrp.51") and VIP6 in addrs(a.ns, "vrrp.52"), 10, "a to be master")
+        wait_for(lambda: "Entering BACKUP STATE" in b.log_text(), 5, "b to be backup")
+        # the master's IPv4 VMAC goes down: that instance is in FAULT, b takes over at once
+        ip("-n", a.ns, "link", "set", "vrrp.51", "down")
+        wait_for(lambda: VIP in addrs(b.ns, "vrrp.51"), 2, "b to take V4 over")
+        assert "(V4) Entering FAULT STATE (interface vrrp.51 down)" in a.log_text()
+        assert VIP not in addrs(a.ns, "vrrp.51") and VIP6 in addrs(a.ns, "vrrp.52"), "V6 is untouched"
+        ip("-n", a.ns, "link", "set", "vrrp.51", "up")
+        wait_for(lambda: VIP in addrs(a.ns, "vrrp.51") and VIP not in addrs(b.ns, "vrrp.51"), 5,
+                 "a to be master of V4 again (preemption)")
+        # the backup's VMACs are deleted under it: made again, and b stays backup, hearing a
+        index4, index6 = link(b.ns, "vrrp.51")["ifindex"], link(b.ns, "vrrp.52")["ifindex"]
+        ip("-n", b.ns, "link", "del", "vrrp.51")
+        ip("-n", b.ns, "link", "del", "vrrp.52")
+        wait_for(lambda: b.log_text().count("made again") == 2, 5, "b to make its VMACs again")
+        for dev, index, mac in (("vrrp.51", index4, MAC4), ("vrrp.52", index6, MAC6)):
+            info = link(b.ns, dev)
+            assert info is not None and info["ifindex"] == index and info["address"] == mac
+            assert info["linkinfo"]["info_data"]["mode"] == "private" and "LOWER_UP" in info["flags"]
+        assert sysctl(b.ns, "net.ipv4.conf.vrrp/51.arp_ignore") == "1"
+        ll = [x for x in b.addresses("eth0") if x.startswith("fe80:")]
+        assert ll and ll[0] in addrs(b.ns, "vrrp.52"), "the link-local is copied again"
+        wait_for(lambda: state_of(b, "V4") == "BACKUP" and state_of(b, "V6") == "BACKUP", 5, "b to be backup")
+        time.sleep(1.0)  # ten advert intervals: a b that heard nothing would be master by now
+        assert state_of(b, "V4") == "BACKUP" and state_of(b, "V6") == "BACKUP"
+        assert VIP not in addrs(b.ns, "vrrp.51") and VIP6 not in addrs(b.ns, "vrrp.52")
+        assert "netlink" not in b.log_text(), "no error for the VIPs that went with the VMACs"
+        # the master's VMAC is deleted: b takes over, a makes it again and takes it back
+        ip("-n", a.ns, "link", "del", "vrrp.51")
+        wait_for(lambda: "(V4) VMAC vrrp.51 made again" in a.log_text(), 5, "a to make vrrp.51 again")
+        wait_for(lambda: VIP in addrs(a.ns, "vrrp.51") and VIP not in addrs(b.ns, "vrrp.51"), 5,
+                 "a to be master of V4 again")
+        answered, macs = probe(c.ns, VIP)
+        assert answered and set(macs) == {MAC4}
+        # b takes both over when a goes: it receives and sends on the VMACs it made again
+        a.kill()
+        net.port(a, False)
+        wait_for(lambda: VIP in addrs(b.ns, "vrrp.51") and VIP6 in addrs(b.ns, "vrrp.52"), 5, "b to take over")
+        assert probe6(c.ns, VIP6)
+        assert b.stop() == 0 and link(b.ns, "vrrp.51") is None and link(b.ns, "vrrp.52") is None
+
+
+def test_vmac_protodown_deleted_vmac_is_made_again_held_down(tmp_path):
+    with lan(tmp_path, ["a", "b"]) as net:
+        a, b = net.nodes
+        a.start(config(200, protodown=True))
+        b.start(config(100, protodown=True))
+        wait_for(lambda: carrying(a.ns, "vrrp.51"), 10, "a's VMAC to carry")
+        wait_for(lambda: held_down(b.ns, "vrrp.51"), 5, "b's VMAC to be held down")
+        ip("-n", b.ns, "link", "del", "vrrp.51")
+        wait_for(lambda: "(V4) VMAC vrrp.51 made again" in b.log_text(), 5, "b to make vrrp.51 again")
+        wait_for(lambda: held_down(b.ns, "vrrp.51") and {VIP, VIP2} <= addrs(b.ns, "vrrp.51"), 5,
+                 "the VMAC held down again, with its VIPs")
+        time.sleep(1.0)
+        assert state_of(b, "V4") == "BACKUP" and held_down(b.ns, "vrrp.51")
+        # a held-down VMAC is no fault: b still takes over
+        a.kill()
+        net.port(a, False)
+        wait_for(lambda: carrying(b.ns, "vrrp.51"), 5, "b's VMAC to carry")
+        assert b.stop() == 0
 
 
 # --- interop -------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from IP_RECVTTL / IPV6_RECVHOPLIMIT.
 from __future__ import annotations
 
 import errno
+import functools
 import logging
 import os
 import select
@@ -152,6 +153,17 @@ def _primary(addrs: list[tuple[int, int, str, int, int]], ifindex: int, family: 
     return None
 
 
+def _gone(vmac: Any) -> bool:
+    """Is the VMAC deleted (seen, or not yet: its down event comes before its delete)?"""
+    if vmac.lost:
+        return True
+    try:
+        socket.if_indextoname(vmac.ifindex)
+    except OSError:
+        return True
+    return False
+
+
 class Engine:
     """Runs the VRRP instances of a loaded, validated configuration."""
 
@@ -269,6 +281,9 @@ class Engine:
             self.groups[g.name] = []
         seq = self._seq_next
         self._by_ifindex: dict[int, list[Instance]] = {}
+        # a VMAC's index -> its instance, and whether its link state counts (not with
+        # dont_track_primary)
+        self._by_vmac: dict[int, tuple[Instance, bool]] = {}
         vmac_of: dict[str, Any] = dict(vmacs or {})
         try:
             for inst in config.vrrp_instances if vmacs is None else ():
@@ -332,6 +347,7 @@ class Engine:
                 release_vips=self.release_vips, sm=sm, fixed=fixed)
             if vmac is not None:
                 i.vmac = vmac
+                self._by_vmac[vmac.ifindex] = (i, not inst.dont_track_primary)
                 i.macs[vmac.ifindex] = vmac.mac
                 if not inst.vmac_xmit_base:
                     i.tx_ifindex = vmac.ifindex
@@ -709,6 +725,9 @@ class Engine:
     def _netlink_errors(self, errors: Iterable[tuple[int, int]]) -> None:
         for seq, err in errors:
             owner = self._nl_owner.get(seq)
+            if err == errno.ENODEV and owner is not None and owner.vmac is not None and _gone(owner.vmac):
+                owner.counters["vip_errors_vmac_lost"] += 1  # its VIPs went with the deleted VMAC
+                continue
             what = self._static.words.get(seq, f"request {seq}") if self._static else f"request {seq}"
             if seq == 0 and err == errno.ENOBUFS:
                 what = "some requests' errors were lost (receive buffer full)"
@@ -849,6 +868,8 @@ class Engine:
                     break
                 if kind in (RTM_NEWLINK, RTM_DELLINK) and off + 16 + _IFINFOMSG.size <= len(data):
                     _, _, index, flags, _ = _IFINFOMSG.unpack_from(data, off + 16)
+                    if index in self._by_vmac:
+                        self._vmac_event(*self._by_vmac[index], kind == RTM_DELLINK, flags, now_us)
                     up = kind == RTM_NEWLINK and bool(flags & IFF_UP) and bool(flags & IFF_LOWER_UP)
                     if self._tracked_ifaces:
                         try:
@@ -866,7 +887,78 @@ class Engine:
                             self._apply(i, i.sm.interface_down(now_us, i.ifname), now_us)
                 off += (n + 3) & ~3
 
+    # -- VMACs: as keepalived 2.2.7 (observed), a VMAC taken down puts its instance in FAULT
+    # until it is up again; one deleted puts it in FAULT and is made again
+
+    def _vmac_event(self, i: Instance, tracked: bool, deleted: bool, flags: int, now_us: int) -> None:
+        v = i.vmac
+        if deleted:
+            if v.lost or self._stopping:
+                return
+            v.lost = True
+            log.error("(%s) VMAC %s was deleted; making it again", i.name, v.name)
+            if tracked:
+                self._apply(i, i.sm.interface_down(now_us, v.name), now_us)
+            # after this iteration's flush (the VIPs it held went with it)
+            self.extras.call_at(self.clock(), functools.partial(self._remake_vmac, i))
+            return
+        if v.lost or not tracked or (v.protodown and not self.vmacs.proto_down):
+            return  # without protodown fastka flips IFF_UP itself: its state is the instance's
+        # a held-down VMAC (vmac_protodown's backup) has no carrier: only IFF_UP counts there
+        up = bool(flags & IFF_UP) and (v.protodown or bool(flags & IFF_LOWER_UP))
+        actions = i.sm.interface_up(now_us, v.name) if up else i.sm.interface_down(now_us, v.name)
+        if actions:  # a failover's flips come back as events: nothing to do for them
+            self._apply(i, actions, now_us)
+
+    def _remake_vmac(self, i: Instance, now_us: int) -> None:
+        v = i.vmac
+        if not v.lost or self._stopping:
+            return
+        try:
+            self.vmacs.recreate(v)
+        except (VmacError, OSError) as e:
+            log.error("(%s) cannot make VMAC %s again: %s; the instance stays in FAULT (restart fastka to "
+                      "make it)", i.name, v.name, e)
+            return
+        self._rejoin(v.ifindex)
+        if i.fixed:
+            self._nl.append(i.fixed_batch)  # vmac_protodown: the VIPs went with the link
+        log.info("(%s) VMAC %s made again", i.name, v.name)
+        if self._by_vmac[v.ifindex][1]:
+            self._apply(i, i.sm.interface_up(now_us, v.name), now_us)
+        self.flush()
+
+    def _rejoin(self, index: int) -> None:
+        """Join the groups on interface index again: a deleted interface's memberships stay
+        on the sockets (a join would fail with EADDRINUSE) but not on the new interface."""
+        for name, group, x in self._joined:
+            if x != index:
+                continue
+            s = self.sockets[name]
+            if name == "v6":
+                mreq = socket.inet_pton(socket.AF_INET6, group) + struct.pack("=I", index)
+                try:
+                    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_LEAVE_GROUP, mreq)
+                except OSError:
+                    pass
+                s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_JOIN_GROUP, mreq)
+                continue
+            mreq = socket.inet_aton(group) + struct.pack("=4si", bytes(4), index)
+            for holder in [s, *self._holders]:
+                try:
+                    holder.setsockopt(socket.IPPROTO_IP, socket.IP_DROP_MEMBERSHIP, mreq)
+                    break
+                except OSError:
+                    continue
+            self._join4(s, mreq)
+
     def _resync_links(self, now_us: int) -> None:
+        for index, (i, tracked) in list(self._by_vmac.items()):
+            info = netlink.get_link(i.vmac.name)
+            if info is None or info.index != index:
+                self._vmac_event(i, tracked, True, 0, now_us)
+            else:
+                self._vmac_event(i, tracked, False, info.flags, now_us)
         for name in self._tracked_ifaces:
             self._track_changed("interface", name, netlink.link_is_up(name), now_us)
         for insts in self._by_ifindex.values():

@@ -181,14 +181,15 @@ def _link_msg(op: int, flags: int, index: int, ifi_flags: int, change: int, attr
     return _NLMSG.pack(_NLMSG.size + len(body), op, NLM_F_REQUEST | NLM_F_ACK | flags, seq, 0) + body
 
 
-def pack_macvlan(name: str, parent: int, mac: bytes, mode: str, seq: int) -> bytes:
+def pack_macvlan(name: str, parent: int, mac: bytes, mode: str, seq: int, index: int = 0) -> bytes:
     """RTM_NEWLINK creating a macvlan NAME on interface index PARENT with MAC (left down;
-    fails with EEXIST if NAME exists)."""
+    fails with EEXIST if NAME exists). ``index``: the interface index it must have (the
+    kernel refuses one in use), else the kernel picks one."""
     data = _attr(IFLA_MACVLAN_MODE, struct.pack("=I", MACVLAN_MODES[mode]))
     info = _attr(IFLA_INFO_KIND, b"macvlan") + _attr(IFLA_INFO_DATA | NLA_F_NESTED, data)
     attrs = [_attr(IFLA_IFNAME, name.encode() + b"\0"), _attr(IFLA_ADDRESS, mac),
              _attr(IFLA_LINK, struct.pack("=I", parent)), _attr(IFLA_LINKINFO | NLA_F_NESTED, info)]
-    return _link_msg(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, 0, 0, 0, attrs, seq)
+    return _link_msg(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, index, 0, 0, attrs, seq)
 
 
 def pack_addr_gen_none(index: int, seq: int) -> bytes:

@@ -90,6 +90,7 @@ class Vmac:
     up: tuple[int, bytes, list[int]] = (0, b"", [])  # master: carrier on
     down: tuple[int, bytes, list[int]] = (0, b"", [])  # backup: carrier off
     link_local: Optional[netlink.Address] = None  # IPv6: the base's link-local, copied
+    lost: bool = False  # deleted by someone else, not made again yet (Vmacs.recreate)
 
 
 @dataclass
@@ -247,7 +248,11 @@ class Vmacs:
             self._write(f"ipv4/conf/{base}/arp_ignore", "1", restore=True)
             self._write(f"ipv4/conf/{base}/arp_filter", "1", restore=True)
             self._write(f"ipv4/conf/{base}/arp_announce", "2", restore=True)
-        for v in self.links:
+        self._own_sysctls(self.links)
+
+    def _own_sysctls(self, links: list[Vmac]) -> None:
+        """What each VMAC itself is set to."""
+        for v in links:
             # every VMAC answers ARP only for its own addresses (an IPv6 VMAC has none: with
             # the default it would answer for an IPv4 VMAC's VIPs, with its own MAC)
             self._write(f"ipv4/conf/{v.name}/arp_ignore", "1")
@@ -255,7 +260,7 @@ class Vmacs:
                 for key, value in (("accept_local", "1"), ("rp_filter", "0"), ("promote_secondaries", "1")):
                     self._write(f"ipv4/conf/{v.name}/{key}", value)
                 self._write(f"ipv6/conf/{v.name}/disable_ipv6", "1")
-        six = [v for v in self.links if v.family == 6]
+        six = [v for v in links if v.family == 6]
         if six:
             msgs = []
             for v in six:
@@ -264,6 +269,37 @@ class Vmacs:
             errors = self._run(netlink.RTM_NEWLINK, msgs)
             for _, err in errors:
                 log.warning("VMAC: cannot turn IPv6 address generation off: %s", os.strerror(err))
+
+    def recreate(self, v: Vmac) -> None:
+        """Make a VMAC someone deleted again, as create() made it, with the interface index
+        it had: the instance's prebuilt requests, its advert and GARP paths and the native
+        loop's tables all name that index, so nothing else is rebuilt. The VIPs and group
+        memberships it held are the caller's (Engine._remake_vmac). Raises VmacError
+        (the parent is gone, the index or the name is taken)."""
+        seq = self._next()
+        self._check(self._run(netlink.RTM_NEWLINK, [(netlink.pack_macvlan(v.name, v.parent, v.mac, "private", seq,
+                                                                          index=v.ifindex), seq)]),
+                    {seq: f"making VMAC {v.name} on {v.parent_name} again"})
+        self._own_sysctls([v])
+        if v.protodown and not self.proto_down:
+            self._write(f"ipv6/conf/{v.name}/keep_addr_on_down", "1")
+        msgs: list[tuple[bytes, int]] = []
+        what: dict[int, str] = {}
+        if v.protodown and self.proto_down:
+            seq = self._next()
+            msgs.append((netlink.pack_proto_down(v.ifindex, True, seq), seq))
+            what[seq] = f"holding VMAC {v.name} down"
+        if not v.protodown or self.proto_down:  # the IFF_UP fallback leaves a backup's down
+            seq = self._next()
+            msgs.append((netlink.pack_link_up(v.ifindex, True, seq), seq))
+            what[seq] = f"bringing VMAC {v.name} up"
+        self._check(self._run(netlink.RTM_NEWLINK, msgs), what)
+        if v.link_local is not None:
+            data, seqs = netlink.pack_addresses(netlink.RTM_NEWADDR, [v.link_local], self._seq + 1)
+            self._seq += len(seqs)
+            self._check(self.rtnl.execute([(netlink.RTM_NEWADDR, data, seqs)]),
+                        {s: f"copying {v.link_local.address} to VMAC {v.name}" for s in seqs})
+        v.lost = False
 
     # -- stopping ----------------------------------------------------------------------
 
