@@ -279,13 +279,18 @@ def run(config: Any, opts: dict, *, vrrp: bool, checkers: bool) -> int:
     from .watchdog import Child, Watchdog
 
     opts = {**opts, "vrrp_child": vrrp, "checker_child": checkers}  # who runs lvs_sync_daemon
+    # the subsystems the flags allow (-P: VRRP only, -C: checkers only); one the file does
+    # not need yet is idle, started by a reload that names it (fastka.core.watchdog)
+    allow_vrrp, allow_checkers = not opts.get("check") or bool(opts.get("vrrp")), \
+        not opts.get("vrrp") or bool(opts.get("check"))
     children = []
-    if vrrp:
-        children.append(Child("VRRP", run_vrrp, str(opts.get("vrrp_pid_file") or DEFAULT_VRRP_PID)))
-    if checkers:
-        children.append(Child("checker", run_checkers,
-                              str(opts.get("checkers_pid_file") or DEFAULT_CHECKERS_PID)))
-    pidfiles = [str(opts.get("pid_file") or DEFAULT_PID)] + [c.pidfile for c in children]
+    if vrrp or allow_vrrp:
+        children.append(Child("VRRP", run_vrrp, str(opts.get("vrrp_pid_file") or DEFAULT_VRRP_PID), idle=not vrrp,
+                              needs=lambda c: bool(getattr(c, "vrrp_instances", None))))
+    if checkers or allow_checkers:
+        children.append(Child("checker", run_checkers, str(opts.get("checkers_pid_file") or DEFAULT_CHECKERS_PID),
+                              idle=not checkers, needs=lambda c: bool(getattr(c, "virtual_servers", None))))
+    pidfiles = [str(opts.get("pid_file") or DEFAULT_PID)] + [c.pidfile for c in children if not c.idle]
     if not opts.get("dont_fork"):
         detach()
     for p in pidfiles:

@@ -11,6 +11,11 @@ passes signals on (keepalived's process model).
 - SIGHUP, SIGUSR1: passed to every child (each reloads itself). The parent reads the
   file again only when it restarts a child after a SIGHUP (and keeps it when it has
   no errors): parsing at the SIGHUP itself would take a CPU from the reloading children.
+  The exception: a subsystem the flags allow but the file did not need at start (no
+  vrrp_instance, or no virtual_server) has no child yet. Then the parent reads the file
+  at the SIGHUP and, when it now names that subsystem, starts its child with the new
+  configuration, as keepalived 2.2.7 does ("Starting Healthcheck child process" at a
+  reload that added the first virtual_server, observed).
   SIGUSR2 (stats): to the VRRP child. The JSON signal: to both (each writes its
   JSON state file, fastka.core.state).
 - A child that dies while fastka is not stopping is started again ("restarted after a
@@ -25,12 +30,13 @@ import ctypes
 import gc
 import logging
 import os
+import select
 import signal
 import time
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
-from .daemon import remove_pidfiles, write_pidfiles
+from .daemon import _pid_alive, remove_pidfiles, write_pidfiles
 from .state import JSON_SIGNAL
 
 log = logging.getLogger("fastka")
@@ -57,6 +63,10 @@ class Child:
     pid: int = 0
     started: float = 0.0
     restarts: int = 0
+    # a subsystem the flags allow but the configuration did not need at start: started
+    # by a reload whose file needs(config) (see the module notes)
+    idle: bool = False
+    needs: Optional[Callable[[Any], bool]] = None
 
 
 def _describe(status: int) -> str:
@@ -73,6 +83,8 @@ class Watchdog:
         self.children = children
         self.stopping = False
         self.status = 0
+        self._woken = False  # a SIGHUP came while a child is idle: read the file in the loop
+        self._wake_r, self._wake_w = -1, -1
 
     # --- children ----------------------------------------------------------------------------
 
@@ -90,6 +102,10 @@ class Watchdog:
             for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2, JSON_SIGNAL,
                       signal.SIGCHLD):
                 signal.signal(s, signal.SIG_DFL)
+            signal.set_wakeup_fd(-1)  # the parent's; the child's subsystem sets its own
+            for fd in (self._wake_r, self._wake_w):
+                if fd >= 0:
+                    os.close(fd)
             libc = ctypes.CDLL(None, use_errno=True)
             libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
             if os.getppid() != parent:  # the parent died before prctl
@@ -128,9 +144,32 @@ class Watchdog:
             self.config = result.config
             gc.freeze()  # as at start (fastka.core.daemon.run)
 
+    def _start_needed(self) -> None:
+        """After a SIGHUP while some subsystem has no child: read the file; start the child
+        of each subsystem it now names (a file with errors starts nothing: the running
+        children log the errors and keep their configuration)."""
+        idle = [c for c in self.children if c.idle and not c.pid]
+        if not idle or self.stopping:
+            return
+        self.stale = True
+        self._reload()
+        for c in idle:
+            if c.needs is None or not c.needs(self.config):
+                continue
+            other = _pid_alive(c.pidfile)
+            if other is not None:
+                log.error("reload: not starting the %s child: pid %d owns %s", c.name, other, c.pidfile)
+                continue
+            log.info("reload: the configuration now needs the %s child; starting it", c.name)
+            c.idle = False
+            self.opts = {**self.opts, "vrrp_child": True, "checker_child": True}
+            self._start(c)
+
     def _forward(self, signum: int, frame: Any) -> None:
         if signum == signal.SIGHUP:
             self.stale = True
+            if any(c.idle for c in self.children):
+                self._woken = True
         if signum in (signal.SIGTERM, signal.SIGINT):
             if not self.stopping:
                 log.info("received %s, stopping", signal.Signals(signum).name)
@@ -150,11 +189,47 @@ class Watchdog:
     def run(self) -> int:
         for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2, JSON_SIGNAL):
             signal.signal(s, self._forward)
+        if any(c.idle for c in self.children):
+            # a SIGHUP must wake the loop (waitpid would just go on waiting): the signal's
+            # byte on a pipe, and SIGCHLD's for the children
+            self._wake_r, self._wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+            signal.set_wakeup_fd(self._wake_w)
+            signal.signal(signal.SIGCHLD, lambda signum, frame: None)
+        try:
+            return self._run()
+        finally:
+            if self._wake_w >= 0:
+                signal.set_wakeup_fd(-1)
+                os.close(self._wake_r)
+                os.close(self._wake_w)
+                self._wake_r = self._wake_w = -1
+
+    def _wait(self) -> tuple[int, int]:
+        """The next child to end: (pid, status); starts a reload's new children meanwhile."""
+        if self._wake_r < 0:
+            return os.waitpid(-1, 0)
+        while True:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+            if pid:
+                return pid, status
+            if self._woken:
+                self._woken = False
+                self._start_needed()
+                continue
+            select.select([self._wake_r], [], [])
+            try:
+                while os.read(self._wake_r, 512):
+                    pass
+            except BlockingIOError:
+                pass
+
+    def _run(self) -> int:
         for c in self.children:
-            self._start(c)
+            if not c.idle:
+                self._start(c)
         while any(c.pid for c in self.children):
             try:
-                pid, status = os.waitpid(-1, 0)
+                pid, status = self._wait()
             except ChildProcessError:
                 break
             found = self._child(pid)

@@ -1,0 +1,97 @@
+"""A reload that needs a subsystem fastka did not start, in the QEMU guest (IPVS): fastka
+starts with only a vrrp_instance (no checker child: nothing for it to do); a SIGHUP with a
+virtual_server added starts the checker child, as keepalived 2.2.7 does, and it programs
+the kernel's table (ipvsadm the witness); the VRRP child runs on; SIGTERM stops both."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+
+import pytest
+
+VRRP = """
+vrrp_instance VI_1 {
+  state BACKUP
+  interface %(dev)s
+  virtual_router_id 52
+  priority 100
+  advert_int 0.2
+  version 3
+  virtual_ipaddress {
+    10.7.0.100/24
+  }
+}
+"""
+
+LVS = """
+virtual_server 10.7.0.100 80 {
+  lb_algo rr
+  lb_kind DR
+  protocol TCP
+  real_server 10.7.0.2 80 {
+    weight 3
+  }
+}
+"""
+
+
+def sh(*args: str) -> str:
+    return subprocess.run(list(args), capture_output=True, text=True, check=True, timeout=30).stdout
+
+
+def wait(what: str, cond, timeout: float = 90) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if cond():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.mark.guest
+def test_a_reload_starts_the_checker_child_a_new_virtual_server_needs(tmp_path):
+    dev = f"fr{uuid.uuid4().hex[:6]}"
+    subprocess.run(["ip", "link", "add", dev, "type", "veth", "peer", "name", dev + "p"], check=True)
+    try:
+        subprocess.run(["ip", "addr", "add", "10.7.0.1/24", "dev", dev], check=True)
+        for d in (dev, dev + "p"):
+            subprocess.run(["ip", "link", "set", d, "up"], check=True)
+        conf, log = tmp_path / "k.conf", tmp_path / "fastka.log"
+        conf.write_text(VRRP % {"dev": dev})
+        exe = shutil.which("fastka", path=os.path.dirname(sys.executable)) or "fastka"
+        cpid = tmp_path / "c.pid"
+        with open(log, "w") as out:
+            proc = subprocess.Popen([exe, "-n", "-l", "-G", "-f", str(conf), "-p", str(tmp_path / "p.pid"),
+                                     "-r", str(tmp_path / "r.pid"), "-c", str(cpid)], stdout=out,
+                                    stderr=subprocess.STDOUT, text=True)
+        try:
+            wait("the VIP", lambda: "10.7.0.100/24" in sh("ip", "-o", "addr", "show", "dev", dev))
+            assert not cpid.exists(), "no checker child without a virtual_server"
+            assert "10.7.0.100:80" not in sh("ipvsadm", "-Ln")
+            vrrp_pid = int((tmp_path / "r.pid").read_text())
+            conf.write_text(VRRP % {"dev": dev} + LVS)
+            proc.send_signal(signal.SIGHUP)
+            wait("the checker child's table",
+                 lambda: "10.7.0.2:80" in sh("ipvsadm", "-Ln", "-t", "10.7.0.100:80") if "10.7.0.100:80" in
+                 sh("ipvsadm", "-Ln") else False)
+            text = log.read_text()
+            assert "reload: the configuration now needs the checker child; starting it" in text, text
+            assert cpid.exists() and int(cpid.read_text()) > 0
+            assert int((tmp_path / "r.pid").read_text()) == vrrp_pid, "the VRRP child ran on (reloaded)"
+            assert "10.7.0.100/24" in sh("ip", "-o", "addr", "show", "dev", dev)
+            assert proc.poll() is None
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=60)
+        text = log.read_text()
+        assert proc.returncode == 0, text
+        assert "10.7.0.100:80" not in sh("ipvsadm", "-Ln"), "the checker child removed its service at stop"
+        assert "10.7.0.100" not in sh("ip", "-o", "addr", "show", "dev", dev), "the VRRP child released the VIP"
+    finally:
+        subprocess.run(["ip", "link", "del", dev], check=False)
