@@ -11,9 +11,10 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 
 import pytest
+
+from .links import veth
 
 VRRP = """
 vrrp_instance VI_1 {
@@ -56,12 +57,7 @@ def wait(what: str, cond, timeout: float = 90) -> None:
 
 @pytest.mark.guest
 def test_a_reload_starts_the_checker_child_a_new_virtual_server_needs(tmp_path):
-    dev = f"fr{uuid.uuid4().hex[:6]}"
-    subprocess.run(["ip", "link", "add", dev, "type", "veth", "peer", "name", dev + "p"], check=True)
-    try:
-        subprocess.run(["ip", "addr", "add", "10.7.0.1/24", "dev", dev], check=True)
-        for d in (dev, dev + "p"):
-            subprocess.run(["ip", "link", "set", d, "up"], check=True)
+    with veth("fr", "10.7.0.1/24") as dev:
         conf, log = tmp_path / "k.conf", tmp_path / "fastka.log"
         conf.write_text(VRRP % {"dev": dev})
         exe = shutil.which("fastka", path=os.path.dirname(sys.executable)) or "fastka"
@@ -93,5 +89,3 @@ def test_a_reload_starts_the_checker_child_a_new_virtual_server_needs(tmp_path):
         assert proc.returncode == 0, text
         assert "10.7.0.100:80" not in sh("ipvsadm", "-Ln"), "the checker child removed its service at stop"
         assert "10.7.0.100" not in sh("ip", "-o", "addr", "show", "dev", dev), "the VRRP child released the VIP"
-    finally:
-        subprocess.run(["ip", "link", "del", dev], check=False)

@@ -10,9 +10,10 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 
 import pytest
+
+from .links import veth
 
 CONF = """
 global_defs {
@@ -39,12 +40,7 @@ def daemons() -> str:
 
 @pytest.mark.guest
 def test_sync_daemons_follow_the_vrrp_instance(tmp_path):
-    dev = f"fs{uuid.uuid4().hex[:6]}"
-    subprocess.run(["ip", "link", "add", dev, "type", "veth", "peer", "name", dev + "p"], check=True)
-    try:
-        subprocess.run(["ip", "addr", "add", "10.6.0.1/24", "dev", dev], check=True)
-        for d in (dev, dev + "p"):
-            subprocess.run(["ip", "link", "set", d, "up"], check=True)
+    with veth("fs", "10.6.0.1/24") as dev:
         conf = tmp_path / "k.conf"
         conf.write_text(CONF % {"dev": dev})
         exe = shutil.which("fastka", path=os.path.dirname(sys.executable)) or "fastka"
@@ -68,5 +64,3 @@ def test_sync_daemons_follow_the_vrrp_instance(tmp_path):
         assert daemons().strip() == "", "stopped with fastka"
         started_backup = log.index("started backup sync daemon")
         assert started_backup < log.index("Entering MASTER STATE") < log.index("started master sync daemon"), log
-    finally:
-        subprocess.run(["ip", "link", "del", dev], check=False)
