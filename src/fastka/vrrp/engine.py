@@ -920,7 +920,11 @@ class Engine:
             log.error("(%s) cannot make VMAC %s again: %s; the instance stays in FAULT (restart fastka to "
                       "make it)", i.name, v.name, e)
             return
-        self._rejoin(v.ifindex)
+        try:
+            self._rejoin(v.ifindex)
+        except OSError as e:
+            log.error("(%s) VMAC %s made again, but joining its multicast group failed: %s", i.name, v.name,
+                      e.strerror)
         if i.fixed:
             self._nl.append(i.fixed_batch)  # vmac_protodown: the VIPs went with the link
         log.info("(%s) VMAC %s made again", i.name, v.name)
