@@ -193,13 +193,13 @@ def _run_daemon(ctx: click.Context, opts: dict) -> int:
                          facility=opts["log_facility"], log_file=opts["log_file"],
                          no_syslog=bool(opts["no_syslog"]))
     config = result.config
-    # keepalived: -P only VRRP, -C only the checkers, neither (or both) both
-    only_vrrp, only_check = bool(opts["vrrp"]) and not opts["check"], bool(opts["check"]) and not opts["vrrp"]
-    vrrp = bool(config.vrrp_instances) and not only_check
-    checkers = bool(config.virtual_servers) and not only_vrrp
+    allow_vrrp, allow_checkers = daemon.allowed(opts)
+    vrrp = allow_vrrp and daemon.needs_vrrp(config)
+    checkers = allow_checkers and daemon.needs_checkers(config)
     if not vrrp and not checkers:
-        daemon.log.warning("nothing to run: no %s in %s", "vrrp_instance" if only_vrrp else
-                           "virtual_server" if only_check else "vrrp_instance or virtual_server", opts["use_file"])
+        daemon.log.warning("nothing to run: no %s in %s", "vrrp_instance" if not allow_checkers else
+                           "virtual_server" if not allow_vrrp else "vrrp_instance or virtual_server",
+                           opts["use_file"])
         return EXIT_OK
     return daemon.run(config, opts, vrrp=vrrp, checkers=checkers)
 

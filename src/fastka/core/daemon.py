@@ -273,6 +273,21 @@ def run_checkers(config: Any, opts: dict) -> int:
     return run(config, opts)
 
 
+def allowed(opts: dict) -> tuple[bool, bool]:
+    """(VRRP, checkers): the subsystems keepalived's flags allow. -P only VRRP, -C only the
+    checkers, neither (or both) both."""
+    vrrp, check = bool(opts.get("vrrp")), bool(opts.get("check"))
+    return not check or vrrp, not vrrp or check
+
+
+def needs_vrrp(config: Any) -> bool:
+    return bool(getattr(config, "vrrp_instances", None))
+
+
+def needs_checkers(config: Any) -> bool:
+    return bool(getattr(config, "virtual_servers", None))
+
+
 def run(config: Any, opts: dict, *, vrrp: bool, checkers: bool) -> int:
     """Detach (unless -n), write the parent's pidfile and run the wanted subsystems as
     children of a watchdog (fastka.core.watchdog)."""
@@ -281,15 +296,14 @@ def run(config: Any, opts: dict, *, vrrp: bool, checkers: bool) -> int:
     opts = {**opts, "vrrp_child": vrrp, "checker_child": checkers}  # who runs lvs_sync_daemon
     # the subsystems the flags allow (-P: VRRP only, -C: checkers only); one the file does
     # not need yet is idle, started by a reload that names it (fastka.core.watchdog)
-    allow_vrrp, allow_checkers = not opts.get("check") or bool(opts.get("vrrp")), \
-        not opts.get("vrrp") or bool(opts.get("check"))
+    allow_vrrp, allow_checkers = allowed(opts)
     children = []
     if vrrp or allow_vrrp:
         children.append(Child("VRRP", run_vrrp, str(opts.get("vrrp_pid_file") or DEFAULT_VRRP_PID), idle=not vrrp,
-                              needs=lambda c: bool(getattr(c, "vrrp_instances", None))))
+                              needs=needs_vrrp))
     if checkers or allow_checkers:
         children.append(Child("checker", run_checkers, str(opts.get("checkers_pid_file") or DEFAULT_CHECKERS_PID),
-                              idle=not checkers, needs=lambda c: bool(getattr(c, "virtual_servers", None))))
+                              idle=not checkers, needs=needs_checkers))
     pidfiles = [str(opts.get("pid_file") or DEFAULT_PID)] + [c.pidfile for c in children if not c.idle]
     if not opts.get("dont_fork"):
         detach()

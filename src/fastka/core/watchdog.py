@@ -148,11 +148,10 @@ class Watchdog:
         """After a SIGHUP while some subsystem has no child: read the file; start the child
         of each subsystem it now names (a file with errors starts nothing: the running
         children log the errors and keep their configuration)."""
-        idle = [c for c in self.children if c.idle and not c.pid]
+        idle = [c for c in self.children if c.idle]
         if not idle or self.stopping:
             return
-        self.stale = True
-        self._reload()
+        self._reload()  # the SIGHUP marked the configuration stale
         for c in idle:
             if c.needs is None or not c.needs(self.config):
                 continue

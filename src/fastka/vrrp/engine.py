@@ -929,8 +929,7 @@ class Engine:
             self._nl.append(i.fixed_batch)  # vmac_protodown: the VIPs went with the link
         log.info("(%s) VMAC %s made again", i.name, v.name)
         if self._by_vmac[v.ifindex][1]:
-            self._apply(i, i.sm.interface_up(now_us, v.name), now_us)
-        self.flush()
+            self._apply(i, i.sm.interface_up(now_us, v.name), now_us)  # flushed by this step
 
     def _rejoin(self, index: int) -> None:
         """Join the groups on interface index again: a deleted interface's memberships stay

@@ -154,9 +154,30 @@ class Vmacs:
         for v in self.links:
             v.ifindex = netlink.ifindex(v.name)
         self._sysctls()
-        # held down before it comes up (vmac_protodown), then up: one batch
-        hold: list[tuple[bytes, int]] = []
+        self._bring_up(self.links, what)
         for v in self.links:
+            if v.family == 6:
+                ll = next((a for index, fam, a, _, scope in addrs
+                           if index == v.parent and fam == 6 and scope == netlink.SCOPES["link"]), None)
+                if ll is not None:
+                    v.link_local = netlink.Address(ifindex=v.ifindex, address=ll, prefixlen=64,
+                                                   scope=netlink.SCOPES["link"], flags=netlink.IFA_F_NODAD,
+                                                   preferred_lft=0)
+        self._copy_link_locals(self.links)
+        for v in self.links:
+            seq_up, seq_down = self._next(), self._next()
+            if self.proto_down:
+                v.up = (netlink.RTM_NEWLINK, netlink.pack_proto_down(v.ifindex, False, seq_up), [seq_up])
+                v.down = (netlink.RTM_NEWLINK, netlink.pack_proto_down(v.ifindex, True, seq_down), [seq_down])
+            else:
+                v.up = (netlink.RTM_NEWLINK, netlink.pack_link_up(v.ifindex, True, seq_up), [seq_up])
+                v.down = (netlink.RTM_NEWLINK, netlink.pack_link_up(v.ifindex, False, seq_down), [seq_down])
+
+    def _bring_up(self, links: list[Vmac], what: dict[int, str]) -> None:
+        """Held down first (vmac_protodown), then up; in the IFF_UP fallback a protodown
+        VMAC is left down until it is master."""
+        hold: list[tuple[bytes, int]] = []
+        for v in links:
             if v.protodown and self.proto_down:
                 seq = self._next()
                 hold.append((netlink.pack_proto_down(v.ifindex, True, seq), seq))
@@ -169,7 +190,7 @@ class Vmacs:
             elif errors:
                 self._check(errors, what)
         up: list[tuple[bytes, int]] = []
-        for v in self.links:
+        for v in links:
             if v.protodown and not self.proto_down:
                 self._write(f"ipv6/conf/{v.name}/keep_addr_on_down", "1")
                 continue  # left down until it is master
@@ -177,29 +198,15 @@ class Vmacs:
             up.append((netlink.pack_link_up(v.ifindex, True, seq), seq))
             what[seq] = f"bringing VMAC {v.name} up"
         self._check(self._run(netlink.RTM_NEWLINK, up), what)
-        lls = []
-        for v in self.links:
-            if v.family == 6:
-                ll = next((a for index, fam, a, _, scope in addrs
-                           if index == v.parent and fam == 6 and scope == netlink.SCOPES["link"]), None)
-                if ll is not None:
-                    v.link_local = netlink.Address(ifindex=v.ifindex, address=ll, prefixlen=64,
-                                                   scope=netlink.SCOPES["link"], flags=netlink.IFA_F_NODAD,
-                                                   preferred_lft=0)
-                    lls.append(v.link_local)
+
+    def _copy_link_locals(self, links: list[Vmac]) -> None:
+        """The base's link-local onto each IPv6 VMAC that has one to copy."""
+        lls = [v.link_local for v in links if v.link_local is not None]
         if lls:
             data, seqs = netlink.pack_addresses(netlink.RTM_NEWADDR, lls, self._seq + 1)
             self._seq += len(seqs)
             self._check(self.rtnl.execute([(netlink.RTM_NEWADDR, data, seqs)]),
                         {s: f"copying {a.address} to a VMAC" for s, a in zip(seqs, lls, strict=True)})
-        for v in self.links:
-            seq_up, seq_down = self._next(), self._next()
-            if self.proto_down:
-                v.up = (netlink.RTM_NEWLINK, netlink.pack_proto_down(v.ifindex, False, seq_up), [seq_up])
-                v.down = (netlink.RTM_NEWLINK, netlink.pack_proto_down(v.ifindex, True, seq_down), [seq_down])
-            else:
-                v.up = (netlink.RTM_NEWLINK, netlink.pack_link_up(v.ifindex, True, seq_up), [seq_up])
-                v.down = (netlink.RTM_NEWLINK, netlink.pack_link_up(v.ifindex, False, seq_down), [seq_down])
 
     def _check(self, errors: list[tuple[int, int]], what: dict[int, str]) -> None:
         if errors:
@@ -281,24 +288,8 @@ class Vmacs:
                                                                           index=v.ifindex), seq)]),
                     {seq: f"making VMAC {v.name} on {v.parent_name} again"})
         self._own_sysctls([v])
-        if v.protodown and not self.proto_down:
-            self._write(f"ipv6/conf/{v.name}/keep_addr_on_down", "1")
-        msgs: list[tuple[bytes, int]] = []
-        what: dict[int, str] = {}
-        if v.protodown and self.proto_down:
-            seq = self._next()
-            msgs.append((netlink.pack_proto_down(v.ifindex, True, seq), seq))
-            what[seq] = f"holding VMAC {v.name} down"
-        if not v.protodown or self.proto_down:  # the IFF_UP fallback leaves a backup's down
-            seq = self._next()
-            msgs.append((netlink.pack_link_up(v.ifindex, True, seq), seq))
-            what[seq] = f"bringing VMAC {v.name} up"
-        self._check(self._run(netlink.RTM_NEWLINK, msgs), what)
-        if v.link_local is not None:
-            data, seqs = netlink.pack_addresses(netlink.RTM_NEWADDR, [v.link_local], self._seq + 1)
-            self._seq += len(seqs)
-            self._check(self.rtnl.execute([(netlink.RTM_NEWADDR, data, seqs)]),
-                        {s: f"copying {v.link_local.address} to VMAC {v.name}" for s in seqs})
+        self._bring_up([v], {})
+        self._copy_link_locals([v])
         v.lost = False
 
     # -- stopping ----------------------------------------------------------------------
