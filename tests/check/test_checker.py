@@ -226,6 +226,84 @@ def test_file_check_follows_the_file(tmp_path):
     run(main())
 
 
+def test_file_check_is_told_by_inotify(tmp_path):
+    """With polling an hour apart, only inotify can bring the changes in: written in
+    place, replaced by a rename, removed, created again. Two checkers of one file in
+    one directory share the watch, which goes when the last one stops."""
+    from fastka.check.checker import _FileWatches
+
+    async def main():
+        f = tmp_path / "state"
+        f.write_text("0")
+        ch, rs, vs, config = one_checker(tmp_path, "FILE_CHECK { track_file tf\n dynamic }", port=80,
+                                         top=f'track_file tf {{\n file "{f}"\n weight 5\n}}',
+                                         rs_extra="weight 10")
+        ev, ev2 = Events(), Events()
+        t = CheckerTask(ch, rs, vs, ev, env=ProbeEnv.of(config), file_poll_interval=3600)
+        t2 = CheckerTask(ch, rs, vs, ev2, env=ProbeEnv.of(config), file_poll_interval=3600)
+        t.start()
+        t2.start()
+        watches = _FileWatches.of(asyncio.get_running_loop())
+        assert watches.watch is not None and list(watches.dirs) == [str(tmp_path)]
+        f.write_text("3\n")  # in place
+        await until(lambda: ev.seen and ev2.seen)
+        assert ev.seen == [(True, 25)] and ev2.seen == [(True, 25)]
+        tmp = tmp_path / "state.new"
+        tmp.write_text("-2\n")
+        tmp.rename(f)  # replaced
+        await until(lambda: len(ev.seen) == 2)
+        assert ev.seen[1][0] is False and not t.up
+        f.write_text("1\n")
+        await until(lambda: len(ev.seen) == 3)
+        assert ev.seen[2] == (True, 15)
+        f.unlink()  # removed: the checker fails (keepalived: unreadable is down)
+        await until(lambda: len(ev.seen) == 4)
+        assert ev.seen[3][0] is False and "cannot read" in t.last.reason
+        f.write_text("0\n")  # created again
+        await until(lambda: len(ev.seen) == 5)
+        assert ev.seen[4] == (True, 10)
+        await t.stop()
+        assert watches.watch is not None  # t2 still uses it
+        await t2.stop()
+        assert watches.watch is None and not watches.tell
+    run(main())
+
+
+def test_file_check_polls_a_file_it_cannot_watch(tmp_path):
+    """A symbolic link (its target changes elsewhere) and a directory missing at start
+    are polled."""
+    from fastka.check.checker import _FileWatches
+
+    async def main():
+        real_dir = tmp_path / "real"
+        real_dir.mkdir()
+        target = real_dir / "state"
+        target.write_text("0")
+        link = tmp_path / "link"
+        link.symlink_to(target)
+        later = tmp_path / "later" / "state"
+        for path in (link, later):
+            ch, rs, vs, config = one_checker(tmp_path, "FILE_CHECK { track_file tf }", port=80,
+                                             top=f'track_file tf {{\n file "{path}"\n weight 5\n}}',
+                                             rs_extra="weight 10")
+            ev = Events()
+            t = CheckerTask(ch, rs, vs, ev, env=ProbeEnv.of(config), file_poll_interval=0.02)
+            t.start()
+            assert not t._watching and not _FileWatches.of(asyncio.get_running_loop()).tell
+            if path == link:
+                target.write_text("-3\n")
+                await until(lambda ev=ev: ev.seen)
+                assert ev.seen[0][0] is False and not t.up
+            else:
+                assert not t.up  # nothing to read yet
+                later.parent.mkdir()
+                later.write_text("1\n")
+                await until(lambda ev=ev: ev.seen)
+                assert ev.seen[0][0] is True and t.up
+            await t.stop()
+    run(main())
+
+
 def test_a_hanging_server_does_not_delay_the_others(tmp_path):
     async def main():
         hang = await Http(hang=True).start()

@@ -24,7 +24,11 @@ The schedule (keepalived.conf(5), LVS CONFIGURATION):
 - ``log_all_failures``: every failed attempt while up is logged (retries included);
   otherwise only the transitions are;
 - FILE_CHECK has no schedule options: its file is read at construction and
-  re-read whenever it changes (stat polled every ``file_poll_interval`` seconds).
+  re-read whenever it changes, told by inotify (a watch on its directory, shared by
+  the checkers of one loop: written in place, replaced by rename, created, removed).
+  A file whose directory cannot be watched (missing at start, no inotify) or that is
+  a symbolic link (the change happens elsewhere) is polled instead: stat every
+  ``file_poll_interval`` seconds.
 
 ``on_change(task, up)`` is called on every up/down transition and when a dynamic
 weight (MISC_CHECK misc_dynamic, FILE_CHECK dynamic) changes while up; never for the
@@ -42,9 +46,11 @@ import asyncio
 import logging
 import os
 import random
+import weakref
 from typing import Any, Callable, Iterable, Optional
 
 from ..config import model_lvs as m
+from ..inotify import DirWatch
 from .engine import Engine, Timer, engine
 from .probes import FileProbe, HttpProbe, Probe, ProbeEnv, ProbeResult, hostport, make_probe
 
@@ -97,6 +103,7 @@ class CheckerTask:
         self._inflight: Optional[asyncio.Task[None]] = None
         self._callback_probe = self.probe.callbacks
         self._file_sig: Optional[tuple[int, int, int, int]] = None
+        self._watching = False  # told of the file's changes by inotify (else polled)
         if isinstance(self.probe, FileProbe):
             self._file_sig = _stat_sig(self.probe.path)
             r = self.probe.read()
@@ -122,7 +129,10 @@ class CheckerTask:
             return
         self._engine = engine()
         if self.is_file:
-            self._timer = self._engine.call_later(self.file_poll_interval, self._poll_file)
+            assert isinstance(self.probe, FileProbe)
+            self._watching = _FileWatches.of(self._engine.loop).subscribe(self.probe.path, self._file_event)
+            if not self._watching:
+                self._timer = self._engine.call_later(self.file_poll_interval, self._poll_file)
         else:
             self._timer = self._engine.call_later(random.uniform(0, self.warmup) if self.warmup > 0 else 0,
                                                   self._begin)
@@ -130,6 +140,10 @@ class CheckerTask:
     def halt(self) -> Optional[asyncio.Task[None]]:
         """Stop checking now (stop() without the wait): the attempt in flight, cancelled,
         is returned; the verdict stays."""
+        if self._watching and self._engine is not None:
+            assert isinstance(self.probe, FileProbe)
+            _FileWatches.of(self._engine.loop).unsubscribe(self.probe.path, self._file_event)
+        self._watching = False
         self._engine = None
         if self._timer is not None:
             self._timer.cancel()
@@ -232,17 +246,26 @@ class CheckerTask:
             sig = _stat_sig(self.probe.path)
             if sig != self._file_sig:
                 self._file_sig = sig
-                self.checks += 1
-                r = self.probe.read()
-                self.last = r
-                if r.ok:
-                    self._passed(r)
-                else:
-                    self.failures += 1
-                    self._set(False, r, 0)
+                self._reread()
         finally:
             if self._engine is not None:
                 self._timer = self._engine.call_later(self.file_poll_interval, self._poll_file)
+
+    def _file_event(self) -> None:
+        """inotify named the file (or lost events): read it again."""
+        if self._engine is not None:
+            self._reread()
+
+    def _reread(self) -> None:
+        assert isinstance(self.probe, FileProbe)
+        self.checks += 1
+        r = self.probe.read()
+        self.last = r
+        if r.ok:
+            self._passed(r)
+        else:
+            self.failures += 1
+            self._set(False, r, 0)
 
     def _log_failure(self, r: ProbeResult, what: str) -> None:
         if self.log_all_failures:
@@ -279,6 +302,93 @@ class CheckerTask:
             self.on_change(self, up)
         except Exception:
             log.exception("%s: the on_change callback failed", self.describe())
+
+
+class _FileWatches:
+    """The inotify watches of one event loop's FILE_CHECKs: one descriptor, a watch
+    per directory, the checkers to tell per file. Made at the first subscriber, closed
+    after the last one leaves."""
+
+    _of: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _FileWatches]" = weakref.WeakKeyDictionary()
+
+    @classmethod
+    def of(cls, loop: asyncio.AbstractEventLoop) -> "_FileWatches":
+        w = cls._of.get(loop)
+        if w is None:
+            w = cls._of[loop] = cls(loop)
+        return w
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.watch: Optional[DirWatch] = None
+        self.failed = False  # no inotify here: every file is polled
+        self.tell: dict[str, list[Callable[[], None]]] = {}  # absolute path -> callbacks
+        self.dirs: dict[str, int] = {}  # directory -> files watched in it
+
+    def subscribe(self, path: str, callback: Callable[[], None]) -> bool:
+        """Call callback when path may have changed. False: it cannot be watched (the
+        caller polls it)."""
+        full = os.path.abspath(path)
+        if self.failed or os.path.islink(full):
+            return False
+        if self.watch is None:
+            try:
+                self.watch = DirWatch()
+            except OSError as e:
+                log.warning("FILE_CHECK: %s; the files are polled", e.strerror)
+                self.failed = True
+                return False
+            self.loop.add_reader(self.watch.fd, self._events)
+        d = os.path.dirname(full)
+        if d not in self.dirs:
+            try:
+                self.watch.add(d)
+            except OSError as e:
+                log.warning("FILE_CHECK: cannot watch directory %s (%s): %s is polled", d, e.strerror, full)
+                self._close_if_unused()
+                return False
+            self.dirs[d] = 0
+        self.dirs[d] += 1
+        self.tell.setdefault(full, []).append(callback)
+        return True
+
+    def unsubscribe(self, path: str, callback: Callable[[], None]) -> None:
+        full = os.path.abspath(path)
+        calls = self.tell.get(full)
+        if not calls or callback not in calls:
+            return
+        calls.remove(callback)
+        if not calls:
+            del self.tell[full]
+        d = os.path.dirname(full)
+        self.dirs[d] -= 1
+        if not self.dirs[d]:
+            del self.dirs[d]
+            if self.watch is not None:
+                self.watch.remove(d)
+        self._close_if_unused()
+
+    def _close_if_unused(self) -> None:
+        if not self.tell and self.watch is not None:
+            self.loop.remove_reader(self.watch.fd)
+            self.watch.close()
+            self.watch = None
+            self.dirs.clear()
+            type(self)._of.pop(self.loop, None)
+
+    def _events(self) -> None:
+        assert self.watch is not None
+        try:
+            paths, overflow = self.watch.touched()
+        except OSError as e:
+            log.error("FILE_CHECK: reading inotify events: %s", e.strerror)
+            return
+        for path in (list(self.tell) if overflow else [p for p in paths if p in self.tell]):
+            for callback in list(self.tell.get(path, ())):
+                try:
+                    callback()
+                except Exception:
+                    log.exception("FILE_CHECK %s: handling a change failed", path)
 
 
 def _val(v: Any, default: Any) -> Any:

@@ -18,6 +18,7 @@ import json
 import logging
 import os
 import signal
+import time
 from typing import Any, Optional
 
 from ..core.alerts import SmtpAlerts
@@ -207,6 +208,7 @@ class CheckerProcess:
         from ..config import load_file
 
         path = str(self.opts.get("use_file") or "/etc/keepalived/keepalived.conf")
+        started = time.monotonic()
         result = load_file(path, config_id=self.opts.get("config_id"), check_system=True,
                            all_config=bool(self.opts.get("all_config")))
         if result.diagnostics.has_errors:
@@ -215,6 +217,7 @@ class CheckerProcess:
             log.error("reload: %s has %d errors; nothing changed", path, len(result.diagnostics.errors))
             return False
         gc.freeze()  # the new model is long-lived too (fastka.core.daemon.run)
+        read = time.monotonic()
         assert self.manager is not None
         old_m, old_tasks = self.manager, self.tasks
         reuse = {self.keys[id(t)]: t for t in old_tasks}
@@ -241,8 +244,8 @@ class CheckerProcess:
             self.syncd.running = old_syncd.running
         self._watch_addresses(result.config)
         self._run_wanted()
-        log.info("reload: %d checkers kept, %d new, %d stopped", len(self.tasks) - len(fresh), len(fresh),
-                 len(reuse))
+        log.info("reload: %d checkers kept, %d new, %d stopped (configuration read in %.2f s, applied in %.2f s)",
+                 len(self.tasks) - len(fresh), len(fresh), len(reuse), read - started, time.monotonic() - read)
         return True
 
     # --- ha_suspend --------------------------------------------------------------------------
@@ -266,19 +269,22 @@ class CheckerProcess:
         (ha_suspend without the virtual address here); a stopped checker keeps its verdict."""
         assert self.manager is not None
         now: set[tuple] = set()
-        for pool in self.manager.pools:
-            if self.local is not None and getattr(pool.vs, "ha_suspend", False) and suspended(
-                    (s.addr for s in pool.services), self.local.addresses):
-                now.add(pool.vs_key)
-        for pool in self.manager.pools:
-            key = pool.vs_key
-            if key in now and key not in self.suspended:
-                log.info("virtual server %s: its address is not on this host, checkers suspended (ha_suspend)",
-                         pool.vs.label)
-            elif key not in now and key in self.suspended:
-                log.info("virtual server %s: its address is on this host, checkers resumed", pool.vs.label)
+        if self.local is not None or self.suspended:
+            for pool in self.manager.pools:
+                if self.local is not None and getattr(pool.vs, "ha_suspend", False) and suspended(
+                        (s.addr for s in pool.services), self.local.addresses):
+                    now.add(pool.vs_key)
+            for pool in self.manager.pools:
+                key = pool.vs_key
+                if key in now and key not in self.suspended:
+                    log.info("virtual server %s: its address is not on this host, checkers suspended (ha_suspend)",
+                             pool.vs.label)
+                elif key not in now and key in self.suspended:
+                    log.info("virtual server %s: its address is on this host, checkers resumed", pool.vs.label)
         self.suspended = now
         for (p, _), tasks in self.of_server.items():
+            if not tasks:
+                continue
             off = self.manager.pools[p].vs_key in now
             for t in tasks:
                 if off and t.running:

@@ -851,7 +851,9 @@ def _rs_defaults(vs: VirtualServer, rs: RealServer, alert: Optional[bool]) -> No
         rs.weight = vs.weight if vs.weight is not None else DEFAULT_WEIGHT
     if rs.lvs_method is None:
         assert vs.lvs_method is not None
-        rs.lvs_method = replace(vs.lvs_method)  # "The default setting is taken from the virtual_server's"
+        # "The default setting is taken from the virtual_server's"; one object, shared
+        # (a loaded model is not changed in place)
+        rs.lvs_method = vs.lvs_method
     if rs.smtp_alert is None:
         # "default yes, unless global smtp_alert/smtp_alert_checker set" (not the virtual server's)
         rs.smtp_alert = alert if alert is not None else True

@@ -52,7 +52,7 @@ def _holds_scripts(cls: type) -> bool:
     if held is None:
         _HOLDS_SCRIPTS[cls] = False  # a class that (indirectly) contains itself
         held = bool(_script_fields(cls))
-        for f, spec in specs(cls):
+        for _, spec in specs(cls):
             if spec.kind == "sub":
                 kinds = spec.block.values() if isinstance(spec.block, dict) else [spec.block]
                 held = any([_holds_scripts(k) for k in kinds]) or held

@@ -22,35 +22,18 @@ the file reads as 0 until fastka is restarted.
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
-import errno
 import logging
 import os
 import re
-import struct
 from dataclasses import dataclass
 from typing import Any, Optional
 
+from ..inotify import DirWatch
+
 log = logging.getLogger("fastka.vrrp")
 
-IN_MODIFY, IN_CLOSE_WRITE, IN_MOVED_FROM, IN_MOVED_TO = 0x2, 0x8, 0x40, 0x80
-IN_CREATE, IN_DELETE, IN_DELETE_SELF, IN_Q_OVERFLOW, IN_IGNORED = 0x100, 0x200, 0x400, 0x4000, 0x8000
-IN_ONLYDIR = 0x01000000
-IN_NONBLOCK, IN_CLOEXEC = os.O_NONBLOCK, os.O_CLOEXEC
-WATCH_MASK = IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_CREATE | IN_ONLYDIR
-_EVENT = struct.Struct("=iIII")  # wd, mask, cookie, len
 FAULT_BELOW = -253
 _NUMBER = re.compile(rb"\s*([+-]?\d+)")
-
-_libc: Optional[ctypes.CDLL] = None
-
-
-def _c() -> ctypes.CDLL:
-    global _libc
-    if _libc is None:
-        _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-    return _libc
 
 
 def read_value(path: str) -> int:
@@ -106,8 +89,7 @@ class FileTracker:
                 w = f.weight
                 self.files[f.name] = TrackedFile(f.name, os.path.abspath(f.file), w.value if w else 1,
                                                  bool(w and w.reverse), f.init_file)
-        self.fd = -1
-        self._wd: dict[int, str] = {}  # watch descriptor -> directory
+        self.watch: Optional[DirWatch] = None
         self._by_dir: dict[str, list[TrackedFile]] = {}
         self.reads = 0  # how many times a file was (re-)read after start
 
@@ -120,20 +102,17 @@ class FileTracker:
             self._by_dir.setdefault(os.path.dirname(t.path), []).append(t)
         if not self.files:
             return
-        fd = _c().inotify_init1(IN_NONBLOCK | IN_CLOEXEC)
-        if fd < 0:
-            err = ctypes.get_errno()
-            log.error("track_file: inotify_init1: %s; tracked files are read at start only", os.strerror(err))
+        try:
+            self.watch = DirWatch()
+        except OSError as e:
+            log.error("track_file: %s; tracked files are read at start only", e.strerror)
             return
-        self.fd = fd
         for d in self._by_dir:
-            wd = _c().inotify_add_watch(fd, d.encode(), WATCH_MASK)
-            if wd < 0:
-                err = ctypes.get_errno()
+            try:
+                self.watch.add(d)
+            except OSError as e:
                 log.error("track_file: cannot watch directory %s: %s; %s read as 0 until restart", d,
-                          os.strerror(err), ", ".join(t.name for t in self._by_dir[d]))
-                continue
-            self._wd[wd] = d
+                          e.strerror, ", ".join(t.name for t in self._by_dir[d]))
 
     def _init(self, t: TrackedFile) -> None:
         value, overwrite = t.init or (None, False)
@@ -148,35 +127,17 @@ class FileTracker:
             log.error("track_file %s: cannot initialise %s: %s", t.name, t.path, e.strerror)
 
     def fileno(self) -> int:
-        return self.fd
+        return self.watch.fd if self.watch is not None else -1
 
     def changed(self) -> list[TrackedFile]:
         """Drain the inotify events; re-read the files they touch; those whose value changed."""
-        touched: set[str] = set()
-        rescan = False
-        while True:
-            try:
-                data = os.read(self.fd, 65536)
-            except BlockingIOError:
-                break
-            except OSError as e:
-                if e.errno == errno.EINTR:
-                    continue
-                log.error("track_file: reading inotify events: %s", e.strerror)
-                break
-            if not data:
-                break
-            off = 0
-            while off + _EVENT.size <= len(data):
-                wd, mask, _, n = _EVENT.unpack_from(data, off)
-                name = data[off + _EVENT.size:off + _EVENT.size + n].split(b"\0", 1)[0]
-                off += _EVENT.size + n
-                if mask & IN_Q_OVERFLOW:
-                    rescan = True
-                    continue
-                d = self._wd.get(wd)
-                if d is not None:
-                    touched.add(os.path.join(d, os.fsdecode(name)))
+        if self.watch is None:
+            return []
+        try:
+            touched, rescan = self.watch.touched()
+        except OSError as e:
+            log.error("track_file: reading inotify events: %s", e.strerror)
+            return []
         out = []
         for t in self.files.values():
             if rescan or t.path in touched:
@@ -188,6 +149,6 @@ class FileTracker:
         return out
 
     def close(self) -> None:
-        if self.fd >= 0:
-            os.close(self.fd)
-            self.fd = -1
+        if self.watch is not None:
+            self.watch.close()
+            self.watch = None
