@@ -89,3 +89,54 @@ def test_a_reload_starts_the_checker_child_a_new_virtual_server_needs(tmp_path):
         assert proc.returncode == 0, text
         assert "10.7.0.100:80" not in sh("ipvsadm", "-Ln"), "the checker child removed its service at stop"
         assert "10.7.0.100" not in sh("ip", "-o", "addr", "show", "dev", dev), "the VRRP child released the VIP"
+
+
+def daemons() -> str:
+    return sh("ipvsadm", "-L", "--daemon")
+
+
+def start(tmp_path, conf, log, *flags: str) -> subprocess.Popen:
+    exe = shutil.which("fastka", path=os.path.dirname(sys.executable)) or "fastka"
+    with open(log, "w") as out:
+        return subprocess.Popen([exe, *flags, "-n", "-l", "-G", "-f", str(conf), "-p", str(tmp_path / "p.pid"),
+                                 "-r", str(tmp_path / "r.pid"), "-c", str(tmp_path / "c.pid")], stdout=out,
+                                stderr=subprocess.STDOUT, text=True)
+
+
+def stop(proc: subprocess.Popen, log) -> str:
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=60)
+    text = log.read_text()
+    assert proc.returncode == 0, text
+    return text
+
+
+@pytest.mark.guest
+def test_the_checker_child_a_reload_starts_takes_over_the_sync_daemons(tmp_path):
+    """lvs_sync_daemon without an instance runs in the checker child; with none, the VRRP
+    child runs it. The reload that starts a checker child hands the daemons over: the
+    kernel's daemons run on, and the checker child now owns them (a later reload that
+    drops lvs_sync_daemon stops them there)."""
+    with veth("fh", "10.7.1.1/24") as dev:
+        conf, log = tmp_path / "k.conf", tmp_path / "fastka.log"
+        sync = "global_defs {\n  lvs_sync_daemon %(dev)s id 7\n}\n" % {"dev": dev}
+        vrrp = VRRP.replace("10.7.0.", "10.7.1.") % {"dev": dev}
+        conf.write_text(sync + vrrp)
+        proc = start(tmp_path, conf, log)
+        try:
+            wait("both sync daemons", lambda: "master sync daemon" in daemons() and "backup sync daemon" in daemons())
+            assert not (tmp_path / "c.pid").exists()
+            conf.write_text(sync + vrrp + LVS.replace("10.7.0.", "10.7.1."))
+            proc.send_signal(signal.SIGHUP)
+            wait("the hand-over", lambda: "handed over to the checker child" in log.read_text()
+                 and "sync daemon already runs; taken over" in log.read_text())
+            out = daemons()
+            assert "master sync daemon" in out and "backup sync daemon" in out and "syncid=7" in out, out
+            conf.write_text(vrrp + LVS.replace("10.7.0.", "10.7.1."))  # lvs_sync_daemon dropped
+            proc.send_signal(signal.SIGHUP)
+            wait("the checker child stopping them", lambda: "sync daemon" not in daemons())
+        finally:
+            text = stop(proc, log)
+        assert "cannot start" not in text and "cannot stop" not in text, text
+        assert "sync daemon" not in daemons()
+

@@ -66,7 +66,12 @@ class SyncDaemons:
                 continue
             verb, s = what[r.seq]
             ok = not r.errno or (verb == "stop" and r.errno == errno.ESRCH)
-            if ok:
+            if verb == "start" and r.errno == errno.EEXIST:
+                # one left running for us: by the other child, handing it over at a reload
+                # that started this one (release), or by a fastka that did not stop it
+                self.running.add(s)
+                log.info("IPVS: the %s sync daemon already runs; taken over", NAMES[s])
+            elif ok:
                 (self.running.discard if verb == "stop" else self.running.add)(s)
                 log.info("IPVS: %s %s sync daemon (interface %s, sync id %d)", "stopped" if verb == "stop"
                          else "started", NAMES[s], self.spec.interface, self.sync_id)
@@ -85,3 +90,9 @@ class SyncDaemons:
 
     def stop(self) -> None:
         self.want(set())
+
+    def release(self, to: str) -> None:
+        """Leave the daemons running for the process named by to, which takes them over."""
+        if self.running:
+            log.info("IPVS: lvs_sync_daemon handed over to the %s", to)
+        self.running.clear()

@@ -173,10 +173,11 @@ def run_vrrp(config: Any, opts: dict) -> int:
         log.warning("not implemented yet, not acted on: %s", line)
     no_accept = NoAccept(config)
     install_signal_handlers(engine)
-    _reload_on_hup(engine, opts, no_accept)
+    held: dict[str, Any] = {"syncd": None, "opts": opts}
+    _reload_on_hup(engine, opts, no_accept, held)
     handlers_ready()
     log.info("Starting VRRP child process, pid=%d (%d instances)", os.getpid(), len(engine.instances))
-    syncd = _sync_daemons(config, opts, engine)
+    held["syncd"] = _sync_daemons(config, opts, engine)
     no_accept.start()  # before the first VIP is added
     try:
         engine.run()
@@ -184,6 +185,7 @@ def run_vrrp(config: Any, opts: dict) -> int:
         engine.close()
         if not opts.get("dont_release_vrrp"):
             no_accept.stop()
+        syncd = held["syncd"]
         if syncd is not None:
             syncd.stop()
             syncd.sock.close()
@@ -191,12 +193,15 @@ def run_vrrp(config: Any, opts: dict) -> int:
     return 0
 
 
-def _reload_on_hup(engine: Any, opts: dict, no_accept: Any) -> None:
+def _reload_on_hup(engine: Any, opts: dict, no_accept: Any, held: dict[str, Any]) -> None:
     """SIGHUP: the file is loaded and checked, and the new instances built, in a thread
     while the loop runs on; then the reload is carried out between two loop iterations
     (fastka.vrrp.reload). A SIGHUP that arrives while a reload is under way makes one
     more once it is done. no_accept's nftables sets: grown to the old and new VIPs
-    before the reload (no VIP ever accepts that should not), shrunk after it."""
+    before the reload (no VIP ever accepts that should not), shrunk after it. An
+    lvs_sync_daemon without an instance, run here for want of a checker child, is
+    handed over to the checker child the reload starts (held: the sync daemons and the
+    options as the reloads leave them)."""
     import threading
 
     from ..vrrp import no_accept as na
@@ -208,6 +213,12 @@ def _reload_on_hup(engine: Any, opts: dict, no_accept: Any) -> None:
         try:
             if plan is not None and reload.apply(e, plan):
                 no_accept.update(*na.vips(plan.config))
+                held["opts"] = after_reload(held["opts"], plan.config)
+                syncd = held["syncd"]
+                if syncd is not None and syncd.instance is None and held["opts"]["checker_child"]:
+                    syncd.release("checker child")
+                    syncd.sock.close()
+                    held["syncd"] = None
         except Exception:  # a bug in the reload must not stop VRRP
             log.exception("reload failed")
         state["busy"] = False
@@ -278,6 +289,16 @@ def allowed(opts: dict) -> tuple[bool, bool]:
     checkers, neither (or both) both."""
     vrrp, check = bool(opts.get("vrrp")), bool(opts.get("check"))
     return not check or vrrp, not vrrp or check
+
+
+def after_reload(opts: dict, config: Any) -> dict:
+    """opts with vrrp_child / checker_child as they stand once a reload has read config:
+    the watchdog starts an idle child the flags allow when the file comes to need it
+    (fastka.core.watchdog), and never stops one. The VRRP child works this out for
+    itself at each reload, to know whether a checker child now runs lvs_sync_daemon."""
+    allow_vrrp, allow_checkers = allowed(opts)
+    return {**opts, "vrrp_child": bool(opts.get("vrrp_child")) or (allow_vrrp and needs_vrrp(config)),
+            "checker_child": bool(opts.get("checker_child")) or (allow_checkers and needs_checkers(config))}
 
 
 def needs_vrrp(config: Any) -> bool:
