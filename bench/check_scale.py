@@ -2,7 +2,9 @@
 
 N real servers on loopback addresses 127.10.x.y (one listening socket per check type
 in a separate listener process accepts for all of them), each with a TCP_CHECK (and,
-in a second phase, an HTTP_GET with a digest) at delay_loop 1 s. The configuration is
+in a second phase, an HTTP_GET with a digest; in a third, asked for with --checks ssl,
+an SSL_GET with a digest against a TLS listener with a self-signed P-256 certificate
+made for the run by openssl, in a listener process of its own) at delay_loop 1 s. The configuration is
 real keepalived.conf text loaded by fastka's loader; the checkers are
 ``fastka.check.build_checkers``. For each phase, after a settling period:
 
@@ -99,6 +101,40 @@ def listener_main(tcp_port: int, http_port: int, ready: Any) -> None:
                 sock.close()  # type: ignore[union-attr]
 
 
+def tls_listener_main(port: int, cert: str, key: str, ready: Any) -> None:
+    """The same fixed HTTP/1.0 answer over TLS on port (asyncio's TLS server)."""
+    import ssl
+
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+
+    async def handle(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
+        try:
+            await r.readuntil(b"\r\n\r\n")
+            w.write(RESPONSE)
+            await w.drain()
+        except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
+            pass
+        finally:
+            w.close()
+
+    async def serve() -> None:
+        server = await asyncio.start_server(handle, "0.0.0.0", port, ssl=ctx, backlog=65535)
+        ready.send(os.getpid())
+        async with server:
+            await server.serve_forever()
+
+    asyncio.run(serve())
+
+
+def self_signed(directory: str) -> tuple[str, str]:
+    cert, key = os.path.join(directory, "bench.crt"), os.path.join(directory, "bench.key")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                    "-nodes", "-days", "2", "-subj", "/CN=bench.test", "-keyout", key, "-out", cert],
+                   check=True, capture_output=True, timeout=60)
+    return cert, key
+
+
 def proc_cpu(pid: int) -> float:
     """CPU seconds (user + system) of a process, from /proc."""
     with open(f"/proc/{pid}/stat") as f:
@@ -128,7 +164,8 @@ def config_text(n: int, kind: str, port: int, delay_loop: float) -> str:
         check = "        TCP_CHECK {\n            connect_timeout 2\n        }\n"
     else:
         digest = hashlib.md5(BODY).hexdigest()
-        check = ("        HTTP_GET {\n            connect_timeout 2\n            url {\n                path /\n"
+        name = "SSL_GET" if kind == "ssl" else "HTTP_GET"
+        check = (f"        {name} {{\n            connect_timeout 2\n            url {{\n                path /\n"
                  f"                digest {digest}\n            }}\n        }}\n")
     out = []
     per_vs = 1000
@@ -230,9 +267,17 @@ async def naive_phase(n: int, kind: str, port: int, delay_loop: float, listener_
     request = b"GET / HTTP/1.0\r\nUser-Agent: KeepAliveClient\r\nHost: x\r\n\r\n"
     digest = hashlib.md5(BODY).hexdigest()
 
+    tls = None
+    if kind == "ssl":
+        import ssl
+
+        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        tls.check_hostname = False
+        tls.verify_mode = ssl.CERT_NONE
+
     async def one(ip: str) -> bool:
         try:
-            r, w = await asyncio.wait_for(asyncio.open_connection(ip, port), 2)
+            r, w = await asyncio.wait_for(asyncio.open_connection(ip, port, ssl=tls), 2)
         except (OSError, asyncio.TimeoutError):
             return False
         try:
@@ -315,7 +360,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--servers", type=int, default=10000, help="real servers (default 10000)")
     ap.add_argument("--delay-loop", type=float, default=1.0, help="delay_loop in seconds (default 1)")
-    ap.add_argument("--checks", default="tcp,http", help="phases: tcp, http or both (default tcp,http)")
+    ap.add_argument("--checks", default="tcp,http", help="phases, comma-separated: tcp, http, ssl (default tcp,http)")
     ap.add_argument("--settle", type=float, default=None, help="seconds before measuring (default 2 x delay_loop + 1)")
     ap.add_argument("--window", type=float, default=10.0, help="measured window in seconds (default 10)")
     ap.add_argument("--no-baseline", action="store_true", help="skip the plain-asyncio baseline")
@@ -332,17 +377,27 @@ def main() -> int:
     lp = multiprocessing.Process(target=listener_main, args=(tcp_port, http_port, child), daemon=True)
     lp.start()
     listener_pid = parent.recv()
+    kinds = [k.strip() for k in args.checks.split(",") if k.strip()]
+    tls_port, tls_pid, tls_dir = free_port(), None, tempfile.TemporaryDirectory()
+    tp = None
+    if "ssl" in kinds:
+        cert, key = self_signed(tls_dir.name)
+        parent2, child2 = multiprocessing.Pipe()
+        tp = multiprocessing.Process(target=tls_listener_main, args=(tls_port, cert, key, child2), daemon=True)
+        tp.start()
+        tls_pid = parent2.recv()
     results: dict[str, Any] = {"servers": args.servers, "delay_loop": args.delay_loop,
                                "asked_checks_per_s": args.servers / args.delay_loop, "nofile": hard,
                                "python": sys.version.split()[0], "phases": {}}
     try:
-        for kind in [k.strip() for k in args.checks.split(",") if k.strip()]:
-            port = tcp_port if kind == "tcp" else http_port
+        for kind in kinds:
+            port = {"tcp": tcp_port, "http": http_port, "ssl": tls_port}[kind]
+            server_pid = tls_pid if kind == "ssl" else listener_pid
             impls: list[tuple[str, Any]] = [("fastka", fastka_phase)]
             if not args.no_baseline:
                 impls.append(("plain asyncio", naive_phase))
             for name, fn in impls:
-                r = asyncio.run(fn(args.servers, kind, port, args.delay_loop, listener_pid, settle, args.window,
+                r = asyncio.run(fn(args.servers, kind, port, args.delay_loop, server_pid, settle, args.window,
                                    args.profile and name == "fastka"))
                 results["phases"][f"{kind} {name}"] = r
                 print(f"{kind:5} {name:14} {r['checks_per_s']:9.0f} checks/s  failures {r['failures']:6}  "
@@ -360,8 +415,11 @@ def main() -> int:
             results["keepalived"] = try_keepalived(args.servers, tcp_port)
             print(results["keepalived"])
     finally:
-        lp.kill()
-        lp.join()
+        for proc in (lp, tp):
+            if proc is not None:
+                proc.kill()
+                proc.join()
+        tls_dir.cleanup()
     print(f"\n{args.servers} real servers, delay_loop {args.delay_loop:g} s: "
           f"{results['asked_checks_per_s']:.0f} checks/s asked; window {args.window:g} s; {os.cpu_count()} CPUs")
     if args.json:
