@@ -19,7 +19,10 @@ Contenders, each starting from an empty table:
 
 Under software emulation absolute times mean little (Python runs ~25x slower than on
 the host); the ratios in the same boot are the result. Real servers have no checker,
-so both daemons put every one in at start.
+so both daemons put every one in at start; with --checkers each has a TCP_CHECK
+(connect_ip 127.0.0.1 and the port of a listener in the guest that accepts and
+closes, delay_loop 600 s so the checks themselves cost little), as a real table
+has: a reload then also carries each checker over.
 """
 
 from __future__ import annotations
@@ -45,15 +48,28 @@ def addresses(services: int, dests: int) -> tuple[list[str], list[str]]:
     return vips, rips
 
 
-def config_text(services: int, dests: int) -> str:
+def config_text(services: int, dests: int, check_port: int | None = None) -> str:
     vips, rips = addresses(services, dests)
     out = ["global_defs {\n  router_id bench\n}\n"]
+    check = "" if check_port is None else ("    TCP_CHECK {\n      connect_ip 127.0.0.1\n"
+                                           f"      connect_port {check_port}\n      connect_timeout 5\n    }}\n")
     for v in vips:
         out.append(f"virtual_server {v} 80 {{\n  lb_algo wrr\n  lb_kind DR\n  protocol TCP\n")
+        if check_port is not None:
+            out.append("  delay_loop 600\n")
         for r in rips:
-            out.append(f"  real_server {r} 80 {{\n    weight 1\n  }}\n")
+            out.append(f"  real_server {r} 80 {{\n    weight 1\n{check}  }}\n")
         out.append("}\n")
     return "".join(out)
+
+
+def check_listener() -> tuple[subprocess.Popen, int]:
+    """A process that accepts on 127.0.0.1 and closes: what every TCP_CHECK connects to."""
+    code = ("import socket,sys\ns=socket.socket()\ns.bind(('127.0.0.1',0))\ns.listen(4096)\n"
+            "print(s.getsockname()[1],flush=True)\nwhile True:\n c,_=s.accept()\n c.close()\n")
+    p = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert p.stdout is not None
+    return p, int(p.stdout.readline())
 
 
 def restore_text(services: int, dests: int) -> str:
@@ -192,7 +208,8 @@ def inside(args: argparse.Namespace) -> int:
     want = n * m
     work = Path(tempfile.mkdtemp(prefix="ipvs-bench-"))
     conf = work / "keepalived.conf"
-    conf.write_text(config_text(n, m))
+    listener, port = check_listener() if args.checkers else (None, None)
+    conf.write_text(config_text(n, m, port))
     rules = restore_text(n, m)
     results: dict[str, str] = {}
     times: dict[str, float] = {}
@@ -207,9 +224,13 @@ def inside(args: argparse.Namespace) -> int:
 
     # the library run in a process of its own: its memory (the model of 40,000 real
     # servers) is given back before the daemons run
+    if args.checkers:
+        # the library run makes no checkers: it measures the same file without them
+        (work / "plain.conf").write_text(config_text(n, m))
     fresh_ipvs()
-    lib = subprocess.run([sys.executable, __file__, "--library", str(conf), "--services", str(n), "--dests", str(m)],
-                         capture_output=True, text=True, check=True)
+    lib_conf = work / "plain.conf" if args.checkers else conf
+    lib = subprocess.run([sys.executable, __file__, "--library", str(lib_conf), "--services", str(n),
+                          "--dests", str(m)], capture_output=True, text=True, check=True)
     lib_times = json.loads(lib.stdout)
     times["fastka program (library)"] = lib_times["program"]
     times["fastka load config (library)"] = lib_times["load"]
@@ -233,8 +254,12 @@ def inside(args: argparse.Namespace) -> int:
         else:
             results[f"{name} -C"] = f"did not fill the table in {args.timeout:.0f} s"
 
+    if listener is not None:
+        listener.kill()
+        listener.wait()
     base = times["ipvsadm --restore"]
-    print(f"\n{n} services x {m} destinations = {want} destinations, in the guest (TCG emulation)")
+    print(f"\n{n} services x {m} destinations = {want} destinations, in the guest (TCG emulation)"
+          + (", a TCP_CHECK on each real server (the daemons)" if args.checkers else ""))
     for k, v in times.items():
         print(f"  {k:42s} {v:8.2f} s   {base / v:6.2f}x ipvsadm --restore")
     kd = times.get("keepalived -C (daemon, to full table)")
@@ -257,6 +282,7 @@ def main() -> int:
     p.add_argument("--dests", type=int, default=20)
     p.add_argument("--timeout", type=float, default=600, help="per daemon run, seconds")
     p.add_argument("--skip-keepalived", action="store_true")
+    p.add_argument("--checkers", action="store_true", help="a TCP_CHECK on every real server (daemon runs)")
     p.add_argument("--inside", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--library", metavar="CONF", help=argparse.SUPPRESS)
     args = p.parse_args()
@@ -275,6 +301,8 @@ def main() -> int:
             "--dests", str(args.dests), "--timeout", str(args.timeout)]
     if args.skip_keepalived:
         argv.append("--skip-keepalived")
+    if args.checkers:
+        argv.append("--checkers")
     r = guest.run(argv, shares=[ROOT], timeout=args.timeout * 4 + 600, memory_mb=2048,
                   output=lambda s: (sys.stdout.write(s), sys.stdout.flush()))
     return r.returncode
