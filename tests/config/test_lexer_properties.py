@@ -4,14 +4,16 @@ and every token and diagnostic it produces has a usable position."""
 from __future__ import annotations
 
 import tempfile
+from pathlib import Path
 from unittest import mock
 
-from hypothesis import HealthCheck, given, settings
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from fastka.config import lexer as lexer_module
 from fastka.config.lexer import lex_text
-from fastka.config.source import Diagnostics, Line
+from fastka.config.source import Diagnostics, Line, Pos, Token
 
 # an empty directory, so an "include *" that hypothesis might write reads nothing
 _EMPTY_DIR = tempfile.mkdtemp(prefix="fastka-lexer-props-")
@@ -150,3 +152,51 @@ def test_fast_path_and_full_tokenizer_agree_with_reference(text: str) -> None:
     lines = lex_text(code + " $", diags, config_id="main")
     got = [(t.text, t.pos.col) for line in lines for t in line.tokens]
     assert got[:-1] == expected and got[-1] == ("$", len(code) + 2)
+
+
+def _lexed_with(plain, text: str, config_id: str, filename: str = "p.conf",
+                base_dir: str = _EMPTY_DIR) -> tuple[list[Line], list[str]]:
+    with mock.patch.object(lexer_module, "_lex_plain", plain):
+        diags = Diagnostics()
+        lines = lex_text(text, diags, filename=filename, config_id=config_id, base_dir=base_dir)
+    return lines, [d.format() for d in diags]
+
+
+_compiled = pytest.mark.skipif(lexer_module._lex_plain is None, reason="the native core is not built")
+
+
+@_compiled
+@settings(max_examples=400, deadline=2000, suppress_health_check=[HealthCheck.too_slow])
+@given(text=st.one_of(config_text, macro_text, st.text()), config_id=st.sampled_from(["main", "backup"]))
+def test_the_compiled_fast_path_lexes_as_the_python_one(text: str, config_id: str) -> None:
+    """Same lines, tokens, positions and diagnostics with the compiled runs of ordinary
+    lines as with the Python loop alone (_RANDOM draws differ run to run: left out)."""
+    assume("_RANDOM" not in text)
+    compiled = _lexed_with(lexer_module._lex_plain, text, config_id)
+    assert compiled == _lexed_with(None, text, config_id)
+    for line in compiled[0]:
+        assert type(line) is Line
+        for tok in line.tokens:
+            assert type(tok) is Token and type(tok.pos) is Pos and tok.pos.file == "p.conf"
+
+
+@_compiled
+def test_the_compiled_fast_path_on_the_corpus_and_a_large_generated_file() -> None:
+    corpus = Path(__file__).parent / "corpus"
+    texts = [(p.read_text(), str(p)) for p in sorted(corpus.rglob("*.conf"))]  # include.conf: conf.d's too
+    examples = Path(__file__).parents[2] / "examples"
+    texts += [(p.read_text(), str(p)) for p in sorted(examples.glob("*.conf"))]
+    big = ["global_defs {\n  router_id big # a comment\n}\n"]
+    for v in range(50):
+        big.append(f"virtual_server 10.0.0.{v} 80 {{\n\tlb_algo wrr ! another\n  protocol TCP\n")
+        for r in range(20):
+            big.append(f"  real_server 192.168.0.{r} 80 {{ weight {r}\n    TCP_CHECK {{\n connect_timeout 3\n}}\n"
+                       "  }\n")
+        big.append("}\n")
+    texts.append(("".join(big), "big.conf"))
+    assert len(texts) >= 8
+    for text, name in texts:
+        where = str(Path(name).parent)
+        compiled = _lexed_with(lexer_module._lex_plain, text, "main", name, where)
+        assert compiled == _lexed_with(None, text, "main", name, where), name
+        assert compiled[0], name

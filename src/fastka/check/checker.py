@@ -431,8 +431,11 @@ def start_all(tasks: Iterable[CheckerTask]) -> None:
 
 
 async def stop_all(tasks: Iterable[CheckerTask]) -> None:
-    """Stop every task, concurrently."""
-    await asyncio.gather(*(t.stop() for t in tasks))
+    """Stop every task: halted at once, then the abandoned attempts awaited together
+    (only those: a coroutine per checker cost 10 s at 40,000 TCP_CHECKs in the guest)."""
+    inflight = [t for t in (task.halt() for task in tasks) if t is not None]
+    if inflight:
+        await asyncio.gather(*inflight, return_exceptions=True)
 
 
 def combined_weight(configured: int, tasks: Iterable[CheckerTask]) -> int:

@@ -26,7 +26,7 @@ from ..core.state import CHECKERS_JSON, JSON_SIGNAL, state_file, write_atomic
 from ..core.watchdog import handlers_ready
 from ..vrrp.notify import Notifier, command
 from ..wire.ipvs import IpvsSocket, IpvsUnavailable
-from .checker import CheckerTask, combined_weight
+from .checker import CheckerTask, combined_weight, stop_all
 from .probes import ProbeEnv
 from .sync_daemon import SyncDaemons, instance_vrid
 from .ipvs_manager import IpvsManager
@@ -160,7 +160,7 @@ class CheckerProcess:
             reaper = asyncio.ensure_future(self._reap())
             await self._stop.wait()
             reaper.cancel()
-            await asyncio.gather(*(t.stop() for t in self.tasks), return_exceptions=True)
+            await stop_all(self.tasks)
             if self._flush_due:
                 self._flush()
             self._events(self.manager.stop(release=not self.opts.get("dont_release_ipvs")))
@@ -229,8 +229,8 @@ class CheckerProcess:
             p, r = self.where[id(t)]
             t.real_server = new_m.pools[p].servers[r].model
             t.virtual_server = new_m.pools[p].vs
-        for t in reuse.values():  # not in the new configuration
-            asyncio.ensure_future(t.stop())
+        if reuse:  # not in the new configuration
+            asyncio.ensure_future(stop_all(list(reuse.values())))
         self.manager, self.config = new_m, result.config
         self.alerts.close()
         self.alerts = SmtpAlerts(getattr(result.config, "global_defs", None))

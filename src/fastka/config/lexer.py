@@ -57,6 +57,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from .. import native as _native
 from .source import ERROR, NOTICE, WARNING, Diagnostics, Line, Pos, Token
 
 __all__ = [
@@ -146,6 +147,9 @@ _WATCHED = frozenset(INCLUDE_KEYWORDS) | {"include_check", "random_seed"}
 _RANDOM_MAX = 32767
 
 _tuple_new = tuple.__new__
+
+#: the compiled twin of _lex_lines' per-line fast path (None: the pure-Python one runs)
+_lex_plain = getattr(_native, "lex_plain", None)
 
 #: column (1-based) of each character of a text being processed; a range for
 #: text straight from the file, a list once substitution has moved things
@@ -410,7 +414,18 @@ class _Lexer:
         cache_get = cache.get
         pending = self.pending
         new = _tuple_new  # NamedTuple constructors without their Python-level __new__
-        for n, raw in enumerate(lines, 1):
+        plain = _lex_plain
+        i, count = 0, len(lines)
+        while i < count:
+            if pending is None and plain is not None:
+                # the runs of ordinary (or cached) lines in compiled code; it stops at a
+                # line that needs the rest of this loop
+                i = plain(lines, i, name, self.out, cache, _WATCHED, _UNSEEN, Token, Pos, Line)
+                if i >= count:
+                    break
+            raw = lines[i]
+            i += 1
+            n = i
             if pending is None:
                 words = cache_get(raw, _UNSEEN)
                 if words is _UNSEEN:
