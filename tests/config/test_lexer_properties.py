@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from fastka.config import lexer as lexer_module
+from fastka.config import tree as tree_module
 from fastka.config.lexer import lex_text
 from fastka.config.source import Diagnostics, Line, Pos, Token
 
@@ -200,3 +201,27 @@ def test_the_compiled_fast_path_on_the_corpus_and_a_large_generated_file() -> No
         compiled = _lexed_with(lexer_module._lex_plain, text, "main", name, where)
         assert compiled == _lexed_with(None, text, "main", name, where), name
         assert compiled[0], name
+
+
+def _tree_dump(nodes) -> list:
+    return [(n.keyword, n.args, n.source, n.close, None if n.children is None else _tree_dump(n.children))
+            for n in nodes]
+
+
+_compiled_tree = pytest.mark.skipif(tree_module._tree_plain is None, reason="the native core is not built")
+
+
+@_compiled_tree
+@settings(max_examples=400, deadline=2000, suppress_health_check=[HealthCheck.too_slow])
+@given(text=st.one_of(config_text, macro_text, st.text(alphabet="ab {}$~\"#\n", max_size=40)))
+def test_the_compiled_tree_fast_path_builds_the_python_tree(text: str) -> None:
+    """Same nodes (keyword, arguments, source, closing brace, children) and diagnostics
+    with build_tree's compiled runs of common lines as with its Python loop alone."""
+    assume("_RANDOM" not in text)
+    lines, _ = _lexed_with(lexer_module._lex_plain, text, "main")
+    out = []
+    for plain in (tree_module._tree_plain, None):
+        with mock.patch.object(tree_module, "_tree_plain", plain):
+            diags = Diagnostics()
+            out.append((_tree_dump(tree_module.build_tree(lines, diags)), [d.format() for d in diags]))
+    assert out[0] == out[1]

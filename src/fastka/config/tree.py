@@ -11,13 +11,15 @@ from __future__ import annotations
 
 from typing import Optional, Sequence
 
+from .. import native as _native
 from .source import Diagnostics, Line, Pos, Token
 
 
 class Node:
     """One statement: keyword, arguments, and its block's children (None: no block).
 
-    A plain __slots__ class: a large file makes hundreds of thousands of these."""
+    A plain __slots__ class: a large file makes hundreds of thousands of these. With
+    the native core, its compiled twin (fastka._native, tree.pxi) is used instead."""
 
     __slots__ = ("keyword", "args", "source", "children", "close")
 
@@ -45,12 +47,26 @@ class Node:
         return f"Node({self.name!r}, {[a.text for a in self.args]!r}, children={self.children!r})"
 
 
+#: the compiled fast path of build_tree and its Node (None: the Python ones run)
+_tree_plain = getattr(_native, "tree_plain", None)
+if _tree_plain is not None:
+    Node = _native.Node  # type: ignore[misc, assignment, union-attr]  # noqa: F811
+
+
 def build_tree(lines: Sequence[Line], diags: Diagnostics) -> list[Node]:
     root: list[Node] = []
     stack: list[tuple[Node, list[Node]]] = []  # open blocks: (owner, its children)
     level = root
-
-    for line in lines:
+    plain = _tree_plain if isinstance(lines, list) else None
+    i, count = 0, len(lines)
+    while i < count:
+        if plain is not None:
+            # the common shapes below, in compiled code, up to a line that needs the rest
+            i, level = plain(lines, i, level, stack)
+            if i >= count:
+                break
+        line = lines[i]
+        i += 1
         toks = line.tokens
         src = line.source
         # Every token's text comes from the source line unless a parameter or a
