@@ -23,6 +23,7 @@ from typing import Any, Optional
 
 from ..core.alerts import SmtpAlerts
 from ..core.state import CHECKERS_JSON, JSON_SIGNAL, state_file, write_atomic
+from ..config.lexer import gc_paused
 from ..core.watchdog import handlers_ready
 from ..vrrp.notify import Notifier, command
 from ..wire.ipvs import IpvsSocket, IpvsUnavailable
@@ -49,7 +50,9 @@ class CheckerProcess:
         self.tasks: list[CheckerTask] = []
         self.where: dict[int, tuple[int, int]] = {}  # id(task) -> (pool, real server)
         self.of_server: dict[tuple[int, int], list[CheckerTask]] = {}
-        self.keys: dict[int, tuple] = {}  # id(task) -> _task_key(...)
+        # id(task) -> (virtual server key, real server ip and port, index, checker type): where
+        # a reload looks for it; it is kept if its checker model compares equal
+        self.keys: dict[int, tuple] = {}
         self._flush_due = False
         self._stop: Optional[asyncio.Event] = None
         self.sock: Any = None
@@ -97,18 +100,22 @@ class CheckerProcess:
     # --- building -------------------------------------------------------------------------------
 
     def _build(self, config: Any, m: IpvsManager, reuse: dict[tuple, CheckerTask]) -> list[CheckerTask]:
-        """Make (or take from reuse, by what they check and how) the checker tasks of
-        config and register them with m's pools. Returns the new tasks, not started."""
+        """Make (or take from reuse, by where they are and what they were configured
+        with) the checker tasks of config and register them with m's pools. Returns the
+        new tasks, not started."""
         env = ProbeEnv.of(config)
         self.tasks, self.where, self.of_server, self.keys = [], {}, {}, {}
         fresh: list[CheckerTask] = []
         for p, vs in enumerate(getattr(config, "virtual_servers", [])):
+            vs_key = m.pools[p].vs_key
             for r, rs in enumerate(vs.real_servers):
                 mine = self.of_server[(p, r)] = []
                 for k, ch in enumerate(rs.checkers):
-                    key = _task_key(m.pools[p].vs_key, rs, k, ch)
-                    t = reuse.pop(key, None)
-                    if t is None:
+                    key = (vs_key, rs.ip, rs.port, k, type(ch))
+                    old = reuse.get(key)
+                    if old is not None and old.checker == ch:  # configured the same (positions aside)
+                        t = reuse.pop(key)
+                    else:
                         try:
                             t = CheckerTask(ch, rs, vs, self._changed, env=env)
                         except (ValueError, OSError) as e:  # nothing to connect to, ...
@@ -143,13 +150,17 @@ class CheckerProcess:
             loop.add_signal_handler(signal.SIGHUP, self._request_reload)
             loop.add_signal_handler(JSON_SIGNAL, self.write_json)
             handlers_ready()
-            self.manager = m = IpvsManager(self.config, sock)
-            self._build(self.config, m, {})
-            try:
-                self._events(m.start())
-            except OSError as e:
-                log.error("IPVS: cannot program the kernel: %s", e)
-                return 1
+            # the manager, its shadow of the kernel's table and the checkers are
+            # long-lived: made with the collector paused (its passes over them took half
+            # the build of 40,000 checkers) and kept out of its reach (gc_paused)
+            with gc_paused():
+                self.manager = m = IpvsManager(self.config, sock)
+                self._build(self.config, m, {})
+                try:
+                    self._events(m.start())
+                except OSError as e:
+                    log.error("IPVS: cannot program the kernel: %s", e)
+                    return 1
             self.syncd = self._sync_daemons(self.config)
             if self.syncd is not None:
                 self.syncd.start()
@@ -223,8 +234,9 @@ class CheckerProcess:
         reuse = {self.keys[id(t)]: t for t in old_tasks}
         if self._flush_due:
             self._flush()
-        new_m = IpvsManager(result.config, self.sock)
-        fresh = self._build(result.config, new_m, reuse)
+        with gc_paused():  # as at start
+            new_m = IpvsManager(result.config, self.sock)
+            fresh = self._build(result.config, new_m, reuse)
         for t in self.tasks:  # reused tasks report to the new real-server models
             p, r = self.where[id(t)]
             t.real_server = new_m.pools[p].servers[r].model
@@ -234,7 +246,8 @@ class CheckerProcess:
         self.manager, self.config = new_m, result.config
         self.alerts.close()
         self.alerts = SmtpAlerts(getattr(result.config, "global_defs", None))
-        self._events(new_m.take_over(old_m))
+        with gc_paused():
+            self._events(new_m.take_over(old_m))
         old_syncd, self.syncd = self.syncd, self._sync_daemons(result.config)
         if old_syncd is not None and (self.syncd is None or old_syncd.spec != self.syncd.spec):
             old_syncd.stop()
@@ -308,12 +321,6 @@ class CheckerProcess:
         log.info("received %s, stopping", signal.Signals(signum).name)
         assert self._stop is not None
         self._stop.set()
-
-
-def _task_key(vs_key: tuple, rs: Any, index: int, checker: Any) -> tuple:
-    """The same checker in two configurations: its virtual and real server, its place
-    and everything it was configured with (a dataclass repr leaves positions out)."""
-    return (vs_key, rs.ip, rs.port, index, repr(checker))
 
 
 def run_checkers(config: Any, opts: dict) -> int:

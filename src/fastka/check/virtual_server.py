@@ -74,15 +74,13 @@ class VirtualServerState:
         self.services: list[Service] = services_of(vs, groups)
         self.servers = [RealServerState(rs) for rs in vs.real_servers]
         self.quorum_up = True
+        #: the same virtual server in two configurations (a reload); made once (asked
+        #: for per checker, and formatting the label is not free)
+        self.vs_key: tuple = (vs.label, vs.protocol)
 
     @property
     def label(self) -> str:
         return f"virtual server {self.vs.label}"
-
-    @property
-    def vs_key(self) -> tuple:
-        """The same virtual server in two configurations (a reload)."""
-        return (self.vs.label, self.vs.protocol)
 
     def add_checker(self, index: int, key: Hashable, up: bool) -> None:
         """Register checker key of real server index, starting up (or down, with alpha)."""

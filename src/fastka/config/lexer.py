@@ -1040,11 +1040,12 @@ def _unbrace(s: str) -> str:
 
 @contextmanager
 def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while lexing.
+    """Pause the cyclic garbage collector while making many long-lived objects.
 
     The lexer allocates ~1M small tuples for a large config and none of them form
     cycles; the collector's repeated passes over the growing heap would otherwise
-    cost about as much as the lexing itself.
+    cost about as much as the lexing itself. (The checker child builds its checkers
+    under it too.)
     """
     was_enabled = gc.isenabled()
     gc.disable()
