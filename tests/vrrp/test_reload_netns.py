@@ -141,7 +141,27 @@ def test_unchanged_file_changes_nothing(tmp_path, loop_kind):
             assert after_b[name][1]["rx"] > before_b[name][1]["rx"]
         assert entering(a) == moves_a and entering(b) == moves_b, "no state transition on either node"
         assert a.log_text().count("2 instances kept (0 of them changed), 0 added, 0 removed") == 3
+        assert a.log_text().count("the VRRP configuration is unchanged, nothing to rebuild") == 3
         assert a.has(VIP1) and a.has(VIP2) and not b.has(VIP1) and not b.has(VIP2)
+
+
+def test_a_reload_for_the_checkers_leaves_vrrp_as_it_is(tmp_path):
+    """A virtual_server added (the checkers' part of the file): the VRRP child keeps its
+    instances, timers and loop (nothing rebuilt); a later priority change is still
+    applied, through the full path."""
+    with lan(tmp_path, ["a", "b"]) as net:
+        a, b = two_nodes(net, tmp_path, [inst("VI_1", 51, 200, VIP1), inst("VI_2", 52, 200, VIP2)],
+                         [inst("VI_1", 51, 100, VIP1), inst("VI_2", 52, 100, VIP2)])
+        moves_b = entering(b)
+        lvs = "virtual_server 10.99.0.101 80 {\n    protocol TCP\n    real_server 10.99.0.9 80 {\n    }\n}\n"
+        a_cfg = conf(tmp_path, "a", inst("VI_1", 51, 200, VIP1), inst("VI_2", 52, 200, VIP2))
+        a.reload(a_cfg + lvs)
+        assert "the VRRP configuration is unchanged, nothing to rebuild" in a.log_text(), a.log_text()
+        b.reload(conf(tmp_path, "b", inst("VI_1", 51, 250, VIP1), inst("VI_2", 52, 100, VIP2)) + lvs)
+        assert "2 instances kept (1 of them changed), 0 added, 0 removed (applied in" in b.log_text(), b.log_text()
+        wait_for(lambda: b.has(VIP1) and not a.has(VIP1), 5, "b, now priority 250, to preempt VI_1")
+        assert states(b)["VI_2"][0] == "BACKUP" and a.has(VIP2)
+        assert entering(b) > moves_b
 
 
 def test_instance_added_and_removed(tmp_path, loop_kind):

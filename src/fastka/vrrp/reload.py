@@ -34,8 +34,11 @@ Then, by instance name:
 
 The file is loaded, the plan worked out and the new instances built (prepare) in the
 VRRP child's loader thread while the loop runs on; commit carries it out in the loop.
-Sockets stay open (new multicast memberships are joined), the engine's timer wheel
-and the native loop are rebuilt with the instances renumbered; vrrp_scripts whose
+A file whose VRRP part (everything but SSL, virtual_server_group and virtual_server)
+is equal to the running one changes nothing at all: instances, timers and the native
+loop stay (a SIGHUP meant for the checkers costs VRRP no pause). Otherwise sockets
+stay open (new multicast memberships are joined), the engine's timer wheel and the
+native loop are rebuilt with the instances renumbered; vrrp_scripts whose
 definition is unchanged keep running with their state; notify FIFOs are reopened only
 if their settings changed; sync groups keep their reported state; static addresses,
 routes and rules are replaced only if they changed.
@@ -47,6 +50,7 @@ track_file / vrrp_track_process blocks are used or how they are defined.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 from typing import Any, Optional, cast
@@ -124,6 +128,7 @@ class Plan:
     built: dict[str, Any]  # the engine's fields for the new configuration (BUILT)
     changed: set[str]  # the continuing instances whose configuration changed
     old_config: Any  # the configuration it was worked out against
+    same: bool = False  # the VRRP part of the file is as it was: nothing to rebuild
 
 
 class _Shadow:
@@ -153,6 +158,8 @@ def prepare(engine: Any, config: Any) -> Optional[Plan]:
     from .engine import ConfigError, Engine
 
     old_cfg = engine.config
+    if vrrp_part(old_cfg) == vrrp_part(config):
+        return Plan(config, {i.name for i in engine.instances}, [], {}, set(), old_cfg, same=True)
     old_by_name: dict[str, Instance] = {i.name: i for i in list(engine.instances)}
     old_models = {m.name: m for m in old_cfg.vrrp_instances}
     new_models = {m.name: m for m in config.vrrp_instances}
@@ -191,6 +198,17 @@ def commit(engine: Any, plan: Plan) -> bool:
         log.error("reload: the configuration changed while this reload was prepared; nothing changed")
         return False
     t0 = engine.clock()
+    if plan.same:
+        # a SIGHUP for the checkers' part (or none): the instances, their timers and
+        # the native loop stay as they are (rebuilding them held the loop for 150-225
+        # ms at 10,000 instances: longer than a backup's Master_Down_Interval at
+        # advert_int 0.05). The new configuration is equal in everything VRRP reads.
+        engine.config = config
+        engine.counters["reloads"] += 1
+        log.info("reload: %d instances kept (0 of them changed), 0 added, 0 removed; the VRRP configuration is "
+                 "unchanged, nothing to rebuild (applied in %.1f ms)", len(engine.instances),
+                 (engine.clock() - t0) / 1e6)
+        return True
     now_us = t0 // 1000
     old_cfg = engine.config
     old_by_name: dict[str, Instance] = {i.name: i for i in engine.instances}
@@ -288,6 +306,17 @@ def commit(engine: Any, plan: Plan) -> bool:
     log.info("reload: %d instances kept (%d of them changed), %d added, %d removed (applied in %.1f ms)",
              len(going_on), len(plan.changed), len(added), len(removed), (engine.clock() - t0) / 1e6)
     return True
+
+
+#: the top-level parts of a configuration VRRP never reads (the checkers' and IPVS's)
+NOT_VRRP = frozenset({"ssl", "virtual_server_groups", "virtual_servers"})
+
+
+def vrrp_part(config: Any) -> tuple:
+    """Everything of a configuration the VRRP child reads: two configurations with equal
+    parts run the same (positions are not compared)."""
+    return tuple(getattr(config, f.name) for f in dataclasses.fields(config)
+                 if f.name not in NOT_VRRP and f.compare)
 
 
 def _defs(config: Any, key: str, used: set[str]) -> dict[str, Any]:
