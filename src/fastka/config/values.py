@@ -142,13 +142,24 @@ def _int0(text: str) -> int:
     return -v if neg else v
 
 
+_INTS: dict[str, int] = {}  # decimal text -> its value: configurations repeat their numbers
+
+
 def parse_int(tok: Token, lo: Optional[int], hi: Optional[int], base0: bool = False,
               expected: Optional[str] = None) -> int:
     """An integer as keepalived reads it, in [lo, hi]; ``expected`` (default: the range)
-    is only built for an error, so the common case costs one regex match."""
-    if not (_INTEGER0 if base0 else _INTEGER).match(tok.text):
-        raise BadValue(f"'{tok.text}' is not an integer", tok, expected or _int_range_text(lo, hi))
-    v = _int0(tok.text) if base0 else int(tok.text)
+    is only built for an error, so the common case costs one dict lookup (a regex
+    match and int() the first time a text is seen: under emulation those cost 20 us)."""
+    text = tok.text
+    v = _INTS.get(text)
+    if v is None:
+        if not (_INTEGER0 if base0 else _INTEGER).match(text):
+            raise BadValue(f"'{text}' is not an integer", tok, expected or _int_range_text(lo, hi))
+        v = _int0(text) if base0 else int(text)
+        if not base0 or _INTEGER.match(text):  # the same value either way: shared
+            if len(_INTS) >= 65536:
+                _INTS.clear()
+            _INTS[text] = v
     if (lo is not None and v < lo) or (hi is not None and v > hi):
         raise BadValue(f"{v} is out of range", tok, expected or _int_range_text(lo, hi))
     return v
