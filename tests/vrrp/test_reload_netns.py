@@ -331,30 +331,56 @@ def test_ah_sequence_carried(tmp_path, loop_kind):
         assert states(b)["VI_1"][0] == "BACKUP" and a.has(VIP1)
 
 
-def test_vmac_kept_and_new_vmac_refused(tmp_path):
-    """An unchanged use_vmac instance keeps its VMAC (the same link, its VIP on it);
-    a reload that would make a new VMAC is refused and changes nothing."""
+def test_vmacs_kept_made_and_removed_by_reloads(tmp_path):
+    """An unchanged use_vmac instance keeps its VMAC (the same link, its VIP on it); an
+    added use_vmac instance gets its VMAC made (with vmac_protodown too: its VIP on it
+    from the start, the carrier its state); a removed one's VMAC goes; a renamed
+    instance takes its VMAC on (the same link)."""
     with lan(tmp_path, ["a"]) as net:
         (a,) = net.nodes
         vm = inst("VI_1", 51, 200, VIP1, "use_vmac")
-        a.start(conf(tmp_path, "a", vm))
-        def on_vmac() -> bool:
+
+        def on(dev: str, vip: str) -> bool:
             try:
-                return VIP1 in a.addresses("vrrp.51")
+                return vip in a.addresses(dev)
             except subprocess.CalledProcessError:  # not made yet
                 return False
 
-        wait_for(on_vmac, 10, "the VIP on the VMAC")
-        link = ip("-n", a.ns, "-o", "link", "show", "vrrp.51").split(":")[0]
+        def index(dev: str) -> str:
+            return ip("-n", a.ns, "-o", "link", "show", dev).split(":")[0]
+
+        def exists(dev: str) -> bool:
+            return subprocess.run(["ip", "-n", a.ns, "link", "show", dev], capture_output=True).returncode == 0
+
+        a.start(conf(tmp_path, "a", vm))
+        wait_for(lambda: on("vrrp.51", VIP1), 10, "the VIP on the VMAC")
+        link = index("vrrp.51")
         a.reload(conf(tmp_path, "a", vm))
-        a.reload(conf(tmp_path, "a", vm, inst("VI_2", 52, 200, VIP2, "use_vmac")))
+        two = inst("VI_2", 52, 200, VIP2, "use_vmac")
+        three = inst("VI_3", 53, 200, VIP3, "use_vmac\nvmac_protodown")
+        a.reload(conf(tmp_path, "a", vm, two, three))
         text = a.log_text()
-        assert "1 instances kept (0 of them changed), 0 added, 0 removed" in text
-        assert "VI_2 would get a VMAC (use_vmac); VMACs are made at start; nothing changed" in text
-        assert "taking over the existing VMAC" not in text
-        assert ip("-n", a.ns, "-o", "link", "show", "vrrp.51").split(":")[0] == link
-        assert VIP1 in a.addresses("vrrp.51") and not a.has(VIP2)
-        assert [i["name"] for i in a.stats()["instances"]] == ["VI_1"]
+        assert "1 instances kept (0 of them changed), 2 added, 0 removed" in text, text
+        assert "(VI_2) VMAC vrrp.52 made on eth0" in text and "(VI_3) VMAC vrrp.53 made on eth0 (protodown)" in text
+        wait_for(lambda: on("vrrp.52", VIP2), 10, "VI_2's VIP on its new VMAC")
+        assert on("vrrp.53", VIP3), "vmac_protodown: the VIP is on the VMAC"
+        wait_for(lambda: "LOWER_UP" in ip("-n", a.ns, "link", "show", "vrrp.53"), 10, "VI_3 master: carrier on")
+        assert index("vrrp.51") == link and on("vrrp.51", VIP1)
+        assert [i["name"] for i in a.stats()["instances"]] == ["VI_1", "VI_2", "VI_3"]
+        a.reload(conf(tmp_path, "a", vm, three))
+        assert "(VI_2) VMAC vrrp.52 removed with its instance" in a.log_text()
+        assert not exists("vrrp.52") and not a.has(VIP2)
+        assert on("vrrp.53", VIP3) and on("vrrp.51", VIP1)
+        a.reload(conf(tmp_path, "a", inst("VI_9", 51, 200, VIP1, "use_vmac"), three))
+        assert "(VI_9) takes on VMAC vrrp.51" in a.log_text()
+        assert index("vrrp.51") == link
+        wait_for(lambda: on("vrrp.51", VIP1), 10, "VI_9 master, its VIP on the VMAC")
+        assert [i["name"] for i in a.stats()["instances"]] == ["VI_9", "VI_3"]
+        assert "taking over the existing VMAC" not in a.log_text()
+        text = a.log_text()
+        assert "Traceback" not in text and "removing a VMAC" not in text and "nothing changed" not in text, text
+        a.stop()
+        assert not exists("vrrp.51") and not exists("vrrp.53"), "the VMACs go at stop"
 
 
 def test_keepalived_backup_sees_no_gap(tmp_path):

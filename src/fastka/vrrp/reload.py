@@ -43,9 +43,15 @@ definition is unchanged keep running with their state; notify FIFOs are reopened
 if their settings changed; sync groups keep their reported state; static addresses,
 routes and rules are replaced only if they changed.
 
-What a reload refuses (logged, nothing changed; restart fastka to apply): adding or
-removing an instance with use_vmac (VMACs are made at start), and changing which
-track_file / vrrp_track_process blocks are used or how they are defined.
+An added instance with use_vmac gets its VMAC made in the loader thread (its own
+netlink socket), as at start; the VMAC of a removed instance is deleted at commit,
+unless an added instance asks for the same one (same name, parent, MAC, family,
+protodown: a renamed instance), which takes it on. A reload that is not carried out
+removes the VMACs it made.
+
+What a reload refuses (logged, nothing changed; restart fastka to apply): changing
+which track_file / vrrp_track_process blocks are used or how they are defined, and an
+added instance asking for a VMAC name another instance holds otherwise.
 """
 
 from __future__ import annotations
@@ -65,6 +71,7 @@ from .notify import command
 from .rules import pack_rules
 from .state_machine import Transition
 from .track import ScriptRunner
+from .vmac import Vmac, Vmacs, VmacError, vmac_mac, vmac_name
 
 log = logging.getLogger("fastka.vrrp")
 
@@ -129,6 +136,8 @@ class Plan:
     changed: set[str]  # the continuing instances whose configuration changed
     old_config: Any  # the configuration it was worked out against
     same: bool = False  # the VRRP part of the file is as it was: nothing to rebuild
+    new_vmacs: Optional[Vmacs] = None  # made for the added instances (prepare), the engine's at commit
+    handed_on: dict[str, str] = dataclasses.field(default_factory=dict)  # VMAC name -> its new owner
 
 
 class _Shadow:
@@ -165,17 +174,18 @@ def prepare(engine: Any, config: Any) -> Optional[Plan]:
     new_models = {m.name: m for m in config.vrrp_instances}
     going_on = {n for n, m in new_models.items() if n in old_models and identity(old_models[n]) == identity(m)}
     added = [n for n in new_models if n not in going_on]
+    new_vmacs: Optional[Vmacs] = None
     try:
-        for n in added:
-            if new_models[n].use_vmac is not None:
-                raise Refused(f"vrrp_instance {n} would get a VMAC (use_vmac); VMACs are made at start")
-        for i in old_by_name.values():
-            if i.name not in going_on and i.vmac is not None:
-                raise Refused(f"vrrp_instance {i.name} would lose its VMAC {i.vmac.name}; VMACs are removed at stop")
+        vmacs = {n: old_by_name[n].vmac for n in going_on if old_by_name[n].vmac}
+        given = dict(_handed_on(engine, config, [new_models[n] for n in added], going_on))
+        vmacs.update(given)
+        wanted = [new_models[n] for n in added if new_models[n].use_vmac is not None and n not in given]
+        if wanted:
+            new_vmacs = _make_vmacs(engine, config, wanted)  # the loop goes on: a socket of its own
+            vmacs.update({v.owner: v for v in new_vmacs.links})
         shadow = _Shadow(engine)
         try:
-            Engine._build(cast(Any, shadow), config,
-                          vmacs={n: old_by_name[n].vmac for n in going_on if old_by_name[n].vmac})
+            Engine._build(cast(Any, shadow), config, vmacs=vmacs)
         except (ConfigError, OSError, ValueError) as e:
             raise Refused(str(e), restart=False) from None
         built = {k: getattr(shadow, k) for k in BUILT}
@@ -184,17 +194,87 @@ def prepare(engine: Any, config: Any) -> Optional[Plan]:
             if before != after or _defs(old_cfg, key, before) != _defs(config, key, after):
                 raise Refused(f"the {key.replace('vrrp_', '')} in use, or their definitions, changed")
     except Refused as e:
+        _unmake(new_vmacs)
         log.error("reload: %s; nothing changed%s", e, " (restart fastka to apply this configuration)" if e.restart
                   else "")
         return None
     changed = {n for n in going_on if old_models[n] != new_models[n]}
-    return Plan(config, going_on, added, built, changed, old_cfg)
+    return Plan(config, going_on, added, built, changed, old_cfg, new_vmacs=new_vmacs,
+                handed_on={v.name: owner for owner, v in given.items()})
+
+
+def _vmac_spec(config: Any, inst: Any) -> tuple[str, bytes]:
+    gd = getattr(config, "global_defs", None)
+    return (vmac_name(inst.use_vmac, inst.virtual_router_id, gd.vmac_prefix if gd is not None else None),
+            vmac_mac(inst.use_vmac, inst.virtual_router_id, inst.family))
+
+
+def _handed_on(engine: Any, config: Any, added: list[Any], going_on: set[str]) -> list[tuple[str, Vmac]]:
+    """The VMACs of instances the reload removes that an added instance asks for as they
+    are (same name, parent, MAC, family, protodown: an instance renamed, say): kept for
+    it, owner changed at commit. A name still used by an instance that goes on, or one
+    asked for differently, is refused (restart)."""
+    out = []
+    for inst in added:
+        if inst.use_vmac is None:
+            continue
+        name, mac = _vmac_spec(config, inst)
+        v = engine.vmacs.by_name.get(name)
+        if v is None:
+            continue
+        try:
+            parent = netlink.ifindex(inst.interface)
+        except OSError:
+            raise Refused(f"vrrp_instance {inst.name}: interface {inst.interface} does not exist",
+                          restart=False) from None
+        if v.owner in going_on or (v.parent, v.mac, v.family, v.protodown) != (
+                parent, mac, inst.family, bool(inst.vmac_protodown)):
+            raise Refused(f"vrrp_instance {inst.name} asks for VMAC {name}, which is {v.owner}'s and made otherwise")
+        out.append((inst.name, v))
+    return out
+
+
+def _make_vmacs(engine: Any, config: Any, wanted: list[Any]) -> Vmacs:
+    """The VMACs of the instances a reload adds, made (as at start: sysctls, brought up
+    or held down, IPv6 link-locals copied) on a netlink socket of the loader thread's
+    own; merged into the engine's at commit, removed if the reload does not happen."""
+    vm = Vmacs(netlink.Rtnl())
+    vm._seq = engine.vmacs._seq + 0x10_0000  # apart from what the loop's own may number meanwhile
+    vm.proto_down = engine.vmacs.proto_down
+    try:
+        for inst in wanted:
+            name, mac = _vmac_spec(config, inst)
+            other = engine.vmacs.by_name.get(name)
+            if other is not None:
+                raise VmacError(f"vrrp_instance {inst.name}: VMAC {name} is already {other.owner}'s")
+            vm.add(name, inst.interface, mac, inst.family, bool(inst.vmac_protodown), inst.name)
+        vm.create(netlink.dump_addresses())
+    except (VmacError, OSError) as e:
+        _unmake(vm)
+        raise Refused(str(e), restart=False) from None
+    return vm
+
+
+def _unmake(vm: Optional[Vmacs]) -> None:
+    """Remove the VMACs a reload made for nothing (and close their socket); a failed
+    create() may have made some without learning their index."""
+    if vm is not None:
+        for v in vm.links:
+            info = netlink.get_link(v.name) if not v.ifindex else None
+            if info is not None and info.kind == "macvlan" and info.parent == v.parent and info.mac == v.mac:
+                try:
+                    v.ifindex = netlink.ifindex(v.name)
+                except OSError:
+                    pass
+        vm.remove()
+        vm.rtnl.close()
 
 
 def commit(engine: Any, plan: Plan) -> bool:
     """Carry out a prepared reload, in the loop (between two iterations)."""
     config, going_on, added, built = plan.config, plan.going_on, plan.added, plan.built
     if engine.config is not plan.old_config:
+        _unmake(plan.new_vmacs)
         log.error("reload: the configuration changed while this reload was prepared; nothing changed")
         return False
     t0 = engine.clock()
@@ -225,6 +305,7 @@ def commit(engine: Any, plan: Plan) -> bool:
         engine.flush()  # priority 0 adverts, then the VIPs, in one batch each
     for i in removed:
         _deleted(engine, i, old_models[i.name], priorities[i.name])
+    _vmacs_changed(engine, plan, removed)
     native = engine.loop is not None
     if native:  # counters kept by the native loop: into the instances' own, the loop is rebuilt
         from .engine import NATIVE_COUNTERS
@@ -295,8 +376,11 @@ def commit(engine: Any, plan: Plan) -> bool:
                 if acts:
                     engine._apply(i, acts, now_us)
             continue
-        log.info("(%s) VRID %d on %s, IPv%d, VRRPv%d, priority %d, advert_int %s s (added by the reload)", i.name,
-                 i.vrid, i.ifname, i.family, i.version, i.priority, i.advert_int_cs / 100)
+        log.info("(%s) VRID %d on %s, IPv%d, VRRPv%d, priority %d, advert_int %s s%s (added by the reload)", i.name,
+                 i.vrid, i.ifname, i.family, i.version, i.priority, i.advert_int_cs / 100,
+                 f", VMAC {i.vmac.name}{' (protodown)' if i.vmac.protodown else ''}" if i.vmac else "")
+        if i.fixed:
+            engine._nl.append(i.fixed_batch)  # vmac_protodown: the VIPs, on the held-down VMAC, once
         engine._apply(i, i.sm.start(now_us), now_us)
         if not netlink.link_is_up(i.ifname):
             engine._apply(i, i.sm.interface_down(now_us, i.ifname), now_us)
@@ -317,6 +401,25 @@ def vrrp_part(config: Any) -> tuple:
     parts run the same (positions are not compared)."""
     return tuple(getattr(config, f.name) for f in dataclasses.fields(config)
                  if f.name not in NOT_VRRP and f.compare)
+
+
+def _vmacs_changed(engine: Any, plan: Plan, removed: list[Instance]) -> None:
+    """The engine's VMACs after a reload: those of removed instances deleted (unless an
+    added instance takes one on), those made for added ones taken in."""
+    gone = [i.vmac for i in removed if i.vmac is not None and i.vmac.name not in plan.handed_on]
+    if gone:
+        engine.vmacs.drop(gone)
+        for v in gone:
+            log.info("(%s) VMAC %s removed with its instance", v.owner, v.name)
+    for name, owner in plan.handed_on.items():
+        engine.vmacs.by_name[name].owner = owner
+        log.info("(%s) takes on VMAC %s", owner, name)
+    if plan.new_vmacs is not None:
+        engine.vmacs.take(plan.new_vmacs)
+        for v in plan.new_vmacs.links:
+            log.info("(%s) VMAC %s made on %s%s", v.owner, v.name, v.parent_name, " (protodown)" if v.protodown
+                     else "")
+        plan.new_vmacs.rtnl.close()
 
 
 def _defs(config: Any, key: str, used: set[str]) -> dict[str, Any]:

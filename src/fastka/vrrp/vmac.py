@@ -292,6 +292,34 @@ class Vmacs:
         self._copy_link_locals([v])
         v.lost = False
 
+    # -- a reload's -----------------------------------------------------------------------
+
+    def take(self, other: "Vmacs") -> None:
+        """Take in the VMACs another Vmacs made (a reload's, on its own socket): they are
+        flipped, made again and removed with these from now on."""
+        for v in other.links:
+            self.links.append(v)
+            self.by_name[v.name] = v
+        self._restore.extend(other._restore)
+        self._seq = max(self._seq, other._seq)
+
+    def drop(self, links: list[Vmac]) -> None:
+        """Delete these VMACs (their instances are gone)."""
+        msgs = []
+        for v in links:
+            if v.ifindex:
+                seq = self._next()
+                msgs.append((netlink.pack_dellink(v.ifindex, seq), seq))
+            self.links.remove(v)
+            del self.by_name[v.name]
+            v.ifindex = 0
+        try:
+            for _, err in self._run(netlink.RTM_DELLINK, msgs):
+                if err != errno.ENODEV:  # already gone
+                    log.error("removing a VMAC: %s", os.strerror(err))
+        except OSError as e:
+            log.error("removing VMACs failed: %s", e)
+
     # -- stopping ----------------------------------------------------------------------
 
     def remove(self) -> None:
