@@ -202,33 +202,10 @@ def test_stop_kills_a_running_script(tmp_path):
     run(main())
 
 
-def test_file_check_follows_the_file(tmp_path):
-    async def main():
-        f = tmp_path / "state"
-        f.write_text("0")
-        ch, rs, vs, config = one_checker(tmp_path, "FILE_CHECK { track_file tf\n dynamic }", port=80,
-                                         top=f'track_file tf {{\n file "{f}"\n weight 5\n}}',
-                                         rs_extra="weight 10")
-        ev = Events()
-        t = CheckerTask(ch, rs, vs, ev, env=ProbeEnv.of(config), file_poll_interval=0.02)
-        assert t.up and t.weight == 10
-        t.start()
-        f.write_text("3\n")
-        await until(lambda: ev.seen)
-        assert ev.seen == [(True, 25)]
-        f.write_text("-2\n")
-        await until(lambda: len(ev.seen) == 2)
-        assert ev.seen[1][0] is False and not t.up
-        f.write_text("-1\n")
-        await until(lambda: len(ev.seen) == 3)
-        assert ev.seen[2] == (True, 5)
-        await t.stop()
-    run(main())
-
-
 def test_file_check_is_told_by_inotify(tmp_path):
-    """With polling an hour apart, only inotify can bring the changes in: written in
-    place, replaced by a rename, removed, created again. Two checkers of one file in
+    """FILE_CHECK follows its file (dynamic: the weight is real server weight + value x
+    5; at or below 0 it fails). With polling an hour apart, only inotify can bring the
+    changes in: written in place, replaced by a rename, removed, created again. Two checkers of one file in
     one directory share the watch, which goes when the last one stops."""
     from fastka.check.checker import _FileWatches
 
@@ -241,6 +218,7 @@ def test_file_check_is_told_by_inotify(tmp_path):
         ev, ev2 = Events(), Events()
         t = CheckerTask(ch, rs, vs, ev, env=ProbeEnv.of(config), file_poll_interval=3600)
         t2 = CheckerTask(ch, rs, vs, ev2, env=ProbeEnv.of(config), file_poll_interval=3600)
+        assert t.up and t.weight == 10  # read at construction: 10 + 0 x 5
         t.start()
         t2.start()
         watches = _FileWatches.of(asyncio.get_running_loop())
