@@ -214,7 +214,7 @@ def _handed_on(engine: Any, config: Any, added: list[Any], going_on: set[str]) -
     are (same name, parent, MAC, family, protodown: an instance renamed, say): kept for
     it, owner changed at commit. A name still used by an instance that goes on, or one
     asked for differently, is refused (restart)."""
-    out = []
+    out: list[tuple[str, Vmac]] = []
     for inst in added:
         if inst.use_vmac is None:
             continue
@@ -227,7 +227,7 @@ def _handed_on(engine: Any, config: Any, added: list[Any], going_on: set[str]) -
         except OSError:
             raise Refused(f"vrrp_instance {inst.name}: interface {inst.interface} does not exist",
                           restart=False) from None
-        if v.owner in going_on or (v.parent, v.mac, v.family, v.protodown) != (
+        if v.owner in going_on or any(w is v for _, w in out) or (v.parent, v.mac, v.family, v.protodown) != (
                 parent, mac, inst.family, bool(inst.vmac_protodown)):
             raise Refused(f"vrrp_instance {inst.name} asks for VMAC {name}, which is {v.owner}'s and made otherwise")
         out.append((inst.name, v))
