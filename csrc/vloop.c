@@ -185,6 +185,24 @@ int fk_vloop_set_instance(struct fk_vloop *L, uint32_t i, uint32_t ifindex, int 
     return 0;
 }
 
+int fk_vloop_update_instance(struct fk_vloop *L, uint32_t i, uint32_t ifindex, int family, int vrid, int slot,
+                             int auth_type, const uint8_t *key, int unicast, int v2_interval_cs)
+{
+    if (i >= L->n || !L->inst[i].used || slot < 0 || slot >= FK_VLOOP_SOCKETS || auth_type < 0 || auth_type > 2)
+        return -1;
+    struct inst *in = &L->inst[i];
+    if (in->ifindex != ifindex || in->family != family || in->vrid != vrid)
+        return -1;
+    in->slot = (uint8_t)slot;
+    in->auth_type = (uint8_t)auth_type;
+    in->unicast = unicast ? 1 : 0;
+    in->v2_interval_cs = (uint16_t)v2_interval_cs;
+    memset(in->key, 0, 8);
+    if (key)
+        memcpy(in->key, key, 8);
+    return 0;
+}
+
 int fk_vloop_set_advert(struct fk_vloop *L, uint32_t i, uint32_t k, const uint8_t *msg, size_t len,
                         const uint8_t *dst, const uint8_t *src, uint32_t ifindex)
 {

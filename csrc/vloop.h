@@ -120,6 +120,12 @@ int fk_vloop_add_fd(struct fk_vloop *L, int fd, int32_t tag);
  * -1 for a bad argument or a key another instance has. */
 int fk_vloop_set_instance(struct fk_vloop *L, uint32_t i, uint32_t ifindex, int family, int vrid, int slot,
                           int auth_type, const uint8_t *key, int unicast, int v2_interval_cs);
+/* Instance i, set already, takes new settings (a reload that changed it in place):
+ * the same receive key (ifindex, family, vrid); slot, auth, key, unicast and the v2
+ * interval may change. Its counters, adverts and view are kept (set those apart).
+ * Returns 0, -1 for a bad argument, an unset instance or another key. */
+int fk_vloop_update_instance(struct fk_vloop *L, uint32_t i, uint32_t ifindex, int family, int vrid, int slot,
+                             int auth_type, const uint8_t *key, int unicast, int v2_interval_cs);
 /* Instance i's adverts, one per destination: msg[0..len) to dst from src out of
  * ifindex (0 for routing to decide). For AH the message is the VRRP part; the loop
  * wraps it (sequence number, ICV) at each send. n 0 clears them. */

@@ -148,7 +148,7 @@ def test_unchanged_file_changes_nothing(tmp_path, loop_kind):
 def test_a_reload_for_the_checkers_leaves_vrrp_as_it_is(tmp_path):
     """A virtual_server added (the checkers' part of the file): the VRRP child keeps its
     instances, timers and loop (nothing rebuilt); a later priority change is still
-    applied, through the full path."""
+    applied, in place (the other instance, its timers and the loop left as they are)."""
     with lan(tmp_path, ["a", "b"]) as net:
         a, b = two_nodes(net, tmp_path, [inst("VI_1", 51, 200, VIP1), inst("VI_2", 52, 200, VIP2)],
                          [inst("VI_1", 51, 100, VIP1), inst("VI_2", 52, 100, VIP2)])
@@ -158,7 +158,8 @@ def test_a_reload_for_the_checkers_leaves_vrrp_as_it_is(tmp_path):
         a.reload(a_cfg + lvs)
         assert "the VRRP configuration is unchanged, nothing to rebuild" in a.log_text(), a.log_text()
         b.reload(conf(tmp_path, "b", inst("VI_1", 51, 250, VIP1), inst("VI_2", 52, 100, VIP2)) + lvs)
-        assert "2 instances kept (1 of them changed), 0 added, 0 removed (applied in" in b.log_text(), b.log_text()
+        assert "2 instances kept (1 of them changed), 0 added, 0 removed; changed in place" in b.log_text(), \
+            b.log_text()
         wait_for(lambda: b.has(VIP1) and not a.has(VIP1), 5, "b, now priority 250, to preempt VI_1")
         assert states(b)["VI_2"][0] == "BACKUP" and a.has(VIP2)
         assert entering(b) > moves_b
@@ -246,6 +247,23 @@ def test_file_with_errors_changes_nothing(tmp_path, loop_kind):
         # the node still reloads a good file afterwards
         a.reload(good)
         assert "2 instances kept (0 of them changed), 0 added, 0 removed" in a.log_text()
+
+
+def test_sync_group_members_changed_in_place(tmp_path):
+    """b's sync group {VI_1, VI_2}: a reload raises both priorities to 250 (changed in
+    place: the group then holds the new instances); b takes both over together, a gives
+    both up. (Raising VI_1 alone leaves the group as it is, in fastka as in keepalived: a
+    group goes master only when all its members would.)"""
+    group = "vrrp_sync_group G {\n    group {\n        VI_1\n        VI_2\n    }\n}\n"
+    with lan(tmp_path, ["a", "b"]) as net:
+        a, b = two_nodes(net, tmp_path, [group, inst("VI_1", 51, 200, VIP1), inst("VI_2", 52, 200, VIP2)],
+                         [group, inst("VI_1", 51, 100, VIP1), inst("VI_2", 52, 100, VIP2)])
+        b.reload(conf(tmp_path, "b", group, inst("VI_1", 51, 250, VIP1), inst("VI_2", 52, 250, VIP2)))
+        assert "2 instances kept (2 of them changed), 0 added, 0 removed; changed in place" in b.log_text()
+        wait_for(lambda: b.has(VIP1) and b.has(VIP2), 5, "b master of both")
+        wait_for(lambda: not a.has(VIP1) and not a.has(VIP2), 5, "a to give both up")
+        wait_for(lambda: "VRRP_Group(G) Entering MASTER state" in b.log_text(), 5, "b's group to report MASTER")
+        assert {i["name"]: i["priority"] for i in b.stats()["instances"]} == {"VI_1": 250, "VI_2": 250}
 
 
 def test_unchanged_sync_group_and_script_untouched(tmp_path):

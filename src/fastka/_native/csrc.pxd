@@ -437,6 +437,8 @@ cdef extern from "vloop.h" nogil:
     int fk_vloop_add_fd(fk_vloop *L, int fd, int32_t tag)
     int fk_vloop_set_instance(fk_vloop *L, uint32_t i, uint32_t ifindex, int family, int vrid, int slot,
                               int auth_type, const uint8_t *key, int unicast, int v2_interval_cs)
+    int fk_vloop_update_instance(fk_vloop *L, uint32_t i, uint32_t ifindex, int family, int vrid, int slot,
+                                 int auth_type, const uint8_t *key, int unicast, int v2_interval_cs)
     int fk_vloop_set_advert(fk_vloop *L, uint32_t i, uint32_t k, const uint8_t *msg, size_t len,
                             const uint8_t *dst, const uint8_t *src, uint32_t ifindex)
     int fk_vloop_set_advert_count(fk_vloop *L, uint32_t i, uint32_t n)

@@ -24,6 +24,7 @@ from fastka._native.csrc cimport (
     fk_vloop_set_advert,
     fk_vloop_set_advert_count,
     fk_vloop_set_instance,
+    fk_vloop_update_instance,
     fk_vloop_set_priority,
     fk_vloop_set_rx_interval,
     fk_vloop_set_slack,
@@ -80,6 +81,18 @@ cdef class VrrpLoop:
                                  v2_interval_cs) < 0:
             raise ValueError(f"instance {i}: bad arguments, or (interface {ifindex}, IPv{family}, VRID {vrid}) "
                              "is already taken")
+
+    def update_instance(self, uint32_t i, uint32_t ifindex, int family, int vrid, int slot, int auth_type,
+                        bytes key, bint unicast, int v2_interval_cs):
+        """Instance i (set already, the same ifindex, family, VRID) takes new settings;
+        its counters, adverts and view stay."""
+        cdef uint8_t k[8]
+        memset(k, 0, 8)
+        memcpy(k, PyBytes_AS_STRING(key), min(len(key), 8))
+        if fk_vloop_update_instance(self._L, i, ifindex, family, vrid, slot, auth_type, k, unicast,
+                                    v2_interval_cs) < 0:
+            raise ValueError(f"instance {i}: bad arguments, not set, or not (interface {ifindex}, IPv{family}, "
+                             f"VRID {vrid})")
 
     def set_adverts(self, uint32_t i, list adverts):
         """adverts: (message bytes, dst, src, ifindex) per destination."""

@@ -36,7 +36,9 @@ The file is loaded, the plan worked out and the new instances built (prepare) in
 VRRP child's loader thread while the loop runs on; commit carries it out in the loop.
 A file whose VRRP part (everything but SSL, virtual_server_group and virtual_server)
 is equal to the running one changes nothing at all: instances, timers and the native
-loop stay (a SIGHUP meant for the checkers costs VRRP no pause). Otherwise sockets
+loop stay (a SIGHUP meant for the checkers costs VRRP no pause). A file that changes
+only some instances (the same ones, in the same order, nothing else VRRP reads)
+swaps each changed one in at its place (_commit_in_place). Otherwise sockets
 stay open (new multicast memberships are joined), the engine's timer wheel and the
 native loop are rebuilt with the instances renumbered; vrrp_scripts whose
 definition is unchanged keep running with their state; notify FIFOs are reopened only
@@ -136,6 +138,9 @@ class Plan:
     changed: set[str]  # the continuing instances whose configuration changed
     old_config: Any  # the configuration it was worked out against
     same: bool = False  # the VRRP part of the file is as it was: nothing to rebuild
+    # the same instances in the same order, nothing else VRRP reads changed: the changed
+    # ones are swapped in at their places, the rest and the loop stay (_commit_in_place)
+    swaps: "Optional[list[Swap]]" = None
     new_vmacs: Optional[Vmacs] = None  # made for the added instances (prepare), the engine's at commit
     handed_on: dict[str, str] = dataclasses.field(default_factory=dict)  # VMAC name -> its new owner
 
@@ -199,8 +204,64 @@ def prepare(engine: Any, config: Any) -> Optional[Plan]:
                   else "")
         return None
     changed = {n for n in going_on if old_models[n] != new_models[n]}
+    in_place = (not added and len(going_on) == len(old_by_name)
+                and [m.name for m in config.vrrp_instances] == [i.name for i in engine.instances]
+                and vrrp_part(old_cfg, "vrrp_instances") == vrrp_part(config, "vrrp_instances")
+                and built["_used"] == engine._used)
     return Plan(config, going_on, added, built, changed, old_cfg, new_vmacs=new_vmacs,
-                handed_on={v.name: owner for owner, v in given.items()})
+                handed_on={v.name: owner for owner, v in given.items()},
+                swaps=_swaps(engine, built, changed) if in_place else None)
+
+
+@dataclass
+class Swap:
+    """One instance a reload changes in place: the running object, its new one, and
+    where the engine's tables name it (worked out in the loader thread)."""
+
+    old: Instance
+    new: Instance
+    by_key: list  # keys of engine.by_key
+    by_ifindex: list[int]  # keys of engine._by_ifindex (lists holding it)
+    by_vmac: list[int]
+    groups: list[str]
+    old_seqs: list[int]  # netlink sequence numbers owned by the old object (_nl_owner)
+    new_seqs: list[int]  # ... by the new one
+    sockets_same: bool  # what _open_sockets reads of it is unchanged
+
+
+def _swaps(engine: Any, built: dict[str, Any], changed: set[str]) -> list[Swap]:
+    """The in-place plan: for each changed instance, its entries in the engine's tables.
+    Only the loader thread's scans of them; commit then touches the changed ones only."""
+    new_by_name = {i.name: i for i in built["instances"]}
+    pairs = {id(o): (o, new_by_name[o.name]) for o in engine.instances if o.name in changed}
+    fresh = {id(i): o for o, i in pairs.values()}
+    out = {id(o): Swap(o, i, [], [], [], [], [], [], _socket_view(o) == _socket_view(i)) for o, i in pairs.values()}
+    for k, v in built["by_key"].items():
+        if id(v) in fresh:
+            out[id(fresh[id(v)])].by_key.append(k)
+    for k, lst in built["_by_ifindex"].items():
+        for v in lst:
+            if id(v) in fresh:
+                out[id(fresh[id(v)])].by_ifindex.append(k)
+    for k, (v, _) in built["_by_vmac"].items():
+        if id(v) in fresh:
+            out[id(fresh[id(v)])].by_vmac.append(k)
+    for name, lst in built["groups"].items():
+        for v in lst:
+            if id(v) in fresh:
+                out[id(fresh[id(v)])].groups.append(name)
+    for seq, v in list(engine._nl_owner.items()):
+        if id(v) in out:
+            out[id(v)].old_seqs.append(seq)
+    for seq, v in built["_nl_owner"].items():
+        if id(v) in fresh:
+            out[id(fresh[id(v)])].new_seqs.append(seq)
+    return list(out.values())
+
+
+def _socket_view(i: Instance) -> tuple:
+    """What Engine._open_sockets reads of an instance."""
+    return (i.auth_type, i.family, i.ifindex, i.tx_ifindex, tuple(i.dsts), i.unicast)
 
 
 def _vmac_spec(config: Any, inst: Any) -> tuple[str, bytes]:
@@ -289,6 +350,8 @@ def commit(engine: Any, plan: Plan) -> bool:
                  "unchanged, nothing to rebuild (applied in %.1f ms)", len(engine.instances),
                  (engine.clock() - t0) / 1e6)
         return True
+    if plan.swaps is not None:
+        return _commit_in_place(engine, plan, plan.swaps, t0)
     now_us = t0 // 1000
     old_cfg = engine.config
     old_by_name: dict[str, Instance] = {i.name: i for i in engine.instances}
@@ -396,11 +459,82 @@ def commit(engine: Any, plan: Plan) -> bool:
 NOT_VRRP = frozenset({"ssl", "virtual_server_groups", "virtual_servers"})
 
 
-def vrrp_part(config: Any) -> tuple:
-    """Everything of a configuration the VRRP child reads: two configurations with equal
-    parts run the same (positions are not compared)."""
+def vrrp_part(config: Any, *leaving_out: str) -> tuple:
+    """Everything of a configuration the VRRP child reads (but leaving_out): two
+    configurations with equal parts run the same (positions are not compared)."""
     return tuple(getattr(config, f.name) for f in dataclasses.fields(config)
-                 if f.name not in NOT_VRRP and f.compare)
+                 if f.name not in NOT_VRRP and f.name not in leaving_out and f.compare)
+
+
+def _commit_in_place(engine: Any, plan: Plan, swaps: list[Swap], t0: int) -> bool:
+    """A reload that changes some instances and nothing else: each changed instance's
+    new object takes its old one's place (index, timers, native loop slot and counters,
+    the entries of the engine's tables: the lists the sync groups' state shares among
+    them), carrying its state; the unchanged ones, the timer wheel and the native loop
+    stay. The loop is held for the changed instances, not for all of them."""
+    from .engine import RX_INTERVAL_MAX_NS, SLOTS
+
+    now_us = t0 // 1000
+    old_cfg = engine.config
+    engine._seq_next = max(engine._seq_next, plan.built["_seq_next"])  # the new objects' requests are numbered
+    wheel, now_ns, loop, ev = engine.wheel, engine.clock(), engine.loop, engine.events
+    models = {m.name: m for m in plan.config.vrrp_instances}
+    engine.config = config = plan.config
+    for w in swaps:
+        o, i = w.old, w.new
+        engine.instances[i.index] = i
+        for k in w.by_key:
+            engine.by_key[k] = i
+        for k in w.by_ifindex:
+            lst = engine._by_ifindex[k]
+            lst[lst.index(o)] = i
+        for k in w.by_vmac:
+            engine._by_vmac[k] = (i, engine._by_vmac[k][1])
+        for name in w.groups:
+            lst = engine.groups[name]
+            lst[lst.index(o)] = i
+        for seq in w.old_seqs:
+            engine._nl_owner.pop(seq, None)
+        for seq in w.new_seqs:
+            engine._nl_owner[seq] = i
+        i.sm.carry_from(o.sm)
+        for k in CARRIED:
+            setattr(i, k, getattr(o, k))
+        i.track_faults = set(o.track_faults)
+        if i.sm.priority != i.priority:
+            i.set_priority(i.sm.priority)  # built with the configured priority
+        tid = 3 * i.index
+        if wheel.is_armed(tid) and wheel.period(tid):  # the advert timer, at the new interval
+            wheel.arm_periodic(tid, max(wheel.deadline(tid), now_ns), i.advert_int_cs * 10_000_000)
+        _difference(engine, o, i)
+        ev.rx_lower.pop(i.index, None)  # what Events took from o's model, then from i's
+        ev.priority_changes.discard(i.index)
+        ev.smtp.discard(i.index)
+        ev.instance_config(i, models[i.name])
+        if loop is not None:
+            loop.update_instance(i.index, i.tx_ifindex, i.family, i.vrid, SLOTS[engine._sock_name(i)], i.auth_type,
+                                 i.auth_key, i.unicast, i.advert_int_cs if i.version == 2 else 0)
+            engine._native_adverts(loop, i)
+            engine._sync_view(i)
+    if loop is not None and any(w.old.advert_int_cs != w.new.advert_int_cs for w in swaps):
+        shortest_cs = min((i.advert_int_cs for i in engine.instances), default=100)
+        loop.set_rx_interval(min(RX_INTERVAL_MAX_NS, shortest_cs * 10_000_000 // 4))
+    if not all(w.sockets_same for w in swaps):
+        engine._open_sockets()
+    _trackers(engine, old_cfg, config)
+    for w in swaps:
+        i = w.new
+        if i.tracked:
+            engine._retrack(i, now_us)
+        else:
+            acts = i.sm.set_priority(now_us, i.priority)
+            if acts:
+                engine._apply(i, acts, now_us)
+    engine.flush()
+    engine.counters["reloads"] += 1
+    log.info("reload: %d instances kept (%d of them changed), 0 added, 0 removed; changed in place "
+             "(applied in %.1f ms)", len(engine.instances), len(swaps), (engine.clock() - t0) / 1e6)
+    return True
 
 
 def _vmacs_changed(engine: Any, plan: Plan, removed: list[Instance]) -> None:
