@@ -249,6 +249,31 @@ def test_file_with_errors_changes_nothing(tmp_path, loop_kind):
         assert "2 instances kept (0 of them changed), 0 added, 0 removed" in a.log_text()
 
 
+def test_a_new_password_changed_in_place(tmp_path, loop_kind):
+    """VRRPv2 with PASS: both nodes reload a new auth_pass (in place: the native loop's
+    slot takes the new key). The backup keeps accepting the master's adverts (with the
+    old key it would drop them and take over): no transition either side."""
+    def v2(name, vrid, prio, vip, password):
+        return instance(name=name, vrid=vrid, priority=prio, version=2, advert_int="1", vips=(f"{vip}/24",),
+                        auth=("PASS", password))
+
+    with lan(tmp_path, ["a", "b"]) as net:
+        a, b = net.nodes
+        a.start(conf(tmp_path, "a", v2("VI_1", 51, 200, VIP1, "old")))
+        b.start(conf(tmp_path, "b", v2("VI_1", 51, 100, VIP1, "old")))
+        wait_for(lambda: a.has(VIP1) and states(b)["VI_1"][0] == "BACKUP", 10, "a master, b backup")
+        time.sleep(1.5)
+        moves = (entering(a), entering(b))
+        a.reload(conf(tmp_path, "a", v2("VI_1", 51, 200, VIP1, "new")))
+        b.reload(conf(tmp_path, "b", v2("VI_1", 51, 100, VIP1, "new")))
+        for node in (a, b):
+            assert "1 instances kept (1 of them changed), 0 added, 0 removed; changed in place" in node.log_text()
+        rx = states(b)["VI_1"][1]["rx"]
+        time.sleep(4.5)  # more than a Master_Down_Interval of advert_int 1
+        assert (entering(a), entering(b)) == moves, "no transition: b accepts the new password"
+        assert states(b)["VI_1"][1]["rx"] >= rx + 3 and a.has(VIP1) and not b.has(VIP1)
+
+
 def test_sync_group_members_changed_in_place(tmp_path):
     """b's sync group {VI_1, VI_2}: a reload raises both priorities to 250 (changed in
     place: the group then holds the new instances); b takes both over together, a gives
