@@ -156,6 +156,19 @@ int fk_vloop_add_fd(struct fk_vloop *L, int fd, int32_t tag)
     return epoll_ctl(L->epfd, EPOLL_CTL_ADD, fd, &e) < 0 ? -errno : 0;
 }
 
+/* What an instance's settings are apart from its receive key (set_instance, update_instance). */
+static void inst_settings(struct inst *in, int slot, int auth_type, const uint8_t *key, int unicast,
+                          int v2_interval_cs)
+{
+    in->slot = (uint8_t)slot;
+    in->auth_type = (uint8_t)auth_type;
+    in->unicast = unicast ? 1 : 0;
+    in->v2_interval_cs = (uint16_t)v2_interval_cs;
+    memset(in->key, 0, 8);
+    if (key)
+        memcpy(in->key, key, 8);
+}
+
 int fk_vloop_set_instance(struct fk_vloop *L, uint32_t i, uint32_t ifindex, int family, int vrid, int slot,
                           int auth_type, const uint8_t *key, int unicast, int v2_interval_cs)
 {
@@ -175,13 +188,7 @@ int fk_vloop_set_instance(struct fk_vloop *L, uint32_t i, uint32_t ifindex, int 
     in->ifindex = ifindex;
     in->family = (uint8_t)family;
     in->vrid = (uint8_t)vrid;
-    in->slot = (uint8_t)slot;
-    in->auth_type = (uint8_t)auth_type;
-    in->unicast = unicast ? 1 : 0;
-    in->v2_interval_cs = (uint16_t)v2_interval_cs;
-    memset(in->key, 0, 8);
-    if (key)
-        memcpy(in->key, key, 8);
+    inst_settings(in, slot, auth_type, key, unicast, v2_interval_cs);
     return 0;
 }
 
@@ -193,13 +200,7 @@ int fk_vloop_update_instance(struct fk_vloop *L, uint32_t i, uint32_t ifindex, i
     struct inst *in = &L->inst[i];
     if (in->ifindex != ifindex || in->family != family || in->vrid != vrid)
         return -1;
-    in->slot = (uint8_t)slot;
-    in->auth_type = (uint8_t)auth_type;
-    in->unicast = unicast ? 1 : 0;
-    in->v2_interval_cs = (uint16_t)v2_interval_cs;
-    memset(in->key, 0, 8);
-    if (key)
-        memcpy(in->key, key, 8);
+    inst_settings(in, slot, auth_type, key, unicast, v2_interval_cs);
     return 0;
 }
 

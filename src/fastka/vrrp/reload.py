@@ -233,30 +233,29 @@ def _swaps(engine: Any, built: dict[str, Any], changed: set[str]) -> list[Swap]:
     """The in-place plan: for each changed instance, its entries in the engine's tables.
     Only the loader thread's scans of them; commit then touches the changed ones only."""
     new_by_name = {i.name: i for i in built["instances"]}
-    pairs = {id(o): (o, new_by_name[o.name]) for o in engine.instances if o.name in changed}
-    fresh = {id(i): o for o, i in pairs.values()}
-    out = {id(o): Swap(o, i, [], [], [], [], [], [], _socket_view(o) == _socket_view(i)) for o, i in pairs.values()}
-    for k, v in built["by_key"].items():
-        if id(v) in fresh:
-            out[id(fresh[id(v)])].by_key.append(k)
-    for k, lst in built["_by_ifindex"].items():
-        for v in lst:
-            if id(v) in fresh:
-                out[id(fresh[id(v)])].by_ifindex.append(k)
-    for k, (v, _) in built["_by_vmac"].items():
-        if id(v) in fresh:
-            out[id(fresh[id(v)])].by_vmac.append(k)
-    for name, lst in built["groups"].items():
-        for v in lst:
-            if id(v) in fresh:
-                out[id(fresh[id(v)])].groups.append(name)
+    swaps = []
+    for o in engine.instances:
+        if o.name in changed:
+            i = new_by_name[o.name]
+            swaps.append(Swap(o, i, [], [], [], [], [], [], _socket_view(o) == _socket_view(i)))
+    by_new = {id(w.new): w for w in swaps}
+    tables: list[tuple[str, Any]] = [
+        ("by_key", built["by_key"].items()),
+        ("by_ifindex", ((k, v) for k, lst in built["_by_ifindex"].items() for v in lst)),
+        ("by_vmac", ((k, v) for k, (v, _) in built["_by_vmac"].items())),
+        ("groups", ((k, v) for k, lst in built["groups"].items() for v in lst)),
+        ("new_seqs", built["_nl_owner"].items())]
+    for name, entries in tables:
+        for k, v in entries:
+            w = by_new.get(id(v))
+            if w is not None:
+                getattr(w, name).append(k)
+    by_old = {id(w.old): w for w in swaps}
     for seq, v in list(engine._nl_owner.items()):
-        if id(v) in out:
-            out[id(v)].old_seqs.append(seq)
-    for seq, v in built["_nl_owner"].items():
-        if id(v) in fresh:
-            out[id(fresh[id(v)])].new_seqs.append(seq)
-    return list(out.values())
+        w = by_old.get(id(v))
+        if w is not None:
+            w.old_seqs.append(seq)
+    return swaps
 
 
 def _socket_view(i: Instance) -> tuple:
