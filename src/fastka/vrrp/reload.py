@@ -203,6 +203,9 @@ def prepare(engine: Any, config: Any) -> Optional[Plan]:
         log.error("reload: %s; nothing changed%s", e, " (restart fastka to apply this configuration)" if e.restart
                   else "")
         return None
+    except BaseException:  # a bug: the caller logs it; the VMACs made for this reload go
+        _unmake(new_vmacs)
+        raise
     changed = {n for n in going_on if old_models[n] != new_models[n]}
     in_place = (not added and len(going_on) == len(old_by_name)
                 and [m.name for m in config.vrrp_instances] == [i.name for i in engine.instances]
