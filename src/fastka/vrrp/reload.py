@@ -402,12 +402,7 @@ def commit(engine: Any, plan: Plan) -> bool:
         if i.name not in going_on:
             continue
         o = old_by_name[i.name]
-        i.sm.carry_from(o.sm)
-        for k in CARRIED:
-            setattr(i, k, getattr(o, k))
-        i.track_faults = set(o.track_faults)
-        if i.sm.priority != i.priority:
-            i.set_priority(i.sm.priority)  # built with the configured priority
+        _carry(o, i)
         for which in range(3):
             tid = 3 * o.index + which
             if not old_wheel.is_armed(tid):
@@ -434,12 +429,7 @@ def commit(engine: Any, plan: Plan) -> bool:
     # 3. the new effective priorities, the new instances started
     for i in engine.instances:
         if i.name in going_on:
-            if i.tracked:
-                engine._retrack(i, now_us)
-            else:
-                acts = i.sm.set_priority(now_us, i.priority)
-                if acts:
-                    engine._apply(i, acts, now_us)
+            _reprioritise(engine, i, now_us)
             continue
         log.info("(%s) VRID %d on %s, IPv%d, VRRPv%d, priority %d, advert_int %s s%s (added by the reload)", i.name,
                  i.vrid, i.ifname, i.family, i.version, i.priority, i.advert_int_cs / 100,
@@ -466,6 +456,28 @@ def vrrp_part(config: Any, *leaving_out: str) -> tuple:
     configurations with equal parts run the same (positions are not compared)."""
     return tuple(getattr(config, f.name) for f in dataclasses.fields(config)
                  if f.name not in NOT_VRRP and f.name not in leaving_out and f.compare)
+
+
+def _carry(o: Instance, i: Instance) -> None:
+    """A continuing instance's new object takes the running one's state: the state
+    machine, counters and the rest of CARRIED, its tracking faults, its priority."""
+    i.sm.carry_from(o.sm)
+    for k in CARRIED:
+        setattr(i, k, getattr(o, k))
+    i.track_faults = set(o.track_faults)
+    if i.sm.priority != i.priority:
+        i.set_priority(i.sm.priority)  # built with the configured priority
+
+
+def _reprioritise(engine: Any, i: Instance, now_us: int) -> None:
+    """A continuing instance's effective priority from its new configuration (tracking
+    included)."""
+    if i.tracked:
+        engine._retrack(i, now_us)
+    else:
+        acts = i.sm.set_priority(now_us, i.priority)
+        if acts:
+            engine._apply(i, acts, now_us)
 
 
 def _commit_in_place(engine: Any, plan: Plan, swaps: list[Swap], t0: int) -> bool:
@@ -499,12 +511,7 @@ def _commit_in_place(engine: Any, plan: Plan, swaps: list[Swap], t0: int) -> boo
             engine._nl_owner.pop(seq, None)
         for seq in w.new_seqs:
             engine._nl_owner[seq] = i
-        i.sm.carry_from(o.sm)
-        for k in CARRIED:
-            setattr(i, k, getattr(o, k))
-        i.track_faults = set(o.track_faults)
-        if i.sm.priority != i.priority:
-            i.set_priority(i.sm.priority)  # built with the configured priority
+        _carry(o, i)
         tid = 3 * i.index
         if wheel.is_armed(tid) and wheel.period(tid):  # the advert timer, at the new interval
             wheel.arm_periodic(tid, max(wheel.deadline(tid), now_ns), i.advert_int_cs * 10_000_000)
@@ -525,13 +532,7 @@ def _commit_in_place(engine: Any, plan: Plan, swaps: list[Swap], t0: int) -> boo
         engine._open_sockets()
     _trackers(engine, old_cfg, config)
     for w in swaps:
-        i = w.new
-        if i.tracked:
-            engine._retrack(i, now_us)
-        else:
-            acts = i.sm.set_priority(now_us, i.priority)
-            if acts:
-                engine._apply(i, acts, now_us)
+        _reprioritise(engine, w.new, now_us)
     engine.flush()
     engine.counters["reloads"] += 1
     log.info("reload: %d instances kept (%d of them changed), 0 added, 0 removed; changed in place "
