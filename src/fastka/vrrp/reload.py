@@ -213,7 +213,7 @@ def prepare(engine: Any, config: Any) -> Optional[Plan]:
                 and built["_used"] == engine._used)
     return Plan(config, going_on, added, built, changed, old_cfg, new_vmacs=new_vmacs,
                 handed_on={v.name: owner for owner, v in given.items()},
-                swaps=_swaps(engine, built, changed) if in_place else None)
+                swaps=_swaps(engine, config, built, changed) if in_place else None)
 
 
 @dataclass
@@ -230,17 +230,21 @@ class Swap:
     old_seqs: list[int]  # netlink sequence numbers owned by the old object (_nl_owner)
     new_seqs: list[int]  # ... by the new one
     sockets_same: bool  # what _open_sockets reads of it is unchanged
+    interfaces_same: bool  # so are the interfaces it tracks
+    model: Any  # its vrrp_instance block
 
 
-def _swaps(engine: Any, built: dict[str, Any], changed: set[str]) -> list[Swap]:
+def _swaps(engine: Any, config: Any, built: dict[str, Any], changed: set[str]) -> list[Swap]:
     """The in-place plan: for each changed instance, its entries in the engine's tables.
     Only the loader thread's scans of them; commit then touches the changed ones only."""
     new_by_name = {i.name: i for i in built["instances"]}
+    models = {m.name: m for m in config.vrrp_instances}
     swaps = []
     for o in engine.instances:
         if o.name in changed:
             i = new_by_name[o.name]
-            swaps.append(Swap(o, i, [], [], [], [], [], [], _socket_view(o) == _socket_view(i)))
+            swaps.append(Swap(o, i, [], [], [], [], [], [], _socket_view(o) == _socket_view(i),
+                              _interfaces(o) == _interfaces(i), models[o.name]))
     by_new = {id(w.new): w for w in swaps}
     tables: list[tuple[str, Any]] = [
         ("by_key", built["by_key"].items()),
@@ -259,6 +263,11 @@ def _swaps(engine: Any, built: dict[str, Any], changed: set[str]) -> list[Swap]:
         if w is not None:
             w.old_seqs.append(seq)
     return swaps
+
+
+def _interfaces(i: Instance) -> set[str]:
+    """The interfaces an instance tracks."""
+    return {t.name for t in i.tracked if t.kind == "interface"}
 
 
 def _socket_view(i: Instance) -> tuple:
@@ -319,16 +328,8 @@ def _make_vmacs(engine: Any, config: Any, wanted: list[Any]) -> Vmacs:
 
 
 def _unmake(vm: Optional[Vmacs]) -> None:
-    """Remove the VMACs a reload made for nothing (and close their socket); a failed
-    create() may have made some without learning their index."""
+    """Remove the VMACs a reload made for nothing (and close their socket)."""
     if vm is not None:
-        for v in vm.links:
-            info = netlink.get_link(v.name) if not v.ifindex else None
-            if info is not None and info.kind == "macvlan" and info.parent == v.parent and info.mac == v.mac:
-                try:
-                    v.ifindex = netlink.ifindex(v.name)
-                except OSError:
-                    pass
         vm.remove()
         vm.rtnl.close()
 
@@ -489,11 +490,9 @@ def _commit_in_place(engine: Any, plan: Plan, swaps: list[Swap], t0: int) -> boo
     from .engine import RX_INTERVAL_MAX_NS, SLOTS
 
     now_us = t0 // 1000
-    old_cfg = engine.config
     engine._seq_next = max(engine._seq_next, plan.built["_seq_next"])  # the new objects' requests are numbered
     wheel, now_ns, loop, ev = engine.wheel, engine.clock(), engine.loop, engine.events
-    models = {m.name: m for m in plan.config.vrrp_instances}
-    engine.config = config = plan.config
+    engine.config = plan.config
     for w in swaps:
         o, i = w.old, w.new
         engine.instances[i.index] = i
@@ -519,7 +518,7 @@ def _commit_in_place(engine: Any, plan: Plan, swaps: list[Swap], t0: int) -> boo
         ev.rx_lower.pop(i.index, None)  # what Events took from o's model, then from i's
         ev.priority_changes.discard(i.index)
         ev.smtp.discard(i.index)
-        ev.instance_config(i, models[i.name])
+        ev.instance_config(i, w.model)
         if loop is not None:
             loop.update_instance(i.index, i.tx_ifindex, i.family, i.vrid, SLOTS[engine._sock_name(i)], i.auth_type,
                                  i.auth_key, i.unicast, i.advert_int_cs if i.version == 2 else 0)
@@ -530,7 +529,8 @@ def _commit_in_place(engine: Any, plan: Plan, swaps: list[Swap], t0: int) -> boo
         loop.set_rx_interval(min(RX_INTERVAL_MAX_NS, shortest_cs * 10_000_000 // 4))
     if not all(w.sockets_same for w in swaps):
         engine._open_sockets()
-    _trackers(engine, old_cfg, config)
+    if not all(w.interfaces_same for w in swaps):  # the scripts, files, processes are the same
+        _tracked_interfaces(engine)
     for w in swaps:
         _reprioritise(engine, w.new, now_us)
     engine.flush()
@@ -642,7 +642,12 @@ def _trackers(engine: Any, old_cfg: Any, config: Any) -> None:
             engine.track_state[("script", name)] = c.up
     old.stop()  # the scripts no longer configured, or redefined
     engine.scripts = scripts
-    engine._tracked_ifaces = {t.name for i in engine.instances for t in i.tracked if t.kind == "interface"}
+    _tracked_interfaces(engine)
+
+
+def _tracked_interfaces(engine: Any) -> None:
+    """The interfaces some instance tracks, each with its state."""
+    engine._tracked_ifaces = set().union(*(_interfaces(i) for i in engine.instances))
     for name in engine._tracked_ifaces:
         if ("interface", name) not in engine.track_state:
             engine.track_state[("interface", name)] = netlink.link_is_up(name)

@@ -137,6 +137,7 @@ class Vmacs:
         if not self.links:
             return
         made: list[tuple[bytes, int]] = []
+        mine: dict[int, Vmac] = {}  # request seq -> the VMAC it makes
         what: dict[int, str] = {}
         for v in self.links:
             info = netlink.get_link(v.name)
@@ -149,8 +150,15 @@ class Vmacs:
                 continue
             seq = self._next()
             made.append((netlink.pack_macvlan(v.name, v.parent, v.mac, "private", seq), seq))
+            mine[seq] = v
             what[seq] = f"creating VMAC {v.name} on {v.parent_name}"
-        self._check(self._run(netlink.RTM_NEWLINK, made), what)
+        errors = self._run(netlink.RTM_NEWLINK, made)
+        if errors:  # those made learn their index: remove() takes them away again
+            failed = {seq for seq, _ in errors}
+            for seq, v in mine.items():
+                if seq not in failed:
+                    v.ifindex = netlink.ifindex(v.name)
+        self._check(errors, what)
         for v in self.links:
             v.ifindex = netlink.ifindex(v.name)
         self._sysctls()
