@@ -23,8 +23,8 @@ from typing import Any, Optional
 
 from ..core.alerts import SmtpAlerts
 from ..core.state import CHECKERS_JSON, JSON_SIGNAL, state_file, write_atomic
-from ..config.lexer import gc_paused
 from ..core.watchdog import handlers_ready
+from ..gcpause import gc_paused
 from ..vrrp.notify import Notifier, command
 from ..wire.ipvs import IpvsSocket, IpvsUnavailable
 from .checker import CheckerTask, combined_weight, stop_all

@@ -56,7 +56,8 @@ def load_file(path: "str | os.PathLike[str]", *, config_id: Optional[str] = None
     ``check_system`` adds the checks that look at this host (interfaces exist);
     ``all_config`` (keepalived's -e) makes every missing or unreadable include an error.
     """
-    from .lexer import gc_paused, lex_file
+    from ..gcpause import gc_paused
+    from .lexer import lex_file
 
     diags = Diagnostics()
     with gc_paused():  # ~1M small acyclic objects: the collector's passes would double the time
@@ -66,7 +67,8 @@ def load_file(path: "str | os.PathLike[str]", *, config_id: Optional[str] = None
 
 def load_text(text: str, *, filename: str = "<string>", config_id: Optional[str] = None,
               base_dir: Optional[str] = None, check_system: bool = False) -> LoadResult:
-    from .lexer import gc_paused, lex_text
+    from ..gcpause import gc_paused
+    from .lexer import lex_text
 
     diags = Diagnostics()
     with gc_paused():

@@ -46,18 +46,17 @@ includes...) are cached by text, so a repeated line only costs the tuples.
 
 from __future__ import annotations
 
-import gc
 import glob
 import os
 import random
 import re
 import socket
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from .. import native as _native
+from ..gcpause import gc_paused
 from .source import ERROR, NOTICE, WARNING, Diagnostics, Line, Pos, Token
 
 __all__ = [
@@ -1036,35 +1035,6 @@ def _unbrace(s: str) -> str:
 
 # --------------------------------------------------------------------------
 # public API
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while making many long-lived objects.
-
-    The lexer allocates ~1M small tuples for a large config and none of them form
-    cycles; the collector's repeated passes over the growing heap would otherwise
-    cost about as much as the lexing itself. (The checker child builds its checkers
-    under it too.)
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            # The allocations counted while paused would make the next one run a
-            # young-generation pass over everything made here (~175 ms for a 130,000-line
-            # file). Freezing resets that count. A process that keeps its long-lived
-            # objects frozen (the daemons) keeps these frozen too: unfreezing would thaw
-            # its others. Elsewhere they go to the oldest generation, collected by its
-            # own, rarer, rule. (The model has no reference cycles: what is dropped is
-            # freed by its count, frozen or not.)
-            frozen_before = gc.get_freeze_count()
-            gc.freeze()
-            if not frozen_before:
-                gc.unfreeze()
-            gc.enable()
 
 
 def lex_file(path: str | os.PathLike[str], diags: Diagnostics, *, config_id: str | None = None,
