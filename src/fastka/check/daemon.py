@@ -13,7 +13,6 @@ SIGTERM / SIGINT: the checkers stop, fastka's services leave the kernel (kept wi
 from __future__ import annotations
 
 import asyncio
-import gc
 import json
 import logging
 import os
@@ -227,8 +226,7 @@ class CheckerProcess:
                 log.error("%s", d.format())
             log.error("reload: %s has %d errors; nothing changed", path, len(result.diagnostics.errors))
             return False
-        gc.freeze()  # the new model is long-lived too (fastka.core.daemon.run)
-        read = time.monotonic()
+        read = time.monotonic()  # the new model is frozen, as at start (a daemon's load: fastka.gcpause)
         assert self.manager is not None
         old_m, old_tasks = self.manager, self.tasks
         reuse = {self.keys[id(t)]: t for t in old_tasks}

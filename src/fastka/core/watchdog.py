@@ -27,7 +27,6 @@ passes signals on (keepalived's process model).
 from __future__ import annotations
 
 import ctypes
-import gc
 import logging
 import os
 import select
@@ -141,8 +140,7 @@ class Watchdog:
             log.error("reload: cannot read %s: %s", path, e)
             return
         if not result.diagnostics.has_errors:
-            self.config = result.config
-            gc.freeze()  # as at start (fastka.core.daemon.run)
+            self.config = result.config  # frozen, as at start (a daemon's load: fastka.gcpause)
 
     def _start_needed(self) -> None:
         """After a SIGHUP while some subsystem has no child: read the file; start the child
