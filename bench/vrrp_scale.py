@@ -11,7 +11,14 @@ each daemon, in the same run:
   window, against N / advert_int;
 - spurious transitions: state changes either node logged during the window;
 - failover: SIGKILL of every master process, then the time until the backup holds its
-  first VIP and all VIPs (timestamps from the backup's own rtnetlink address events).
+  first VIP and all VIPs (timestamps from the backup's own rtnetlink address events);
+- kernel_add_all_vips_ms (without --vmac protodown): with the backup daemon stopped,
+  how long the kernel takes to add the same VIPs on the same interfaces, all in one
+  unacknowledged netlink send (fastka's own takeover path, with the address watch
+  listening as during the failover). No daemon can hold all VIPs sooner than its
+  first Master_Down (Master_Down_Interval - advert_int after the kill, at best) plus
+  this: the kernel walks the interface's address list (twice) and its nexthops once
+  per address added, so the cost grows with the VIPs per interface.
 
     python bench/vrrp_scale.py --instances 1000 --vips 1 --advert-int 0.1
     python bench/vrrp_scale.py --instances 1000 --vips 10 --daemons fastka,keepalived
@@ -242,6 +249,40 @@ class AddrWatch:
         self._t.join(5)
 
 
+_ADD_ALL = """
+import sys, time
+from fastka.vrrp import netlink
+n, v, per = (int(x) for x in sys.argv[1:4])
+index = [netlink.ifindex(f"eth{i}") for i in range((n + per - 1) // per)]
+addrs = [netlink.Address(index[k // per], f"10.{100 + k // 256}.{k % 256}.{10 + j}", 32)
+         for k in range(n) for j in range(v)]
+data = netlink.without_ack(netlink.pack_addresses(netlink.RTM_NEWADDR, addrs, 1)[0])
+sender = netlink.UnackedSender()
+t = time.perf_counter()
+errors = sender.send(data)
+took = time.perf_counter() - t
+assert not errors, errors[:3]
+print(round(1000 * took))
+"""
+
+
+def kernel_add_ms(ns: str, n: int, v: int) -> Optional[int]:
+    """Milliseconds the kernel takes to add every VIP of the backup in one unacknowledged
+    send, with an address watch listening (as during the failover): the floor under
+    any daemon's failover_all_vips_ms once its first Master_Down has fallen due."""
+    watch = AddrWatch(ns)
+    try:
+        out = subprocess.run(["ip", "netns", "exec", ns, sys.executable, "-c", _ADD_ALL, str(n), str(v),
+                              str(PER_IFACE)], capture_output=True, text=True, timeout=120)
+        if out.returncode != 0:
+            print(f"kernel_add_all_vips_ms: {out.stderr.strip()[-300:]}", file=sys.stderr)
+            return None
+        wait(lambda: len(watch.times) >= n * v, 10, step=0.01)
+        return int(out.stdout.strip())
+    finally:
+        watch.stop()
+
+
 def wait(pred: Any, timeout: float, step: float = 0.05) -> Optional[float]:
     start = time.monotonic()
     while time.monotonic() - start < timeout:
@@ -311,6 +352,9 @@ def run_one(kind: str, n: int, v: int, advert_int: float, window: float, converg
                 watch.stop()
             mdi = 3 * advert_int + (256 - 100) * advert_int / 256
             res["master_down_interval_ms"] = round(1000 * mdi)
+            if not protodown and vmac == "none":
+                s.stop()  # takes its VIPs away
+                res["kernel_add_all_vips_ms"] = kernel_add_ms(topo.b, n, v)
         finally:
             s.stop()
             m.kill()
@@ -342,7 +386,8 @@ def main(argv: Optional[list[str]] = None) -> int:
         results.append(run_one(kind, a.instances, a.vips, a.advert_int, a.window, a.converge_timeout,
                                Path(a.keep) if a.keep else None, a.vmac))
     keys = ["vmac", "converge_s", "master_cpu_pct", "backup_cpu_pct", "adverts_per_s", "adverts_pct_of_expected",
-            "spurious_transitions", "master_down_interval_ms", "failover_first_vip_ms", "failover_all_vips_ms", "note"]
+            "spurious_transitions", "master_down_interval_ms", "failover_first_vip_ms", "failover_all_vips_ms",
+            "kernel_add_all_vips_ms", "note"]
     print(f"\n{a.instances} instances x {a.vips} VIPs, VRRPv3 @ {a.advert_int} s "
           f"(expected {a.instances / a.advert_int:.0f} adverts/s)")
     print(f"{'':28}" + "".join(f"{r['daemon']:>14}" for r in results))

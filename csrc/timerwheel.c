@@ -54,8 +54,14 @@ struct fk_wheel {
     int64_t start_ns;
     int64_t tick_ns;
     uint64_t t; /* next tick to process */
+    int64_t next_ns; /* fk_wheel_next_expiry's last answer, or NEXT_STALE once a timer was armed, cancelled or expired */
     uint64_t bm[NLEVELS][BM_WORDS];
 };
+
+/* The loop asks for the next expiry on every wakeup, and the answer may walk a slot's
+ * whole list (a thousand masters' advert timers share one): it is kept until the set
+ * of armed timers changes. */
+#define NEXT_STALE INT64_MIN
 
 /* ---- bitmaps ---------------------------------------------------------------- */
 
@@ -382,6 +388,7 @@ struct fk_wheel *fk_wheel_new(uint32_t capacity, int64_t start_ns, int64_t tick_
     w->far_move = NO_TICK;
     w->start_ns = start_ns;
     w->tick_ns = tick_ns;
+    w->next_ns = NEXT_STALE;
     return w;
 }
 
@@ -409,6 +416,7 @@ static void arm_at(struct fk_wheel *w, uint32_t id, int64_t deadline_ns, int64_t
     x->period = period;
     x->expires = tick_of(w, deadline_ns);
     place(w, id);
+    w->next_ns = NEXT_STALE;
 }
 
 int fk_wheel_arm(struct fk_wheel *w, uint32_t id, int64_t deadline_ns)
@@ -453,6 +461,7 @@ int fk_wheel_cancel(struct fk_wheel *w, uint32_t id)
         return 0;
     unlink_node(w, id);
     w->count--;
+    w->next_ns = NEXT_STALE;
     return 1;
 }
 
@@ -531,6 +540,8 @@ int fk_wheel_advance(struct fk_wheel *w, int64_t now_ns, uint32_t *out, uint32_t
         else
             w->count--;
     }
+    if (c)
+        w->next_ns = NEXT_STALE;
     return (int)c;
 }
 
@@ -545,7 +556,16 @@ static int64_t list_min(const struct fk_wheel *w, uint32_t head, int64_t best)
     return best;
 }
 
-int64_t fk_wheel_next_expiry(const struct fk_wheel *w)
+static int64_t next_expiry(const struct fk_wheel *w);
+
+int64_t fk_wheel_next_expiry(struct fk_wheel *w)
+{
+    if (w->next_ns == NEXT_STALE)
+        w->next_ns = next_expiry(w);
+    return w->next_ns;
+}
+
+static int64_t next_expiry(const struct fk_wheel *w)
 {
     uint64_t t = w->t, base = t & ~(uint64_t)LVL_MASK;
     int64_t best = INT64_MAX;

@@ -88,6 +88,6 @@ int fk_wheel_advance(struct fk_wheel *w, int64_t now_ns, uint32_t *out, uint32_t
 /* The start of the tick of the earliest armed deadline: the time at which
  * advance() returns it (>= the deadline, less than one tick later; in the past
  * if it is already due), or FK_WHEEL_NONE if no timer is armed. */
-int64_t fk_wheel_next_expiry(const struct fk_wheel *w);
+int64_t fk_wheel_next_expiry(struct fk_wheel *w);
 
 #endif

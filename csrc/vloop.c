@@ -56,7 +56,9 @@ struct fk_vloop {
     uint32_t ntx[FK_VLOOP_SOCKETS];
     uint32_t timer_ids[1024];
     int64_t slack_ns;
-    int64_t rx_interval_ns;         /* 0: sockets wake the loop; else drained on this period */
+    int64_t rx_interval_ns;         /* 0: sockets wake the loop; else drained on this period ... */
+    int rx_idle;                    /* ... until a drain finds nothing: then they wake it again */
+    int watching;                   /* the sockets are in the epoll set */
     int64_t next_rx_ns;
     int64_t drained_ns[FK_VLOOP_SOCKETS];   /* start of the socket's last complete drain */
     struct fk_vloop_stats stats;
@@ -96,6 +98,7 @@ struct fk_vloop *fk_vloop_new(uint32_t instances)
     if (!L)
         return NULL;
     L->n = instances;
+    L->watching = 1;  /* rx_interval_ns 0: the sockets wake the loop */
     L->inst = calloc(instances ? instances : 1, sizeof *L->inst);
     L->hcap = 16;
     while (L->hcap < 2 * instances + 2)
@@ -144,10 +147,30 @@ int fk_vloop_set_socket(struct fk_vloop *L, int slot, int fd)
     if (L->fd[slot] >= 0)
         epoll_ctl(L->epfd, EPOLL_CTL_DEL, L->fd[slot], NULL);
     L->fd[slot] = fd;
-    if (fd < 0 || L->rx_interval_ns > 0)
+    if (fd < 0 || !L->watching)
         return 0;
     struct epoll_event e = {.events = EPOLLIN, .data.u64 = (uint64_t)(TAG_SOCKET | (uint64_t)slot)};
     return epoll_ctl(L->epfd, EPOLL_CTL_ADD, fd, &e) < 0 ? -errno : 0;
+}
+
+/* Put the VRRP sockets in the epoll set (on) or take them out. */
+static int watch_sockets(struct fk_vloop *L, int on)
+{
+    if (L->watching == on)
+        return 0;
+    L->watching = on;
+    for (int s = 0; s < FK_VLOOP_SOCKETS; s++) {
+        if (L->fd[s] < 0)
+            continue;
+        if (!on) {
+            epoll_ctl(L->epfd, EPOLL_CTL_DEL, L->fd[s], NULL);
+        } else {
+            struct epoll_event e = {.events = EPOLLIN, .data.u64 = (uint64_t)(TAG_SOCKET | (uint64_t)s)};
+            if (epoll_ctl(L->epfd, EPOLL_CTL_ADD, L->fd[s], &e) < 0)
+                return -errno;
+        }
+    }
+    return 0;
 }
 
 int fk_vloop_add_fd(struct fk_vloop *L, int fd, int32_t tag)
@@ -451,6 +474,7 @@ static int drain(struct fk_vloop *L, struct fk_wheel *W, int slot, struct fk_vlo
             break;
         }
         int64_t now = fk_vloop_now_ns();
+        L->stats.datagrams += (uint64_t)r;
         for (int j = 0; j < r; j++) {
             const struct fk_mmsg_meta *md = fk_mmsg_meta_at(L->rx, (uint32_t)j);
             /* an advert counts from when the kernel received it, not from this drain: a
@@ -522,22 +546,9 @@ void fk_vloop_set_slack(struct fk_vloop *L, int64_t slack_ns)
 
 int fk_vloop_set_rx_interval(struct fk_vloop *L, int64_t interval_ns)
 {
-    int64_t old = L->rx_interval_ns;
     L->rx_interval_ns = interval_ns < 0 ? 0 : interval_ns;
-    if ((old > 0) == (L->rx_interval_ns > 0))
-        return 0;
-    for (int s = 0; s < FK_VLOOP_SOCKETS; s++) {
-        if (L->fd[s] < 0)
-            continue;
-        if (L->rx_interval_ns > 0) {
-            epoll_ctl(L->epfd, EPOLL_CTL_DEL, L->fd[s], NULL);
-        } else {
-            struct epoll_event e = {.events = EPOLLIN, .data.u64 = (uint64_t)(TAG_SOCKET | (uint64_t)s)};
-            if (epoll_ctl(L->epfd, EPOLL_CTL_ADD, L->fd[s], &e) < 0)
-                return -errno;
-        }
-    }
-    return 0;
+    L->rx_idle = 0;
+    return watch_sockets(L, L->rx_interval_ns == 0);
 }
 
 int fk_vloop_poll(struct fk_vloop *L, struct fk_wheel *W, int64_t deadline_ns, struct fk_vloop_event *ev,
@@ -547,26 +558,41 @@ int fk_vloop_poll(struct fk_vloop *L, struct fk_wheel *W, int64_t deadline_ns, s
     if (max_ev <= 0)
         return -EINVAL;
     for (;;) {
-        int64_t now = fk_vloop_now_ns();
-        int nev = expire(L, W, now + L->slack_ns, ev, max_ev);
-        if (L->rx_interval_ns > 0 && now >= L->next_rx_ns) {
-            L->next_rx_ns = now + L->rx_interval_ns;
+        int64_t now = fk_vloop_now_ns(), due = fk_wheel_next_expiry(W);
+        int nev = 0;
+        int period = L->rx_interval_ns > 0 && !L->rx_idle && now >= L->next_rx_ns;
+        /* timers overdue by more than the receive period: the loop was held up (a slow
+         * step, a reload, the CPU taken). The adverts that came meanwhile are read
+         * before the timers fire: they carry their arrival time, and a backup whose
+         * master kept sending must not take over for having read them late. */
+        int late = due >= 0 && now - due > (L->rx_interval_ns > L->slack_ns ? L->rx_interval_ns : L->slack_ns);
+        if (period || late) {
+            uint64_t before = L->stats.datagrams;
             for (int s = 0; s < FK_VLOOP_SOCKETS && nev < max_ev; s++)
                 if (L->fd[s] >= 0)
                     nev += drain(L, W, s, ev + nev, max_ev - nev);
+            if (period) {
+                L->next_rx_ns = now + L->rx_interval_ns;
+                /* nothing came (a master, or the gap between a burst of adverts and the
+                 * next): let the sockets wake the loop rather than polling them empty */
+                if (L->stats.datagrams == before && watch_sockets(L, 1) == 0)
+                    L->rx_idle = 1;
+            }
         }
+        nev += expire(L, W, now + L->slack_ns, ev + nev, max_ev - nev);
         fk_vloop_flush(L);
         if (nev)
             return nev;
-        if (now >= deadline_ns)
-            return 0;
+        /* past the deadline: one look at the descriptors (the sockets among them, when
+         * they wake the loop), without waiting */
+        int last = now >= deadline_ns;
         int64_t until = deadline_ns, next = fk_wheel_next_expiry(W);
         if (next >= 0 && next - L->slack_ns < until)
             until = next - L->slack_ns;
-        if (L->rx_interval_ns > 0 && L->next_rx_ns < until)
+        if (L->rx_interval_ns > 0 && !L->rx_idle && L->next_rx_ns < until)
             until = L->next_rx_ns;
         int64_t wait_ns = until - now;
-        int timeout_ms = wait_ns <= 0 ? 0 : (int)((wait_ns + 999999) / 1000000);
+        int timeout_ms = wait_ns <= 0 || last ? 0 : (int)((wait_ns + 999999) / 1000000);
         L->stats.polls++;
         int n = epoll_wait(L->epfd, ready, 8, timeout_ms);
         if (n < 0) {
@@ -579,6 +605,13 @@ int fk_vloop_poll(struct fk_vloop *L, struct fk_wheel *W, int64_t deadline_ns, s
             uint64_t tag = ready[j].data.u64;
             if (tag & TAG_SOCKET) {
                 nev += drain(L, W, (int)(tag & 0xff), ev + nev, max_ev - nev);
+                if (L->rx_idle) {
+                    /* traffic again: back to draining on the period, the first drain
+                     * one period from now (the rest of a burst comes in one batch) */
+                    L->rx_idle = 0;
+                    L->next_rx_ns = fk_vloop_now_ns() + L->rx_interval_ns;
+                    watch_sockets(L, 0);
+                }
             } else {
                 struct fk_vloop_event *e = &ev[nev++];
                 memset(e, 0, sizeof *e);
@@ -588,7 +621,7 @@ int fk_vloop_poll(struct fk_vloop *L, struct fk_wheel *W, int64_t deadline_ns, s
             }
         }
         fk_vloop_flush(L);
-        if (nev)
+        if (nev || last)
             return nev;
     }
 }

@@ -105,6 +105,7 @@ struct fk_vloop_stats {
     uint64_t wakeups;
     uint64_t rx_unstamped;      /* datagrams without a usable kernel receive time (SO_TIMESTAMPNS):
                                  * these count from the drain instead */
+    uint64_t datagrams;         /* read from the VRRP sockets */
 };
 
 struct fk_vloop *fk_vloop_new(uint32_t instances);
@@ -156,7 +157,11 @@ void fk_vloop_set_slack(struct fk_vloop *L, int64_t slack_ns);
  * epoll and drains them every interval_ns. Nobody sleeps on the sockets then, so the
  * kernel wakes no one per advert (measured: that wakeup, paid by whoever delivers the
  * packet, was most of the system time at 10k adverts/s); a received advert is acted
- * on at most interval_ns later. 0 (the default) wakes on every datagram. */
+ * on at most interval_ns later. A drain that finds the sockets empty puts them back in
+ * epoll until a datagram comes (which drains and resumes the period): a master, which
+ * hears nothing, then wakes only for its timers instead of every interval_ns, and a
+ * backup whose masters send in bursts sleeps between them. 0 (the default) wakes on
+ * every datagram. */
 int fk_vloop_set_rx_interval(struct fk_vloop *L, int64_t interval_ns);
 
 /* Run until there are events or deadline_ns (CLOCK_MONOTONIC) passes; events go to

@@ -131,3 +131,75 @@ def test_takeover_goes_to_the_kernel_before_the_state_machine(loop_kind):
         assert counters.get("adverts_sent") == 1, counters  # the early one; the state machine's left out
         assert nl_left == [] and flag is False
         assert "10.98.0.1" not in ip("-n", c, "addr", "show", "dev", "vb")
+
+
+def test_a_held_up_loop_reads_the_adverts_before_its_timers(loop_kind):
+    """A backup's loop held up for longer than Master_Down_Interval while its master
+    kept sending (a slow step, a reload, the CPU taken): when it runs again, the adverts
+    that came meanwhile are read before Master_Down fires, and it stays backup. Before,
+    the timers fired first and every instance of such a backup took over."""
+    skip_unless_netns()
+    import threading
+
+    from fastka.vrrp.engine import Engine
+
+    with netns("fk-rms") as a, netns("fk-rmt") as b:
+        ip("link", "add", "va", "netns", a, "type", "veth", "peer", "name", "vb", "netns", b)
+        for ns, dev, addr in ((a, "va", A4), (b, "vb", B4)):
+            ip("-n", ns, "addr", "add", f"{addr}/24", "dev", dev)
+            ip("-n", ns, "link", "set", dev, "up")
+        end = time.monotonic() + 10
+        while "LOWER_UP" not in ip("-n", b, "link", "show", "vb"):
+            assert time.monotonic() < end, "vb has no carrier"
+            time.sleep(0.02)
+        config = load_text(CONFIG).config
+        advert = build_advert(version=3, vrid=51, priority=200, advert_int_cs=10, addresses=["10.98.0.1"],
+                              src=A4, dst=MCAST4)
+
+        def sender() -> socket.socket:
+            s = socket.socket(socket.AF_INET, socket.SOCK_RAW, 112)
+            s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 255)
+            s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton(A4))
+            return s
+
+        stop = threading.Event()
+        sent = [0]
+
+        def master(tx: socket.socket) -> None:
+            while not stop.wait(0.1):
+                tx.sendto(advert, (MCAST4, 0))
+                sent[0] += 1
+
+        def run() -> tuple[str, dict, int]:
+            engine = Engine(config)
+            try:
+                assert engine.loop_kind == loop_kind
+                engine.start()
+                i = engine.instances[0]
+                end = time.monotonic() + 1.0
+                while time.monotonic() < end:
+                    engine.step(0.01)
+                assert i.state.name == "BACKUP"
+                before = engine.instance_counters(i).get("rx", 0)
+                time.sleep(1.0)  # held up: about 10 adverts queue on the socket, Master_Down is long due
+                end = time.monotonic() + 0.5
+                while time.monotonic() < end:
+                    engine.step(0.01)
+                counters = {**engine.instance_counters(i), **engine.loop_counters()}
+                return i.state.name, counters, counters.get("rx", 0) - before
+            finally:
+                engine.stop()
+                engine.close()
+
+        with contextlib.closing(in_netns(a, sender)) as tx:
+            t = threading.Thread(target=master, args=(tx,), daemon=True)
+            t.start()
+            try:
+                state, counters, read = in_netns(b, run)
+            finally:
+                stop.set()
+                t.join(5)
+        assert sent[0] >= 20
+        assert state == "BACKUP", counters
+        assert "became_master" not in counters, counters
+        assert read >= 12, counters  # the queued ones and those after

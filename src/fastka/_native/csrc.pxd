@@ -108,7 +108,7 @@ cdef extern from "timerwheel.h" nogil:
     int64_t fk_wheel_deadline(const fk_wheel *w, uint32_t id)
     int64_t fk_wheel_period(const fk_wheel *w, uint32_t id)
     int fk_wheel_advance(fk_wheel *w, int64_t now_ns, uint32_t *out, uint32_t max)
-    int64_t fk_wheel_next_expiry(const fk_wheel *w)
+    int64_t fk_wheel_next_expiry(fk_wheel *w)
 
 
 # --- ah.h (VRRPv2 IP AH, HMAC-MD5-96) ---------------------------------------------
@@ -428,6 +428,7 @@ cdef extern from "vloop.h" nogil:
         uint64_t polls
         uint64_t wakeups
         uint64_t rx_unstamped
+        uint64_t datagrams
 
     struct fk_vloop
 

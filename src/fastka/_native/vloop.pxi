@@ -179,7 +179,7 @@ cdef class VrrpLoop:
     def stats(self):
         cdef const fk_vloop_stats *s = fk_vloop_get_stats(self._L)
         return {"rx_short": s.rx_short, "rx_unknown_vrid": s.rx_unknown, "polls": s.polls, "wakeups": s.wakeups,
-                "rx_unstamped": s.rx_unstamped}
+                "rx_unstamped": s.rx_unstamped, "datagrams": s.datagrams}
 
 
 def vloop_now_ns():

@@ -97,6 +97,7 @@ TIMERS_PER_INSTANCE = 3  # advert, Master_Down, gratuitous ARP
 SLOTS = {"v4": 0, "v6": 1, "ah": 2}  # socket slots of the native loop (csrc/vloop.h)
 TAG_LINK, TAG_WAKE = 1, 2
 RX_INTERVAL_MAX_NS = 5_000_000
+LATE_NS = 1_000_000  # the Python loop's timers this overdue: it reads the sockets before firing them
 TAKEOVER_REQUEST_US = 25  # kernel time per takeover request, about (VIP add, VMAC flip; measured here)
 LOOP_ENV = "FASTKA_VRRP_LOOP"  # "python" runs the Python loop (the native loop's twin)
 # the native loop's per-instance counters (csrc/vloop.h), by index, as the Python loop names them
@@ -1022,6 +1023,10 @@ class Engine:
             self._native_step(max_wait)
             return
         now_ns = self.clock()
+        nxt = self.wheel.next_expiry()
+        if 0 <= nxt < now_ns - LATE_NS:  # held up: what came meanwhile first, as the native loop does
+            for name in self.sockets:
+                self._receive(name, now_ns // 1000)
         self._expire(now_ns)
         nxt = self.wheel.next_expiry()
         wait = max_wait if nxt < 0 else min(max_wait, max(0.0, (nxt - self.clock()) / 1e9))
@@ -1096,6 +1101,8 @@ class Engine:
                 i = self.instances[idx]
                 self._apply(i, i.sm.advert_received(now_us, prio, addr_int(src), aint), now_us)
             elif kind == 2:
+                if self.wheel.is_armed(tid):
+                    continue  # armed again since it fell due, by an event before it (an advert read late)
                 i = self.instances[idx]
                 if tid % TIMERS_PER_INSTANCE == 1:
                     self._master_down(i, now_us)
@@ -1133,6 +1140,8 @@ class Engine:
             for tid in due:
                 i = self.instances[tid // TIMERS_PER_INSTANCE]
                 which = tid % TIMERS_PER_INSTANCE
+                if which and self.wheel.is_armed(tid):
+                    continue  # armed again since it fell due (as in _native_handle)
                 if which == 0:
                     self._send_advert(i)
                 elif which == 1:
