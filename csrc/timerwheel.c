@@ -486,6 +486,28 @@ int64_t fk_wheel_period(const struct fk_wheel *w, uint32_t id)
     return w->n[id].period;
 }
 
+int fk_wheel_carry(struct fk_wheel *w, const struct fk_wheel *from, const int32_t *map, uint32_t n, uint32_t per,
+                   int64_t not_before_ns)
+{
+    int armed = 0;
+    if ((uint64_t)n * per > w->cap)
+        return FK_WHEEL_EBADID;
+    for (uint32_t j = 0; j < n; j++) {
+        if (map[j] < 0)
+            continue;
+        if ((uint64_t)(uint32_t)map[j] * per + per > from->cap)
+            return FK_WHEEL_EBADID;
+        for (uint32_t k = 0; k < per; k++) {
+            const struct fk_node *x = &from->n[(uint32_t)map[j] * per + k];
+            if (x->next == (uint32_t)map[j] * per + k)
+                continue; /* not armed */
+            arm_at(w, j * per + k, x->deadline > not_before_ns ? x->deadline : not_before_ns, x->period);
+            armed++;
+        }
+    }
+    return armed;
+}
+
 /* A periodic timer was handed out: arm its next deadline in a tick not yet
  * processed (deadline + m * period, the smallest m >= 1 that gets there). */
 static void rearm_periodic(struct fk_wheel *w, uint32_t id)

@@ -85,6 +85,14 @@ int64_t fk_wheel_period(const struct fk_wheel *w, uint32_t id);
  * call processes nothing new. */
 int fk_wheel_advance(struct fk_wheel *w, int64_t now_ns, uint32_t *out, uint32_t max);
 
+/* Arm timers of w as copies of from's (a reload's new wheel takes the running one's):
+ * for each j < n with map[j] >= 0, timers j*per .. j*per+per-1 of w take the armed
+ * ones of map[j]*per .. of from, with their deadline (at least not_before_ns) and
+ * period. The number armed, or FK_WHEEL_EBADID if an id is out of range (nothing
+ * after it is carried). */
+int fk_wheel_carry(struct fk_wheel *w, const struct fk_wheel *from, const int32_t *map, uint32_t n, uint32_t per,
+                   int64_t not_before_ns);
+
 /* The start of the tick of the earliest armed deadline: the time at which
  * advance() returns it (>= the deadline, less than one tick later; in the past
  * if it is already due), or FK_WHEEL_NONE if no timer is armed. */

@@ -626,6 +626,28 @@ int fk_vloop_poll(struct fk_vloop *L, struct fk_wheel *W, int64_t deadline_ns, s
     }
 }
 
+int fk_vloop_carry(struct fk_vloop *L, const struct fk_vloop *from, const int32_t *map, uint32_t n)
+{
+    if (n > L->n)
+        return -EINVAL;
+    for (uint32_t j = 0; j < n; j++) {
+        if (map[j] < 0)
+            continue;
+        if ((uint32_t)map[j] >= from->n)
+            return -EINVAL;
+        const struct inst *o = &from->inst[map[j]];
+        struct inst *in = &L->inst[j];
+        in->view = o->view;
+        in->ah_seq = o->ah_seq;
+        in->ip_id = o->ip_id;
+        memcpy(in->counters, o->counters, sizeof in->counters);
+    }
+    for (int s = 0; s < FK_VLOOP_SOCKETS; s++)
+        if (L->fd[s] >= 0 && L->fd[s] == from->fd[s])
+            L->drained_ns[s] = from->drained_ns[s];
+    return 0;
+}
+
 const uint64_t *fk_vloop_counters(const struct fk_vloop *L, uint32_t i) { return L->inst[i].counters; }
 uint32_t fk_vloop_ah_seq(const struct fk_vloop *L, uint32_t i) { return L->inst[i].ah_seq; }
 

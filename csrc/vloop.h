@@ -175,6 +175,13 @@ const uint64_t *fk_vloop_counters(const struct fk_vloop *L, uint32_t i);
 uint32_t fk_vloop_ah_seq(const struct fk_vloop *L, uint32_t i);
 /* Set instance i's AH sequence number (a reload carries it over to a new loop). */
 void fk_vloop_set_ah_seq(struct fk_vloop *L, uint32_t i, uint32_t seq);
+/* A reload's new loop takes the running one's state: for each j < n with map[j] >= 0,
+ * instance j takes instance map[j] of from's view, counters, AH sequence and IP id
+ * (its settings, key and adverts are its own, set for the new configuration); a
+ * socket slot on the same descriptor keeps its last drain time. Call it after
+ * set_socket. 0, or -EINVAL if an index is out of range. */
+int fk_vloop_carry(struct fk_vloop *L, const struct fk_vloop *from, const int32_t *map, uint32_t n);
+
 const struct fk_vloop_stats *fk_vloop_get_stats(const struct fk_vloop *L);
 
 /* CLOCK_MONOTONIC in nanoseconds (the loop's clock). */

@@ -86,6 +86,10 @@ class CWheel:
     def next_expiry(self):
         return self.lib.fk_wheel_next_expiry(self.w)
 
+    def carry(self, src, index_map, per, not_before):
+        m = self.ffi.new("int32_t[]", list(index_map) or [0])
+        return self._check(self.lib.fk_wheel_carry(self.w, src.w, m, len(index_map), per, not_before))
+
 
 @pytest.fixture(params=["python", "native", "cffi"])
 def make_wheel(request):
@@ -290,6 +294,35 @@ def test_next_expiry(make_wheel):
     assert w.next_expiry() == tick_start(2**28)
     assert sorted(w.advance(tick_start(2**35))) == [3, 4, 5]
     assert w.next_expiry() == -1
+
+
+def test_carry(make_wheel):
+    """A reload's new wheel takes the running one's timers, renumbered: deadlines and
+    periods as they were (none earlier than not_before), unarmed ones left unarmed,
+    -1 carrying nothing; an index past either wheel is refused."""
+    old = make_wheel(12, S, T)
+    old.arm_periodic(0, tick_start(50), 10 * T)  # instance 0: advert timer
+    old.arm(1, tick_start(5))  # instance 0: Master_Down, already past at not_before
+    old.arm(5, tick_start(70))  # instance 1: its gratuitous ARP timer
+    old.arm(7, tick_start(80))  # instance 2: Master_Down, then cancelled
+    old.cancel(7)
+    old.arm(10, tick_start(90))  # instance 3: removed by the reload (no index maps to it)
+    new = make_wheel(9, S, T)
+    index_map = array("i", [1, -1, 0])  # new 0 <- old 1, new 1 is added, new 2 <- old 0
+    assert new.carry(old, index_map, 3, tick_start(20)) == 3
+    assert len(new) == 3
+    assert new.deadline(2) == tick_start(70) and new.period(2) == 0
+    assert new.deadline(6) == tick_start(50) and new.period(6) == 10 * T
+    assert new.deadline(7) == tick_start(20)  # was past: not before not_before
+    assert not any(new.is_armed(t) for t in (0, 1, 3, 4, 5, 8))
+    assert new.next_expiry() == tick_start(20)
+    assert sorted(new.advance(tick_start(50))) == [6, 7]
+    assert new.deadline(6) == tick_start(60) and new.is_armed(6)  # still periodic
+    assert len(old) == 4  # the running wheel is left as it was
+    with pytest.raises(IndexError):
+        new.carry(old, array("i", [4, -1, -1]), 3, 0)  # old timers 12..14 do not exist
+    with pytest.raises(IndexError):
+        new.carry(old, array("i", [-1, -1, -1, -1]), 3, 0)  # 12 timers do not fit in 9
 
 
 def test_int64_extremes(make_wheel):

@@ -354,9 +354,10 @@ def test_vip_change_and_vrid_change(tmp_path, loop_kind):
 
 
 def test_ah_sequence_carried(tmp_path, loop_kind):
-    """VRRPv2 with AH: the master's sequence number goes on through a reload (a new
-    native loop starting again from 0 would make the backup drop every advert as a
-    replay)."""
+    """VRRPv2 with AH: the master's sequence number goes on through a reload that
+    rebuilds (an instance added in front renumbers VI_1: a new native loop starting
+    again from 0 would make the backup drop every advert as a replay), and so do its
+    counters."""
     def v2(prio: int) -> str:
         return instance(name="VI_1", vrid=51, priority=prio, version=2, advert_int="1", vips=(f"{VIP1}/24",),
                         auth=("AH", "secret"))
@@ -367,11 +368,39 @@ def test_ah_sequence_carried(tmp_path, loop_kind):
         b.start(conf(tmp_path, "b", v2(100)))
         wait_for(lambda: a.has(VIP1) and states(b)["VI_1"][0] == "BACKUP", 10, "a master, b backup")
         rx = states(b)["VI_1"][1].get("rx", 0)
-        a.reload(conf(tmp_path, "a", v2(200)))
+        sent = states(a)["VI_1"][1]["adverts_sent"]
+        a.reload(conf(tmp_path, "a", inst("VI_0", 50, 200, VIP2), v2(200)))
+        assert "1 instances kept (0 of them changed), 1 added, 0 removed" in a.log_text(), a.log_text()
         wait_for(lambda: states(b)["VI_1"][1].get("rx", 0) >= rx + 2, 5, "two more adverts at b")
         counters = states(b)["VI_1"][1]
         assert counters.get("rx_drop_replay", 0) == 0 and counters.get("rx_drop_auth", 0) == 0, counters
         assert states(b)["VI_1"][0] == "BACKUP" and a.has(VIP1)
+        assert states(a)["VI_1"][1]["adverts_sent"] >= sent + 2, "the counters went on from where they were"
+
+
+def test_tracked_priority_carried_through_a_rebuild(tmp_path, loop_kind):
+    """a's VI_1 is configured at 100 and a track_file adds 150: a (250) is master over b
+    (200). A reload that adds an instance (everything renumbered and rebuilt, the
+    adverts made again from the configuration) keeps the effective priority in a's
+    adverts: b, which would preempt a master at 100, stays backup."""
+    track = tmp_path / "track"
+    track.write_text("150\n")
+    top = f'track_file t {{\n    file "{track}"\n}}\n'
+    vi1_a = inst("VI_1", 51, 100, VIP1, "track_file {\n    t\n}")
+    with lan(tmp_path, ["a", "b"]) as net:
+        a, b = net.nodes
+        a.start(top + conf(tmp_path, "a", vi1_a))
+        b.start(conf(tmp_path, "b", inst("VI_1", 51, 200, VIP1)))
+        wait_for(lambda: a.has(VIP1) and states(b)["VI_1"][0] == "BACKUP", 10, "a master at 250 over b's 200")
+        moves_b = entering(b)
+        a.reload(top + conf(tmp_path, "a", inst("VI_0", 50, 200, VIP2), vi1_a))
+        assert "1 instances kept (0 of them changed), 1 added, 0 removed" in a.log_text(), a.log_text()
+        wait_for(lambda: a.has(VIP2), 5, "the added VI_0 to become master on a")
+        time.sleep(1.0)  # Master_Down_Interval three times over
+        assert a.has(VIP1) and not b.has(VIP1)
+        assert entering(b) == moves_b, "b stayed backup: a's adverts still carry 250"
+        track.write_text("0\n")  # the track lifted: b (200) preempts a (100), so the tracking went on
+        wait_for(lambda: b.has(VIP1) and not a.has(VIP1), 5, "b to preempt a at 100")
 
 
 def test_vmacs_kept_made_and_removed_by_reloads(tmp_path):

@@ -107,6 +107,8 @@ cdef extern from "timerwheel.h" nogil:
     int fk_wheel_is_armed(const fk_wheel *w, uint32_t id)
     int64_t fk_wheel_deadline(const fk_wheel *w, uint32_t id)
     int64_t fk_wheel_period(const fk_wheel *w, uint32_t id)
+    int fk_wheel_carry(fk_wheel *w, const fk_wheel *src, const int32_t *map, uint32_t n, uint32_t per,
+                       int64_t not_before_ns)
     int fk_wheel_advance(fk_wheel *w, int64_t now_ns, uint32_t *out, uint32_t max)
     int64_t fk_wheel_next_expiry(fk_wheel *w)
 
@@ -456,4 +458,5 @@ cdef extern from "vloop.h" nogil:
     uint32_t fk_vloop_ah_seq(const fk_vloop *L, uint32_t i)
     void fk_vloop_set_ah_seq(fk_vloop *L, uint32_t i, uint32_t seq)
     const fk_vloop_stats *fk_vloop_get_stats(const fk_vloop *L)
+    int fk_vloop_carry(fk_vloop *L, const fk_vloop *src, const int32_t *map, uint32_t n)
     int64_t fk_vloop_now_ns()

@@ -2,7 +2,7 @@
 # fastka/pure/timerwheel.py. Module-level names here carry a _tw_ prefix: every .pxi
 # shares one module namespace.
 from cpython cimport array as _tw_carray
-from libc.stdint cimport int64_t, uint32_t
+from libc.stdint cimport int32_t, int64_t, uint32_t
 from libc.string cimport memcpy
 
 from fastka._native.csrc cimport (
@@ -21,6 +21,7 @@ from fastka._native.csrc cimport (
     fk_wheel_is_armed,
     fk_wheel_new,
     fk_wheel_next_expiry,
+    fk_wheel_carry,
     fk_wheel_period,
     fk_wheel_rearm,
     fk_wheel_start_ns,
@@ -126,6 +127,19 @@ cdef class TimerWheel:
     def period(self, long long id):
         """The interval of a periodic timer, 0 for a one-shot."""
         return fk_wheel_period(self._w, self._id(id))
+
+    def carry(self, TimerWheel src not None, const int32_t[::1] index_map not None, uint32_t per,
+              int64_t not_before_ns):
+        """Arm timers as copies of src's (a reload's new wheel takes the running one's): for
+        each j with index_map[j] >= 0, timers j*per.. take src's armed timers index_map[j]*per..,
+        deadline (at least not_before_ns) and period. How many were armed."""
+        cdef Py_ssize_t n = index_map.shape[0]
+        if n * <Py_ssize_t>per > self._cap:
+            raise IndexError(f"{n} x {per} timers do not fit in {self._cap}")
+        cdef int r = fk_wheel_carry(self._w, src._w, &index_map[0] if n else NULL, <uint32_t>n, per,
+                                    not_before_ns)
+        _tw_check(r, b"carry")
+        return r
 
     def advance(self, int64_t now_ns):
         """Process every tick starting at or before now_ns; return all expired ids as array('I')."""

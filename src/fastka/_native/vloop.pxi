@@ -31,6 +31,7 @@ from fastka._native.csrc cimport (
     fk_vloop_set_socket,
     fk_vloop_set_view,
     fk_vloop_get_stats,
+    fk_vloop_carry,
     fk_vloop_stats,
     fk_vloop_view,
 )
@@ -130,6 +131,16 @@ cdef class VrrpLoop:
         v.preempt_until_us = preempt_until_us
         v.master_down_us = master_down_us
         fk_vloop_set_view(self._L, i, &v)
+
+    def carry(self, VrrpLoop src not None, const int32_t[::1] index_map not None):
+        """Instance j takes src's instance index_map[j] (if >= 0): view, counters, AH
+        sequence, IP id (a reload's new loop, after set_socket)."""
+        cdef Py_ssize_t n = index_map.shape[0]
+        if n > 0xFFFFFFFF:
+            raise ValueError("index_map too long")
+        cdef int r = fk_vloop_carry(self._L, src._L, &index_map[0] if n else NULL, <uint32_t>n)
+        if r < 0:
+            raise IndexError(f"an instance index is out of range (of {n})")
 
     def set_slack(self, int64_t slack_ns):
         fk_vloop_set_slack(self._L, slack_ns)

@@ -14,7 +14,7 @@ import heapq
 import operator
 import time
 from array import array
-from typing import Optional
+from typing import Any, Optional
 
 INT64_MAX = (1 << 63) - 1
 MAX_CAPACITY = 1 << 28
@@ -126,6 +126,23 @@ class TimerWheel:
             raise OverflowError("deadline + interval_ns beyond int64")
         self._arm(id, d + interval_ns, 0)
         return d + interval_ns
+
+    def carry(self, src: "TimerWheel", index_map: Any, per: int, not_before_ns: int) -> int:
+        """Arm timers as copies of src's (a reload's new wheel takes the running one's): for
+        each j with index_map[j] >= 0, timers j*per.. take src's armed timers index_map[j]*per..,
+        deadline (at least not_before_ns) and period. How many were armed."""
+        if len(index_map) * per > self._cap:
+            raise IndexError(f"{len(index_map)} x {per} timers do not fit in {self._cap}")
+        armed = 0
+        for j, k in enumerate(index_map):
+            if k < 0:
+                continue
+            for w in range(per):
+                old = src._id(k * per + w)
+                if src._armed[old]:
+                    self._arm(j * per + w, max(src._deadline[old], not_before_ns), src._period[old])
+                    armed += 1
+        return armed
 
     def cancel(self, id: int) -> bool:
         """Disarm timer id; True if it was armed."""

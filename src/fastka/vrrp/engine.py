@@ -235,24 +235,35 @@ class Engine:
         return "python" if self.loop is None else "native"
 
     def _native_setup(self) -> None:
+        self._native_attach(self._native_loop(self.instances, self.wheel))
+        for i in self.instances:
+            self._sync_view(i)
+
+    def _native_loop(self, instances: list[Instance], wheel: Any) -> Any:
+        """A native loop for these instances, their settings and adverts set: nothing of
+        the engine's running state is read (a reload builds one in its loader thread)."""
         assert _native is not None
-        loop = _native.VrrpLoop(max(1, len(self.instances)), self.wheel)
+        loop = _native.VrrpLoop(max(1, len(instances)), wheel)
+        for i in instances:
+            loop.set_instance(i.index, i.tx_ifindex, i.family, i.vrid, SLOTS[self._sock_name(i)], i.auth_type,
+                              i.auth_key, i.unicast, i.advert_int_cs if i.version == 2 else 0)
+            self._native_adverts(loop, i)
+        return loop
+
+    def _native_attach(self, loop: Any, shortest_cs: Optional[int] = None) -> None:
+        """loop becomes the engine's: its sockets, descriptors and receive period (from
+        shortest_cs, the shortest advert interval, if known already)."""
         for name, sock in self.sockets.items():
             loop.set_socket(SLOTS[name], sock.fileno())
         loop.add_fd(self._link.fileno(), TAG_LINK)
         loop.add_fd(self._wake_r.fileno(), TAG_WAKE)
         self.extras.attach(loop)
-        for i in self.instances:
-            loop.set_instance(i.index, i.tx_ifindex, i.family, i.vrid, SLOTS[self._sock_name(i)], i.auth_type,
-                              i.auth_key, i.unicast, i.advert_int_cs if i.version == 2 else 0)
-            self._native_adverts(loop, i)
         # receive by period (no kernel wakeup per advert): a quarter of the shortest
         # advert interval, at most 5 ms - a received advert waits at most that long
-        shortest_cs = min((i.advert_int_cs for i in self.instances), default=100)
+        if shortest_cs is None:
+            shortest_cs = min((i.advert_int_cs for i in self.instances), default=100)
         loop.set_rx_interval(min(RX_INTERVAL_MAX_NS, shortest_cs * 10_000_000 // 4))
         self.loop = loop
-        for i in self.instances:
-            self._sync_view(i)
 
     def _native_adverts(self, loop: Any, i: Instance) -> None:
         loop.set_adverts(i.index, [(bytes(m), d, i.src, 0 if i.unicast and i.auth_type != AUTH_AH else i.tx_ifindex)

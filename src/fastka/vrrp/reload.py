@@ -60,6 +60,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from array import array
 from dataclasses import dataclass
 from typing import Any, Optional, cast
 
@@ -74,6 +75,7 @@ from .rules import pack_rules
 from .state_machine import Transition
 from .track import ScriptRunner
 from .vmac import Vmac, Vmacs, VmacError, vmac_mac, vmac_name
+from ..gcpause import gc_paused
 
 log = logging.getLogger("fastka.vrrp")
 
@@ -143,6 +145,21 @@ class Plan:
     swaps: "Optional[list[Swap]]" = None
     new_vmacs: Optional[Vmacs] = None  # made for the added instances (prepare), the engine's at commit
     handed_on: dict[str, str] = dataclasses.field(default_factory=dict)  # VMAC name -> its new owner
+    rebuilt: "Optional[Rebuilt]" = None  # neither same nor swaps: the new wheel and loop, made in prepare
+
+
+@dataclass
+class Rebuilt:
+    """A rebuild's parts that read nothing of the running state, made in the loader
+    thread: commit only carries the state into them (natively, in one call each)."""
+
+    index_map: array  # new index -> the continuing instance's old index, or -1 ('i')
+    removed: list[int]  # the old indexes no new instance continues
+    wheel: Any  # the new timer wheel, empty
+    loop: Any  # the new native loop (settings and adverts set), or None for the Python loop
+    shortest_cs: int  # the shortest advert interval of the new instances
+    tracked_ifaces: set[str]  # the interfaces some new instance tracks
+    events: Events  # for the new instances and groups (FIFOs not opened: commit decides)
 
 
 class _Shadow:
@@ -211,9 +228,26 @@ def prepare(engine: Any, config: Any) -> Optional[Plan]:
                 and [m.name for m in config.vrrp_instances] == [i.name for i in engine.instances]
                 and vrrp_part(old_cfg, "vrrp_instances") == vrrp_part(config, "vrrp_instances")
                 and built["_used"] == engine._used)
+    rebuilt = None
+    if not in_place:
+        new = built["instances"]
+        try:
+            index_map = array("i", [old_by_name[i.name].index if i.name in going_on else -1 for i in new])
+            kept = set(index_map)
+            wheel = TimerWheel(max(1, 3 * len(new)), start_ns=engine.clock(), tick_ns=100_000)
+            events = Events(config, built["groups"], engine.notifier)
+            for i, inst in zip(new, config.vrrp_instances, strict=True):
+                events.instance_config(i, inst)
+            rebuilt = Rebuilt(index_map, [o.index for o in old_by_name.values() if o.index not in kept], wheel,
+                              engine._native_loop(new, wheel) if engine.loop is not None else None,
+                              min((i.advert_int_cs for i in new), default=100),
+                              set().union(*(_interfaces(i) for i in new)), events)
+        except BaseException:  # a bug, as above
+            _unmake(new_vmacs)
+            raise
     return Plan(config, going_on, added, built, changed, old_cfg, new_vmacs=new_vmacs,
                 handed_on={v.name: owner for owner, v in given.items()},
-                swaps=_swaps(engine, config, built, changed) if in_place else None)
+                swaps=_swaps(engine, config, built, changed) if in_place else None, rebuilt=rebuilt)
 
 
 @dataclass
@@ -336,7 +370,7 @@ def _unmake(vm: Optional[Vmacs]) -> None:
 
 def commit(engine: Any, plan: Plan) -> bool:
     """Carry out a prepared reload, in the loop (between two iterations)."""
-    config, going_on, added, built = plan.config, plan.going_on, plan.added, plan.built
+    config = plan.config
     if engine.config is not plan.old_config:
         _unmake(plan.new_vmacs)
         log.error("reload: the configuration changed while this reload was prepared; nothing changed")
@@ -355,11 +389,21 @@ def commit(engine: Any, plan: Plan) -> bool:
         return True
     if plan.swaps is not None:
         return _commit_in_place(engine, plan, plan.swaps, t0)
+    assert plan.rebuilt is not None
+    with gc_paused():  # thousands of objects go and come: no collector pass in the middle
+        return _commit_rebuilt(engine, plan, plan.rebuilt, t0)
+
+
+def _commit_rebuilt(engine: Any, plan: Plan, rebuilt: Rebuilt, t0: int) -> bool:
+    """The instances renumbered: the new ones (built in prepare) take the state of the
+    ones they continue, the new wheel and loop (made in prepare) their timers and
+    native state."""
+    config, going_on, added, built = plan.config, plan.going_on, plan.added, plan.built
     now_us = t0 // 1000
     old_cfg = engine.config
-    old_by_name: dict[str, Instance] = {i.name: i for i in engine.instances}
+    old_instances: list[Instance] = engine.instances  # by index
     old_models = {m.name: m for m in old_cfg.vrrp_instances}
-    removed = [i for i in engine.instances if i.name not in going_on]
+    removed = [old_instances[k] for k in sorted(rebuilt.removed)]
     # 1. the removed instances stop, with the running engine's timers, loop and sockets
     priorities = {i.name: i.sm.priority for i in removed}
     for i in removed:
@@ -372,18 +416,11 @@ def commit(engine: Any, plan: Plan) -> bool:
     for i in removed:
         _deleted(engine, i, old_models[i.name], priorities[i.name])
     _vmacs_changed(engine, plan, removed)
-    native = engine.loop is not None
-    if native:  # counters kept by the native loop: into the instances' own, the loop is rebuilt
-        from .engine import NATIVE_COUNTERS
-
-        for k, v in engine.loop.stats().items():
+    old_loop = engine.loop
+    if old_loop is not None:  # the loop-wide counters start again in the new loop (the instances' carry over)
+        for k, v in old_loop.stats().items():
             if v and k in ("rx_short", "rx_unknown_vrid"):
                 engine.counters[k] += v
-        for o in old_by_name.values():
-            for n, v in enumerate(engine.loop.counters(o.index)):
-                if v and n in NATIVE_COUNTERS:
-                    o.counters[NATIVE_COUNTERS[n]] += v
-            o.ah_seq = engine.loop.ah_seq(o.index)
 
     # 2. the new instances and what they carry over
     old_wheel, old_static = engine.wheel, engine._static
@@ -397,40 +434,48 @@ def commit(engine: Any, plan: Plan) -> bool:
         if engine._static:
             engine._nl.extend(engine._static.adds)
     engine.config = config
-    wheel = TimerWheel(max(1, 3 * len(engine.instances)), start_ns=engine.clock(), tick_ns=100_000)
-    now_ns = engine.clock()
-    for i in engine.instances:
-        if i.name not in going_on:
+    wheel, index_map = rebuilt.wheel, rebuilt.index_map
+    # the timers as they were (deadlines in the past: now), one native call
+    wheel.carry(old_wheel, index_map, 3, engine.clock())
+    synced = vrrp_part(old_cfg, "vrrp_instances") == vrrp_part(config, "vrrp_instances")
+    resync: list[Instance] = []  # whose native view is not the running one's
+    reprioritised: list[Instance] = []  # whose adverts (built with the configured priority) need another
+    for i, k in zip(engine.instances, index_map, strict=True):
+        if k < 0:
+            resync.append(i)
             continue
-        o = old_by_name[i.name]
+        o = old_instances[k]
         _carry(o, i)
-        for which in range(3):
-            tid = 3 * o.index + which
-            if not old_wheel.is_armed(tid):
-                continue
-            d = max(old_wheel.deadline(tid), now_ns)
-            if which == 0 and old_wheel.period(tid):
-                wheel.arm_periodic(3 * i.index, d, i.advert_int_cs * 10_000_000)
-            else:
-                wheel.arm(3 * i.index + which, d)
+        if i.sm.priority != i.priority:
+            reprioritised.append(i)
         if i.name in plan.changed:
+            tid = 3 * i.index
+            period = i.advert_int_cs * 10_000_000
+            if wheel.is_armed(tid) and wheel.period(tid) and wheel.period(tid) != period:
+                wheel.arm_periodic(tid, wheel.deadline(tid), period)
             _difference(engine, o, i)
+            resync.append(i)
+        elif not synced or i.src_packed != o.src_packed:
+            resync.append(i)
     engine.wheel = wheel
     engine._open_sockets()
-    _trackers(engine, old_cfg, config)
-    _events(engine, old_cfg, config)
+    _trackers(engine, old_cfg, config, rebuilt.tracked_ifaces)
+    _events(engine, old_cfg, config, rebuilt.events)
     if getattr(old_cfg, "global_defs", None) != getattr(config, "global_defs", None):
         engine.pacer = Pacer(config, engine.announcer, engine.extras.call_at, engine.clock)
-    if native:
-        engine._native_setup()
-        for i in engine.instances:
-            if i.ah_seq:
-                engine.loop.set_ah_seq(i.index, i.ah_seq)
+    if rebuilt.loop is not None:
+        engine._native_attach(rebuilt.loop, rebuilt.shortest_cs)
+        rebuilt.loop.carry(old_loop, index_map)  # views, counters, AH sequence numbers: one native call
+        for i in reprioritised:
+            rebuilt.loop.set_priority(i.index, i.sm.priority)
+        for i in resync:
+            engine._sync_view(i)
 
     # 3. the new effective priorities, the new instances started
-    for i in engine.instances:
-        if i.name in going_on:
-            _reprioritise(engine, i, now_us)
+    for i, k in zip(engine.instances, index_map, strict=True):
+        if k >= 0:
+            if i.tracked or i.name in plan.changed:  # else its priority is the configured one, as it was
+                _reprioritise(engine, i, now_us)
             continue
         log.info("(%s) VRID %d on %s, IPv%d, VRRPv%d, priority %d, advert_int %s s%s (added by the reload)", i.name,
                  i.vrid, i.ifname, i.family, i.version, i.priority, i.advert_int_cs / 100,
@@ -626,7 +671,7 @@ def _same_script(a: Any, b: Any) -> bool:
                                                        "group", "weight", "reverse"))
 
 
-def _trackers(engine: Any, old_cfg: Any, config: Any) -> None:
+def _trackers(engine: Any, old_cfg: Any, config: Any, tracked_ifaces: set[str]) -> None:
     """vrrp_scripts: an unchanged one keeps running (its state, its run in progress);
     track_file / track_process are unchanged (a reload that changes them is refused);
     tracked interfaces: the new set."""
@@ -642,12 +687,13 @@ def _trackers(engine: Any, old_cfg: Any, config: Any) -> None:
             engine.track_state[("script", name)] = c.up
     old.stop()  # the scripts no longer configured, or redefined
     engine.scripts = scripts
-    _tracked_interfaces(engine)
+    _tracked_interfaces(engine, tracked_ifaces)
 
 
-def _tracked_interfaces(engine: Any) -> None:
-    """The interfaces some instance tracks, each with its state."""
-    engine._tracked_ifaces = set().union(*(_interfaces(i) for i in engine.instances))
+def _tracked_interfaces(engine: Any, names: Optional[set[str]] = None) -> None:
+    """The interfaces some instance tracks (names, if worked out already), each with its
+    state."""
+    engine._tracked_ifaces = set().union(*(_interfaces(i) for i in engine.instances)) if names is None else names
     for name in engine._tracked_ifaces:
         if ("interface", name) not in engine.track_state:
             engine.track_state[("interface", name)] = netlink.link_is_up(name)
@@ -660,11 +706,11 @@ def _fifo_settings(config: Any) -> Optional[tuple]:
     return (gd.notify_fifo, gd.notify_fifo_script, gd.vrrp_notify_fifo, gd.vrrp_notify_fifo_script, gd.script_user)
 
 
-def _events(engine: Any, old_cfg: Any, config: Any) -> None:
-    """A new Events for the new instances and groups; the FIFOs kept if their settings
-    did not change, followers (lvs_sync_daemon) and the groups' reported state kept."""
+def _events(engine: Any, old_cfg: Any, config: Any, ev: Events) -> None:
+    """ev (made in prepare for the new instances and groups) takes over: the FIFOs kept
+    if their settings did not change, followers (lvs_sync_daemon) and the groups'
+    reported state kept."""
     old: Events = engine.events
-    ev = Events(config, engine.groups, engine.notifier)
     ev.followers = old.followers
     states = {g.name: g.state for g in old.groups}
     for g in ev.groups:
@@ -676,6 +722,4 @@ def _events(engine: Any, old_cfg: Any, config: Any) -> None:
         old.stopping()
         ev.start()
     old.close()
-    for i, inst in zip(engine.instances, config.vrrp_instances, strict=True):
-        ev.instance_config(i, inst)
     engine.events = ev
