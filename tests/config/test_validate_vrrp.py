@@ -394,7 +394,7 @@ def test_rules_without_preference_and_untrackable_routes_warn():
         ("v.conf", 11, 9, "vrrp_instance 'V': virtual_routes: route 10.7.0.0/16 has no dev, so keepalived cannot "
                           "track it"),
         ("v.conf", 12, 9, "vrrp_instance 'V': virtual_routes: route 10.6.0.0/16 has protocol 4, but a tracked route "
-                          "must have protocol keepalived (18); keepalived resets it"),
+                          "must have protocol keepalived (18); keepalived and fastka reset it"),
         ("v.conf", 8, 9, "vrrp_instance 'V': virtual_rules: the rule has no preference; keepalived picks one, "
                          "probably not the one you want"),
     ]

@@ -37,7 +37,7 @@ vrrp_instance B {
     }
     virtual_routes {
         10.1.0.0/16 via 10.0.0.254
-        10.2.0.0/16 via 10.0.0.254 mtu 1400
+        10.2.0.0/16 via 10.0.0.254 mtu 1400 vrf blue
     }
     virtual_rules {
         from 10.0.0.2 table 7
@@ -66,10 +66,10 @@ def test_every_unimplemented_use_is_reported_with_its_owner():
     assert not r.diagnostics.has_errors, [d.format() for d in r.diagnostics.errors]
     lines = not_implemented_uses(r.config)
     assert lines == [
-        "vrrp_instance B: virtual_routes options mtu (route 10.2.0.0/16 is set up without them)",
-        "vrrp_instance B: virtual_rules names iproute2 would look up: table custom (the rule is left out)",
+        "vrrp_instance B: virtual_routes options vrf (route 10.2.0.0/16 is set up without them)",
+        "vrrp_instance B: virtual_rules names iproute2's files do not know: table custom (the rule is left out)",
         "vrrp_instance B: use_vmac_addr / a VIP's use_vmac (those VIPs go on their interface itself)",
-        "static_rules: names iproute2 would look up: table elsewhere (the rule is left out)",
+        "static_rules: names iproute2's files do not know: table elsewhere (the rule is left out)",
     ]
     assert not any("vrrp_instance C" in line for line in lines)
     assert not any("notify" in line for line in lines), "notify_master runs (tests/vrrp/test_netns)"

@@ -279,7 +279,7 @@ def test_virtual_routes_move_with_the_vips(tmp_path):
         t100 = subprocess.run(["ip", "-n", node.ns, "route", "show", "table", "100"], capture_output=True,
                               text=True, timeout=10).stdout
         return ("10.200.0.0/16 via 10.99.0.254 dev eth0 proto keepalived" in main
-                and "10.201.0.0/16 dev eth0 proto keepalived scope link metric 7" in main
+                and "10.201.0.0/16 dev eth0 proto keepalived metric 7" in main  # scope global, as keepalived
                 and "blackhole 10.202.0.0/16 proto keepalived" in main
                 and "10.203.0.0/16 via 10.99.0.254 dev eth0 proto keepalived" in t100)
 

@@ -365,7 +365,7 @@ class _Validator:
                                hint="give it a dev, or add no_track to say it is not tracked")
             if r.protocol is not None and r.protocol not in (18, "keepalived") and not r.no_track:
                 self.d.warning(f"{what}{routes}: route {r.dest} has protocol {r.protocol}, but a tracked route "
-                               "must have protocol keepalived (18); keepalived resets it", pos,
+                               "must have protocol keepalived (18); keepalived and fastka reset it", pos,
                                hint="add no_track to keep the protocol")
         for r in getattr(owner, rules):
             pos = _item_pos(r, owner, rules)
@@ -374,7 +374,7 @@ class _Validator:
                                "one you want", pos, expected="preference <N>")
             if r.protocol is not None and r.protocol != 18 and not r.no_track:
                 self.d.warning(f"{what}{rules}: the rule has protocol {r.protocol}, but a tracked rule must have "
-                               "protocol 18 (keepalived); keepalived resets it", pos,
+                               "protocol 18 (keepalived); keepalived and fastka reset it", pos,
                                hint="add no_track to keep the protocol")
 
     def authentication(self, inst: VrrpInstance, what: str, fam: int, strict: bool) -> None:

@@ -44,7 +44,7 @@ from .. import native as _native
 from ..timers import TimerWheel
 from ..wire import AdvertError, link_local_first, parse_advert, parse_ah_packet
 from ..core.state import JSON_SIGNAL, VRRP_JSON, state_file, write_atomic
-from . import netlink, static
+from . import names, netlink, static
 from .gratuitous import Announcer
 from .rules import Preferences, rule_of
 from .rules import unsupported as rule_unsupported
@@ -132,7 +132,7 @@ def not_implemented_uses(config: Any) -> list[str]:
         for r in i.virtual_rules:
             extra = rule_unsupported(r)
             if extra:
-                out.append(f"vrrp_instance {i.name}: virtual_rules names iproute2 would look up: "
+                out.append(f"vrrp_instance {i.name}: virtual_rules names iproute2's files do not know: "
                            f"{', '.join(extra)} (the rule is left out)")
         if i.use_ipvlan is not None:
             out.append(f"vrrp_instance {i.name}: {NOT_YET['use_ipvlan']}")
@@ -280,6 +280,7 @@ class Engine:
     def _build(self, config: Any, vmacs: Optional[dict[str, Any]] = None) -> None:
         """The instances of config, resolved against this host. ``vmacs`` (a reload): the
         VMACs of the instances that have one, made already; none is made here then."""
+        names.forget()  # iproute2's name files as they are now
         addrs = netlink.dump_addresses()
         gd = getattr(config, "global_defs", None)
         script_user = gd.script_user if gd is not None else None

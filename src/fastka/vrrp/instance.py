@@ -8,10 +8,10 @@ import ipaddress
 import socket
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any, Optional, cast
 
 from ..wire import build_advert, build_ah_packet, set_advert_priority
-from . import netlink
+from . import names, netlink
 from .gratuitous import arp_frame, na_message
 from .rules import FibRule, pack_rules
 from .state_machine import Params, State, VrrpStateMachine
@@ -51,37 +51,105 @@ def vip_address(vip: Any, default_ifindex: int, default_dev: str) -> netlink.Add
 
 
 # virtual_routes options the engine carries out; any other set on a route is reported
-ROUTE_FIELDS_DONE = {"dest", "type", "src", "via", "dev", "onlink", "scope", "table", "metric", "tos", "pos",
-                     "no_track", "track_group"}
+ROUTE_FIELDS_DONE = {"dest", "type", "src", "via", "or_via", "dev", "onlink", "scope", "table", "metric", "tos",
+                     "pos", "no_track", "track_group", "protocol", "mtu", "advmss", "rtt", "rttvar", "reordering",
+                     "window", "cwnd", "ssthresh", "rto_min", "initcwnd", "initrwnd", "hoplimit", "congctl", "locked",
+                     "features_ecn", "quickack", "fastopen_no_cookie", "pref", "expires", "realms", "nexthops",
+                     "append"}
+# ip-route(8): a TIME with a unit is milliseconds, kept by the kernel in these units
+_TIME_SCALE = {"rtt": 8, "rttvar": 4, "rto_min": 1}
+_PREF = {"low": 3, "medium": 0, "high": 1}  # ICMPV6_ROUTER_PREF_*
+_INT_METRICS = ("mtu", "window", "ssthresh", "cwnd", "advmss", "reordering", "hoplimit", "initcwnd", "initrwnd",
+                "quickack", "fastopen_no_cookie")
 
 
 def route_unsupported(route: Any) -> list[str]:
-    """The options of a config Route the engine does not act on (yet)."""
+    """The options of a config Route the engine does not act on (yet), and the names
+    iproute2's files do not know."""
     out = []
     for name, value in vars(route).items():
         if name not in ROUTE_FIELDS_DONE and value not in (None, False, (), []):
             out.append(name)
-    if isinstance(route.table, str) and route.table not in netlink.RT_TABLES:
-        out.append(f"table {route.table}")
+    for kind, what, value in (("rt_tables", "table", route.table), ("rt_protos", "protocol", route.protocol)):
+        if value is not None and names.number(kind, value) is None:
+            out.append(f"{what} {value}")
+    if route.realms is not None and _realms(route.realms) is None:
+        out.append(f"realms {route.realms}")
     return out
 
 
+def _realms(text: str) -> Optional[int]:
+    """[FROM/]TO, each a number or an rt_realms name: RTA_FLOW's from << 16 | to."""
+    parts = [names.number("rt_realms", p) for p in text.split("/")]
+    if any(p is None for p in parts):
+        return None
+    return (cast(int, parts[0]) << 16 if len(parts) == 2 else 0) | cast(int, parts[-1])
+
+
+def _time_ms(key: str, text: str) -> int:
+    """ip-route(8)'s TIME: without a unit the kernel's own value, else Ns / Nms."""
+    for unit, scale in (("msecs", 1), ("msec", 1), ("ms", 1), ("secs", 1000), ("sec", 1000), ("s", 1000)):
+        if text.endswith(unit):
+            return int(float(text[:-len(unit)]) * scale) * _TIME_SCALE[key]
+    return int(float(text))
+
+
+def _route_metrics(route: Any) -> tuple[tuple[int, "int | bytes"], ...]:
+    out: list[tuple[int, "int | bytes"]] = []
+    for key in _INT_METRICS:
+        value = getattr(route, key)
+        if value is not None:
+            out.append((netlink.RTAX[key], value))
+    for key in _TIME_SCALE:
+        value = getattr(route, key)
+        if value is not None:
+            out.append((netlink.RTAX[key], _time_ms(key, value)))
+    if route.features_ecn:
+        out.append((netlink.RTAX["features"], 1))  # RTAX_FEATURE_ECN
+    if route.congctl is not None:
+        out.append((netlink.RTAX_CC_ALGO, route.congctl.encode()))
+    lock = 0
+    for key in route.locked:
+        lock |= 1 << netlink.RTAX[key]
+    if route.rto_min is not None:  # TCP heeds a route's rto_min only locked: ip route locks it too
+        lock |= 1 << netlink.RTAX["rto_min"]
+    if lock:
+        out.append((netlink.RTAX_LOCK, lock))
+    return tuple(sorted(out, key=lambda m: m[0]))
+
+
 def route_of(route: Any) -> netlink.Route:
-    """A config Route (ip route syntax) as a netlink Route."""
-    v6 = ":" in route.dest or (route.via is not None and ":" in route.via) or (route.src is not None and
-                                                                              ":" in route.src)
+    """A config Route (ip route syntax) as a netlink Route; the route must have no
+    route_unsupported()."""
+    hops = [(nh.via, nh.dev) for nh in route.nexthops]
+    v6 = ":" in route.dest or any(a is not None and ":" in a for a in (route.via, route.src, *(v for v, _ in hops)))
     fam = socket.AF_INET6 if v6 else socket.AF_INET
     if route.dest == "default":
         dst, plen = None, 0
     else:
         net = ipaddress.ip_network(route.dest, strict=False)
         dst, plen = str(net.network_address), net.prefixlen
-    table = route.table if isinstance(route.table, int) else netlink.RT_TABLES.get(route.table or "main", 254)
+    table = names.number("rt_tables", route.table if route.table is not None else "main")
+    # keepalived 2.2.7 (observed) resets a tracked route's protocol to its own: it finds
+    # its routes by it (the config check warns)
+    protocol = names.number("rt_protos", route.protocol) if route.protocol is not None and route.no_track else None
+    nexthops = tuple((nh.via, netlink.ifindex(nh.dev) if nh.dev else 0, nh.weight or 1, nh.onlink)
+                     for nh in route.nexthops)
+    via = route.via
+    if route.or_via is not None:  # 'via A or B': two equal nexthops (keepalived's deprecated form)
+        dev = netlink.ifindex(route.dev) if route.dev else 0
+        nexthops = ((via, dev, 1, route.onlink), (route.or_via, dev, 1, route.onlink), *nexthops)
+        via = None
     return netlink.Route(family=fam, dst=dst, dst_len=plen, type=netlink.RTN_TYPES.get(route.type or "unicast", 1),
-                         via=route.via, oif=netlink.ifindex(route.dev) if route.dev else 0, src=route.src,
-                         metric=route.metric, table=table,
-                         scope=netlink.SCOPES.get(route.scope) if route.scope else None, onlink=route.onlink,
-                         tos=route.tos or 0)
+                         via=via, oif=netlink.ifindex(route.dev) if route.dev and not nexthops else 0,
+                         src=route.src, metric=route.metric, table=table if table is not None else 254,
+                         scope=netlink.SCOPES.get(route.scope) if route.scope else None,
+                         onlink=route.onlink and not nexthops, tos=route.tos or 0,
+                         protocol=protocol if protocol is not None else netlink.RTPROT_KEEPALIVED,
+                         metrics=_route_metrics(route), pref=_PREF[route.pref] if route.pref else None,
+                         expires=route.expires,
+                         realms=_realms(route.realms) if route.realms is not None else None,
+                         nexthops=nexthops, append=route.append)
 
 
 @dataclass

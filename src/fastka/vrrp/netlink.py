@@ -94,10 +94,17 @@ def pack_address(op: int, a: Address, seq: int) -> bytes:
 
 
 RTA_DST, RTA_OIF, RTA_GATEWAY, RTA_PRIORITY, RTA_PREFSRC, RTA_TABLE = 1, 4, 5, 6, 7, 15
+RTA_METRICS, RTA_MULTIPATH, RTA_FLOW, RTA_PREF, RTA_EXPIRES = 8, 9, 11, 20, 23
+RTAX_LOCK, RTAX_CC_ALGO = 1, 16
+# ip-route(8)'s metrics by their RTAX_ number (linux/rtnetlink.h)
+RTAX = {"mtu": 2, "window": 3, "rtt": 4, "rttvar": 5, "ssthresh": 6, "cwnd": 7, "advmss": 8, "reordering": 9,
+        "hoplimit": 10, "initcwnd": 11, "features": 12, "rto_min": 13, "initrwnd": 14, "quickack": 15,
+        "congctl": RTAX_CC_ALGO, "fastopen_no_cookie": 17}
+NLM_F_APPEND = 0x800
+_RTNH = struct.Struct("=HBBi")  # struct rtnexthop: len, flags, hops (weight - 1), ifindex
 RTPROT_KEEPALIVED = 18  # rtnetlink's protocol number for keepalived's routes (rt_protos)
 RTN_TYPES = {"unicast": 1, "local": 2, "broadcast": 3, "anycast": 4, "multicast": 5, "blackhole": 6,
              "unreachable": 7, "prohibit": 8, "throw": 9, "nat": 10}
-RT_TABLES = {"default": 253, "main": 254, "local": 255}
 RTNH_F_ONLINK = 0x4
 _RTMSG = struct.Struct("=BBBBBBBBI")  # family, dst_len, src_len, tos, table, protocol, scope, type, flags
 
@@ -118,13 +125,36 @@ class Route:
     scope: Optional[int] = None
     onlink: bool = False
     tos: int = 0
+    protocol: int = 18  # RTPROT_KEEPALIVED
+    metrics: tuple[tuple[int, "int | bytes"], ...] = ()  # (RTAX_..., u32 value or CC algorithm name)
+    pref: Optional[int] = None  # IPv6 router preference (RTA_PREF)
+    expires: Optional[int] = None  # IPv6: seconds
+    realms: Optional[int] = None  # RTA_FLOW: from << 16 | to
+    nexthops: tuple[tuple[Optional[str], int, int, bool], ...] = ()  # multipath: (via, oif, weight, onlink)
+    append: bool = False  # ip route append: NLM_F_APPEND, not NLM_F_REPLACE
+
+
+def _nexthops(r: Route) -> bytes:
+    out = []
+    for via, oif, weight, onlink in r.nexthops:
+        gw = _attr(RTA_GATEWAY, socket.inet_pton(r.family, via)) if via is not None else b""
+        out.append(_RTNH.pack(_RTNH.size + len(gw), RTNH_F_ONLINK if onlink else 0, max(0, weight - 1), oif) + gw)
+    return b"".join(out)
+
+
+def _metrics(r: Route) -> bytes:
+    out = []
+    for kind, value in r.metrics:
+        out.append(_attr(kind, value + b"\0" if isinstance(value, bytes) else struct.pack("=I", value)))
+    return b"".join(out)
 
 
 def pack_route(op: int, r: Route, seq: int) -> bytes:
-    """One RTM_NEWROUTE / RTM_DELROUTE request with NLM_F_ACK (protocol keepalived)."""
-    scope = r.scope
-    if scope is None:  # as ip route: a unicast route without a gateway is on-link
-        scope = SCOPES["link"] if r.type == 1 and r.via is None else 0
+    """One RTM_NEWROUTE / RTM_DELROUTE request with NLM_F_ACK (protocol keepalived unless
+    the route names another)."""
+    # no scope given: universe, also for a route without a gateway (keepalived 2.2.7,
+    # observed; ip route would make that one scope link)
+    scope = r.scope if r.scope is not None else 0
     attrs = []
     if r.dst is not None:
         attrs.append(_attr(RTA_DST, socket.inet_pton(r.family, r.dst)))
@@ -137,8 +167,21 @@ def pack_route(op: int, r: Route, seq: int) -> bytes:
     if r.metric is not None:
         attrs.append(_attr(RTA_PRIORITY, struct.pack("=I", r.metric)))
     attrs.append(_attr(RTA_TABLE, struct.pack("=I", r.table)))
-    flags = NLM_F_REQUEST | NLM_F_ACK | (NLM_F_CREATE | NLM_F_REPLACE if op == RTM_NEWROUTE else 0)
-    body = _RTMSG.pack(r.family, r.dst_len, 0, r.tos, r.table if r.table < 256 else 0, RTPROT_KEEPALIVED,
+    if r.realms is not None:
+        attrs.append(_attr(RTA_FLOW, struct.pack("=I", r.realms)))
+    if r.nexthops:
+        attrs.append(_attr(RTA_MULTIPATH, _nexthops(r)))
+    if op == RTM_NEWROUTE:
+        if r.metrics:
+            attrs.append(_attr(RTA_METRICS, _metrics(r)))
+        if r.pref is not None:
+            attrs.append(_attr(RTA_PREF, struct.pack("=B", r.pref)))
+        if r.expires is not None:
+            attrs.append(_attr(RTA_EXPIRES, struct.pack("=I", r.expires)))
+    flags = NLM_F_REQUEST | NLM_F_ACK
+    if op == RTM_NEWROUTE:
+        flags |= NLM_F_CREATE | (NLM_F_APPEND if r.append else NLM_F_REPLACE)
+    body = _RTMSG.pack(r.family, r.dst_len, 0, r.tos, r.table if r.table < 256 else 0, r.protocol,
                        scope, r.type, RTNH_F_ONLINK if r.onlink else 0) + b"".join(attrs)
     return _NLMSG.pack(_NLMSG.size + len(body), op, flags, seq, 0) + body
 

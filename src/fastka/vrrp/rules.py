@@ -8,15 +8,17 @@ master, removed before them when it leaves MASTER or stops.
 A rule is what ``ip rule add`` makes of the same words: no action means ``table
 main``; ``from``/``to`` prefixes, ``not``, ``iif``/``oif``, ``tos``, ``fwmark[/mask]``,
 ``realms``, ``preference``, ``table``/``goto``/``blackhole``/``unreachable``/
-``prohibit``/``nop``, ``suppress_prefixlength``, ``suppress_ifgroup`` (a number),
+``prohibit``/``nop``, ``suppress_prefixlength``, ``suppress_ifgroup``,
 ``l3mdev``, ``uidrange``, ``protocol``, ``ipproto``, ``sport``/``dport``. Rules are
-added with protocol keepalived (18) unless ``protocol`` says otherwise, and a
+added with protocol keepalived (18) unless ``protocol`` says otherwise on a
+``no_track`` rule (a tracked one keeps keepalived's, as keepalived resets it), and a
 rule without ``preference`` gets one as keepalived gives it (16384 down, in
 configuration order: :class:`Preferences`). Adding a rule that is already there (a previous run's) and deleting
 one that is gone are not errors.
 
-A table or realm written as a name from /etc/iproute2 is not resolved: such a rule
-is reported at start (``unsupported``) and left out.
+A table, realm or interface group may be a name from iproute2's files (``names``:
+rt_tables, rt_realms, group under /etc/iproute2 and /usr/share/iproute2); a name they
+do not know is reported at start (``unsupported``) and the rule left out.
 
 static_rules are added when the engine starts and removed when it stops (unless
 --dont-release-vrrp), as keepalived 2.2.7 does (observed; only its own rules, proto
@@ -33,9 +35,9 @@ import socket
 import struct
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, Optional, cast
 
-from . import netlink
+from . import names, netlink
 
 log = logging.getLogger("fastka.vrrp")
 
@@ -97,15 +99,16 @@ class FibRule:
 
 
 def _realm(text: str) -> int:
-    if not text.isdigit():
+    n = names.number("rt_realms", text)
+    if n is None:
         raise ValueError(f"realm {text}")
-    return int(text)
+    return n
 
 
 def unsupported(rule: Any) -> list[str]:
-    """What of a config Rule cannot be carried out (names iproute2 would look up)."""
+    """What of a config Rule cannot be carried out (names iproute2's files do not know)."""
     out = []
-    if isinstance(rule.table, str) and rule.table not in netlink.RT_TABLES:
+    if rule.table is not None and names.number("rt_tables", rule.table) is None:
         out.append(f"table {rule.table}")
     if rule.realms is not None:
         try:
@@ -113,7 +116,7 @@ def unsupported(rule: Any) -> list[str]:
                 _realm(part)
         except ValueError:
             out.append(f"realms {rule.realms}")
-    if rule.suppress_ifgroup is not None and not rule.suppress_ifgroup.isdigit():
+    if rule.suppress_ifgroup is not None and names.number("group", rule.suppress_ifgroup) is None:
         out.append(f"suppress_ifgroup {rule.suppress_ifgroup}")
     if rule.ipproto is not None and not rule.ipproto.isdigit():
         try:
@@ -156,7 +159,7 @@ def rule_of(rule: Any, prefs: Optional[Preferences] = None) -> FibRule:
         action, table = FR_ACT_GOTO, 0
     else:
         t = rule.table if rule.table is not None else "main"
-        action, table = FR_ACT_TO_TBL, t if isinstance(t, int) else netlink.RT_TABLES[t]
+        action, table = FR_ACT_TO_TBL, cast(int, names.number("rt_tables", t))
     realms = None
     if rule.realms is not None:
         parts = [_realm(p) for p in rule.realms.split("/")]
@@ -173,9 +176,11 @@ def rule_of(rule: Any, prefs: Optional[Preferences] = None) -> FibRule:
         family=fam, src=src, src_len=src_len, dst=dst, dst_len=dst_len, invert=rule.invert, action=action,
         table=table, goto=rule.goto, priority=pref, tos=rule.tos or 0, fwmark=rule.fwmark,
         fwmask=rule.fwmask, realms=realms, iif=rule.iif, oif=rule.oif, suppress_prefixlen=rule.suppress_prefixlength,
-        suppress_ifgroup=int(rule.suppress_ifgroup) if rule.suppress_ifgroup is not None else None,
+        suppress_ifgroup=names.number("group", rule.suppress_ifgroup) if rule.suppress_ifgroup is not None else None,
         l3mdev=rule.l3mdev, uidrange=rule.uidrange,
-        protocol=rule.protocol if rule.protocol is not None else netlink.RTPROT_KEEPALIVED, ipproto=ipproto,
+        # a tracked rule's protocol is keepalived's whatever it says (keepalived 2.2.7, observed for routes)
+        protocol=rule.protocol if rule.protocol is not None and rule.no_track else netlink.RTPROT_KEEPALIVED,
+        ipproto=ipproto,
         sport=rule.sport, dport=rule.dport)
 
 

@@ -52,7 +52,7 @@ def unsupported(config: Any) -> list[str]:
     for r in getattr(config, "static_rules", ()):
         extra = rule_unsupported(r)
         if extra:
-            out.append(f"static_rules: names iproute2 would look up: {', '.join(extra)} (the rule is left out)")
+            out.append(f"static_rules: names iproute2's files do not know: {', '.join(extra)} (the rule is left out)")
     return out
 
 

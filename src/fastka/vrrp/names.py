@@ -1,0 +1,72 @@
+"""iproute2's names for numbers, as ``ip`` reads them: routing tables (rt_tables), route
+protocols (rt_protos), realms (rt_realms) and interface groups (group).
+
+A configuration line written in ``ip route`` / ``ip rule`` syntax may name a table,
+protocol, realm or group instead of giving its number; keepalived looks the name up in
+iproute2's files, and so does fastka. Each kind is read from ``KIND`` and ``KIND.d/*.conf``
+in the directories of DIRS, later ones overriding earlier ones (the distribution's
+defaults under /usr, the administrator's under /etc), over the names iproute2 itself
+knows without a file (BUILTIN). A line is ``NUMBER NAME``; ``#`` starts a comment;
+numbers may be hexadecimal (0x...). The files are read once per load (``forget`` clears
+what was read: a reload reads them again).
+"""
+
+from __future__ import annotations
+
+import functools
+import glob
+import os
+from typing import Optional
+
+DIRS = ("/usr/lib/iproute2", "/usr/share/iproute2", "/etc/iproute2")
+KINDS = ("rt_tables", "rt_protos", "rt_realms", "group")
+BUILTIN: dict[str, dict[str, int]] = {
+    "rt_tables": {"unspec": 0, "default": 253, "main": 254, "local": 255},
+    "rt_protos": {"unspec": 0, "redirect": 1, "kernel": 2, "boot": 3, "static": 4},
+    "rt_realms": {"cosmos": 0},
+    "group": {"default": 0},
+}
+
+
+def _read(path: str, into: dict[str, int]) -> None:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return
+    for line in lines:
+        words = line.split("#", 1)[0].split()
+        if len(words) < 2:
+            continue
+        try:
+            into[words[1]] = int(words[0], 0)
+        except ValueError:
+            continue
+
+
+@functools.lru_cache(maxsize=None)
+def table(kind: str) -> dict[str, int]:
+    """Every name of kind (one of KINDS) and its number."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown iproute2 name kind {kind!r}")
+    out = dict(BUILTIN[kind])
+    for d in DIRS:
+        _read(os.path.join(d, kind), out)
+        for path in sorted(glob.glob(os.path.join(d, f"{kind}.d", "*.conf"))):
+            _read(path, out)
+    return out
+
+
+def number(kind: str, name: "str | int") -> Optional[int]:
+    """The number a name (or a number, as text or int) stands for; None if unknown."""
+    if isinstance(name, int):
+        return name
+    try:
+        return int(name, 0)
+    except ValueError:
+        return table(kind).get(name)
+
+
+def forget() -> None:
+    """Read the files again at the next lookup."""
+    table.cache_clear()
