@@ -206,6 +206,7 @@ class Engine:
         self._arp: list[tuple[bytes, int]] = []
         self._na: list[tuple[bytes, int]] = []
         self._stopping = False
+        self._refreshing = False  # an interface was made again: reload.refresh is due
         self._marks: Optional[list[tuple[str, int]]] = None  # -D: when each flush step ended
         self._sender: Optional[netlink.UnackedSender] = None  # takeovers' kernel work (_take_early)
         self._unacked: dict[bytes, bytes] = {}  # prebuilt requests -> the same without NLM_F_ACK
@@ -387,6 +388,18 @@ class Engine:
                 for s in seqs:
                     self._nl_owner[s] = i
         self._seq_next = seq
+        # every interface the instances name, by its index now (_made_again)
+        devs = {i.ifname for i in self.instances}
+        for inst in config.vrrp_instances:
+            devs.update(v.dev for v in [*inst.virtual_ipaddress, *inst.virtual_ipaddress_excluded] if v.dev)
+            for r in inst.virtual_routes:
+                devs.update(d for d in (r.dev, *(nh.dev for nh in r.nexthops)) if d)
+        self._dev_index: dict[str, int] = {}
+        for d in devs:
+            try:
+                self._dev_index[d] = netlink.ifindex(d)
+            except OSError:
+                pass
 
     def _open_sockets(self) -> None:
         """The VRRP sockets the instances need, joined to their groups; what is open and
@@ -883,6 +896,9 @@ class Engine:
                     _, _, index, flags, _ = _IFINFOMSG.unpack_from(data, off + 16)
                     if index in self._by_vmac:
                         self._vmac_event(*self._by_vmac[index], kind == RTM_DELLINK, flags, now_us)
+                    elif kind == RTM_NEWLINK and index not in self._by_ifindex and not self._refreshing \
+                            and index not in self._dev_index.values():
+                        self._made_again(index)
                     up = kind == RTM_NEWLINK and bool(flags & IFF_UP) and bool(flags & IFF_LOWER_UP)
                     if self._tracked_ifaces:
                         try:
@@ -899,6 +915,26 @@ class Engine:
                         elif not up and i.state != State.FAULT:
                             self._apply(i, i.sm.interface_down(now_us, i.ifname), now_us)
                 off += (n + 3) & ~3
+
+    def _made_again(self, index: int) -> None:
+        """A link the instances do not know by its index: if it bears the name of an
+        interface they use (an instance's, a VIP's or a route's dev), that one was
+        deleted and made again with a new index, and the instances are rebuilt from the
+        running configuration after this iteration (reload.refresh): as keepalived
+        2.2.7 follows an interface by its name (observed: FAULT while it is gone, then
+        BACKUP and MASTER on the new one)."""
+        try:
+            name = socket.if_indextoname(index)
+        except OSError:
+            return
+        if name not in self._dev_index:
+            return
+        from . import reload
+
+        self._refreshing = True
+        log.info("interface %s was made again (index %d, was %d): rebuilding the instances", name, index,
+                 self._dev_index[name])
+        self.defer(reload.refresh)
 
     # -- VMACs: as keepalived 2.2.7 (observed), a VMAC taken down puts its instance in FAULT
     # until it is up again; one deleted puts it in FAULT and is made again
@@ -930,8 +966,8 @@ class Engine:
         try:
             self.vmacs.recreate(v)
         except (VmacError, OSError) as e:
-            log.error("(%s) cannot make VMAC %s again: %s; the instance stays in FAULT (restart fastka to "
-                      "make it)", i.name, v.name, e)
+            log.error("(%s) cannot make VMAC %s again: %s; the instance stays in FAULT until %s is back", i.name,
+                      v.name, e, v.parent_name)
             return
         try:
             self._rejoin(v.ifindex)

@@ -58,6 +58,7 @@ added instance asking for a VMAC name another instance holds otherwise.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import logging
 from array import array
@@ -80,7 +81,8 @@ from ..gcpause import gc_paused
 log = logging.getLogger("fastka.vrrp")
 
 # what _build sets on the engine: saved, replaced, restored by a reload
-BUILT = ("instances", "by_key", "groups", "_by_ifindex", "_by_vmac", "_nl_owner", "_used", "_static", "_seq_next")
+BUILT = ("instances", "by_key", "groups", "_by_ifindex", "_by_vmac", "_nl_owner", "_used", "_static", "_seq_next",
+         "_dev_index")
 CARRIED = ("counters", "ah_seq", "ip_id", "holds_vips", "garp_left", "backup_since_us", "held_back_us")
 
 
@@ -146,6 +148,7 @@ class Plan:
     new_vmacs: Optional[Vmacs] = None  # made for the added instances (prepare), the engine's at commit
     handed_on: dict[str, str] = dataclasses.field(default_factory=dict)  # VMAC name -> its new owner
     rebuilt: "Optional[Rebuilt]" = None  # neither same nor swaps: the new wheel and loop, made in prepare
+    force: bool = False  # refresh: interfaces looked up again, everything built anew (statics added again)
 
 
 @dataclass
@@ -175,13 +178,34 @@ class _Shadow:
         self._nl_owner: dict = {}
 
 
+def refresh(engine: Any) -> None:
+    """Rebuild every instance from the running configuration, looking its interfaces up
+    again by name: one was deleted and made again with a new index (Engine._made_again).
+    It is a reload that keeps every instance's state and rebuilds all the rest, static
+    addresses, routes and rules added again; then lost VMACs are made again on their
+    new parents and every instance takes its links' state (a FAULT ends)."""
+    engine._refreshing = False
+    now_us = engine.clock() // 1000
+    # a new identity: a reload prepared meanwhile against the old indexes is not carried out
+    plan = prepare(engine, copy.copy(engine.config), force=True)
+    if plan is None or not commit(engine, plan):
+        return
+    for i in engine.instances:
+        if i.vmac is not None and i.vmac.lost:
+            engine._remake_vmac(i, now_us)
+        elif i.holds_vips:  # a master: what went with the interface comes back (the rest is replaced as it is)
+            engine._nl.extend(engine._take_batches(i))
+    engine._resync_links(now_us)
+    engine.flush()
+
+
 def reload(engine: Any, config: Any) -> bool:
     """Apply a loaded, checked configuration to a running engine (see the module notes)."""
     plan = prepare(engine, config)
     return plan is not None and commit(engine, plan)
 
 
-def prepare(engine: Any, config: Any) -> Optional[Plan]:
+def prepare(engine: Any, config: Any, force: bool = False) -> Optional[Plan]:
     """Work out a reload: which instances continue, the new Instance objects (built by
     the engine's own _build, on the side), what is refused (logged: None). Reads the
     running engine and changes nothing in it, so it may run in another thread than
@@ -189,7 +213,7 @@ def prepare(engine: Any, config: Any) -> Optional[Plan]:
     from .engine import ConfigError, Engine
 
     old_cfg = engine.config
-    if vrrp_part(old_cfg) == vrrp_part(config):
+    if not force and vrrp_part(old_cfg) == vrrp_part(config):
         return Plan(config, {i.name for i in engine.instances}, [], {}, set(), old_cfg, same=True)
     old_by_name: dict[str, Instance] = {i.name: i for i in list(engine.instances)}
     old_models = {m.name: m for m in old_cfg.vrrp_instances}
@@ -224,7 +248,7 @@ def prepare(engine: Any, config: Any) -> Optional[Plan]:
         _unmake(new_vmacs)
         raise
     changed = {n for n in going_on if old_models[n] != new_models[n]}
-    in_place = (not added and len(going_on) == len(old_by_name)
+    in_place = (not force and not added and len(going_on) == len(old_by_name)
                 and [m.name for m in config.vrrp_instances] == [i.name for i in engine.instances]
                 and vrrp_part(old_cfg, "vrrp_instances") == vrrp_part(config, "vrrp_instances")
                 and built["_used"] == engine._used)
@@ -247,7 +271,7 @@ def prepare(engine: Any, config: Any) -> Optional[Plan]:
             raise
     return Plan(config, going_on, added, built, changed, old_cfg, new_vmacs=new_vmacs,
                 handed_on={v.name: owner for owner, v in given.items()},
-                swaps=_swaps(engine, config, built, changed) if in_place else None, rebuilt=rebuilt)
+                swaps=_swaps(engine, config, built, changed) if in_place else None, rebuilt=rebuilt, force=force)
 
 
 @dataclass
@@ -426,10 +450,10 @@ def _commit_rebuilt(engine: Any, plan: Plan, rebuilt: Rebuilt, t0: int) -> bool:
     old_wheel, old_static = engine.wheel, engine._static
     for k, v in built.items():
         setattr(engine, k, v)
-    if _statics(old_cfg) == _statics(config):
+    if not plan.force and _statics(old_cfg) == _statics(config):
         engine._static = old_static
     else:  # all the old ones go, all the new ones come (one batch; rare)
-        if old_static:
+        if old_static and not plan.force:  # a refresh: the old name indexes that may be gone
             engine._nl.extend(old_static.removes)
         if engine._static:
             engine._nl.extend(engine._static.adds)

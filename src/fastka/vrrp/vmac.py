@@ -290,7 +290,12 @@ class Vmacs:
         it had: the instance's prebuilt requests, its advert and GARP paths and the native
         loop's tables all name that index, so nothing else is rebuilt. The VIPs and group
         memberships it held are the caller's (Engine._remake_vmac). Raises VmacError
-        (the parent is gone, the index or the name is taken)."""
+        (the parent is gone, the index or the name is taken). A parent made again has a
+        new index: the VMAC goes on it, found by its name."""
+        try:
+            v.parent = netlink.ifindex(v.parent_name)
+        except OSError:
+            raise VmacError(f"its interface {v.parent_name} does not exist") from None
         seq = self._next()
         self._check(self._run(netlink.RTM_NEWLINK, [(netlink.pack_macvlan(v.name, v.parent, v.mac, "private", seq,
                                                                           index=v.ifindex), seq)]),

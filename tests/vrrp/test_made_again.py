@@ -1,0 +1,144 @@
+"""An interface an instance runs on is deleted and made again (a VLAN or bond re-created,
+a veth re-plugged): it comes back with a new index. As keepalived 2.2.7 does (observed:
+FAULT while it is gone, then BACKUP and MASTER on the new one), the instance follows the
+interface by its name: fastka rebuilds its instances from the running configuration
+(reload.refresh) and its VIP goes on the new interface; a VMAC, deleted with its parent,
+is made again on the new parent. Both loops; an engine in a namespace of the test's own."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from fastka.config import load_text
+
+from ..netns import in_netns, ip, netns, skip_unless_netns
+
+pytestmark = [pytest.mark.root, pytest.mark.timeout(60)]
+
+VIP = "10.66.0.100"
+
+
+def config(extra: str = "") -> str:
+    return f"""
+vrrp_instance VI_1 {{
+    state BACKUP
+    interface vA
+    virtual_router_id 51
+    priority 100
+    advert_int 0.1
+    version 3
+{extra}    virtual_ipaddress {{
+        {VIP}/24
+    }}
+}}
+"""
+
+
+def make(ns: str) -> int:
+    ip("-n", ns, "link", "add", "vA", "type", "veth", "peer", "name", "vB")
+    for dev in ("vA", "vB"):
+        ip("-n", ns, "link", "set", dev, "up")
+    ip("-n", ns, "addr", "add", "10.66.0.1/24", "dev", "vA")
+    out = ip("-n", ns, "-o", "link", "show", "vA")
+    return int(out.split(":", 1)[0])
+
+
+def run_until(engine, pred, timeout: float, what: str) -> None:
+    end = time.monotonic() + timeout
+    while not pred():
+        assert time.monotonic() < end, what
+        engine.step(0.01)
+
+
+@pytest.mark.parametrize("vmac", [False, True], ids=["plain", "vmac"])
+def test_an_interface_made_again_is_followed_by_name(loop_kind, vmac):
+    skip_unless_netns()
+    from fastka.vrrp.engine import Engine
+
+    with netns("fk-mka") as ns:
+        first = make(ns)
+        holder = "vrrp.51" if vmac else "vA"
+
+        def has_vip() -> bool:
+            return f"{VIP}/24" in ip("-n", ns, "addr", "show")
+
+        def run() -> tuple[list[str], int, str]:
+            engine = Engine(load_text(config("    use_vmac\n" if vmac else "")).config)
+            try:
+                assert engine.loop_kind == loop_kind
+                engine.start()
+                i = engine.instances[0]
+                run_until(engine, lambda: i.state.name == "MASTER" and has_vip(), 5, "first MASTER")
+                ip("-n", ns, "link", "del", "vA")
+                run_until(engine, lambda: engine.instances[0].state.name == "FAULT", 5, "FAULT while vA is gone")
+                for _ in range(20):  # a while without vA: it stays in FAULT
+                    engine.step(0.01)
+                assert engine.instances[0].state.name == "FAULT"
+                second = make(ns)
+                assert second != first
+                run_until(engine, lambda: engine.instances[0].state.name == "MASTER" and has_vip(), 5,
+                          "MASTER again on the new vA")
+                states = [engine.instances[0].state.name]
+                for _ in range(30):  # and stays there
+                    engine.step(0.01)
+                states.append(engine.instances[0].state.name)
+                link = ip("-n", ns, "-d", "link", "show", holder)
+                return states, second, ip("-n", ns, "-o", "addr", "show", "dev", holder) + link
+            finally:
+                engine.stop()
+                engine.close()
+
+        states, second, addrs = in_netns(ns, run)  # addrs: the holder's addresses and link
+        assert states == ["MASTER", "MASTER"]
+        assert f"{VIP}/24" in addrs, addrs
+        if vmac:  # made again on the new vA, with the virtual MAC
+            assert "vrrp.51@vA" in addrs and "00:00:5e:00:01:33" in addrs, addrs
+        assert f"{VIP}/24" not in ip("-n", ns, "addr", "show"), "the VIP went at stop"
+
+
+def test_a_vips_interface_made_again_gets_the_vip_back(loop_kind):
+    """VI_1 runs on vA (master throughout); its second VIP lives on vC (dev vC). vC is
+    deleted and made again: the VIP goes on the new vC."""
+    skip_unless_netns()
+    from fastka.vrrp.engine import Engine
+
+    with netns("fk-mkc") as ns:
+        make(ns)
+        ip("-n", ns, "link", "add", "vC", "type", "veth", "peer", "name", "vD")
+
+        def up_c() -> None:
+            for dev in ("vC", "vD"):
+                ip("-n", ns, "link", "set", dev, "up")
+
+        up_c()
+        text = config().replace(f"        {VIP}/24\n", f"        {VIP}/24\n        10.67.0.100/24 dev vC\n")
+
+        def on_c() -> bool:
+            return "10.67.0.100/24" in ip("-n", ns, "addr", "show", "dev", "vC")
+
+        def run() -> list[str]:
+            engine = Engine(load_text(text).config)
+            try:
+                assert engine.loop_kind == loop_kind
+                engine.start()
+                i = engine.instances[0]
+                run_until(engine, lambda: i.state.name == "MASTER" and on_c(), 5, "MASTER with the VIP on vC")
+                ip("-n", ns, "link", "del", "vC")
+                for _ in range(20):
+                    engine.step(0.01)
+                ip("-n", ns, "link", "add", "vC", "type", "veth", "peer", "name", "vD")
+                up_c()
+                run_until(engine, on_c, 5, "the VIP on the new vC")
+                states = []
+                for _ in range(30):
+                    engine.step(0.01)
+                    states.append(engine.instances[0].state.name)
+                return states
+            finally:
+                engine.stop()
+                engine.close()
+
+        states = in_netns(ns, run)
+        assert set(states) == {"MASTER"}, "VI_1 stayed master on vA"
