@@ -142,3 +142,80 @@ def test_a_vips_interface_made_again_gets_the_vip_back(loop_kind):
 
         states = in_netns(ns, run)
         assert set(states) == {"MASTER"}, "VI_1 stayed master on vA"
+
+
+@pytest.mark.parametrize("mode", ["plain", "protodown"])
+def test_a_vip_deleted_by_someone_else_is_added_again(loop_kind, mode):
+    """A master's VIP deleted with `ip addr del` is added again (keepalived 2.2.7 does it
+    by going BACKUP and MASTER again; fastka without a transition), and counted; so is
+    a vmac_protodown VIP on its VMAC. The VIPs fastka deletes itself (at stop) stay
+    deleted."""
+    skip_unless_netns()
+    from fastka.vrrp.engine import Engine
+
+    extra = "    use_vmac\n    vmac_protodown\n" if mode == "protodown" else ""
+    holder = "vrrp.51" if mode == "protodown" else "vA"
+    with netns("fk-mkd") as ns:
+        make(ns)
+
+        def has_vip() -> bool:
+            return f"{VIP}/24" in ip("-n", ns, "addr", "show", "dev", holder)
+
+        def run() -> tuple[list[str], dict]:
+            engine = Engine(load_text(config(extra)).config)
+            try:
+                assert engine.loop_kind == loop_kind
+                engine.start()
+                i = engine.instances[0]
+                run_until(engine, lambda: i.state.name == "MASTER" and has_vip(), 5, "MASTER with its VIP")
+                for _ in range(2):
+                    ip("-n", ns, "addr", "del", f"{VIP}/24", "dev", holder)
+                    assert not has_vip()
+                    run_until(engine, has_vip, 5, "the VIP added again")
+                states = []
+                for _ in range(20):
+                    engine.step(0.01)
+                    states.append(i.state.name)
+                return states, engine.instance_counters(i)
+            finally:
+                engine.stop()
+                engine.close()
+
+        states, counters = in_netns(ns, run)
+        assert set(states) == {"MASTER"}, "no transition"
+        assert counters.get("vips_restored") == 2, counters
+        assert counters.get("became_master") == 1, counters
+        assert f"{VIP}/24" not in ip("-n", ns, "addr", "show")
+
+
+def test_the_deleted_addresses_socket_passes_only_deletes():
+    """Its socket filter keeps RTM_NEWADDR out: a failover's added VIPs queue nothing."""
+    skip_unless_netns()
+    from fastka.vrrp import netlink
+
+    with netns("fk-mke") as ns:
+        make(ns)
+
+        def run() -> list[tuple[int, bytes]]:
+            s = netlink.deleted_addresses_socket()
+            try:
+                for k in range(3):
+                    ip("-n", ns, "addr", "add", f"10.66.1.{k + 1}/32", "dev", "vA")
+                ip("-n", ns, "addr", "del", "10.66.1.2/32", "dev", "vA")
+                time.sleep(0.1)
+                got, kinds = [], []
+                while True:
+                    try:
+                        data = s.recv(1 << 16)
+                    except BlockingIOError:
+                        break
+                    kinds.append(int.from_bytes(data[4:6], "little"))
+                    got += list(netlink.deleted_addresses(data))
+                assert kinds == [netlink.RTM_DELADDR], kinds
+                return got
+            finally:
+                s.close()
+
+        got = in_netns(ns, run)
+        index = int(ip("-n", ns, "-o", "link", "show", "vA").split(":", 1)[0])
+        assert got == [(index, bytes([10, 66, 1, 2]))]

@@ -45,7 +45,7 @@ from ..timers import TimerWheel
 from ..wire import AdvertError, link_local_first, parse_advert, parse_ah_packet
 from ..core.state import JSON_SIGNAL, VRRP_JSON, state_file, write_atomic
 from . import names, netlink, static
-from .gratuitous import Announcer
+from .gratuitous import Announcer, arp_frame, na_message
 from .rules import Preferences, rule_of
 from .rules import unsupported as rule_unsupported
 from .notify import STATE_WORD, Notifier, state_scripts
@@ -95,7 +95,7 @@ IFF_UP, IFF_LOWER_UP = 0x1, 0x10000
 _IFINFOMSG = struct.Struct("=BxHiII")
 TIMERS_PER_INSTANCE = 3  # advert, Master_Down, gratuitous ARP
 SLOTS = {"v4": 0, "v6": 1, "ah": 2}  # socket slots of the native loop (csrc/vloop.h)
-TAG_LINK, TAG_WAKE = 1, 2
+TAG_LINK, TAG_WAKE, TAG_ADDR = 1, 2, 3
 RX_INTERVAL_MAX_NS = 5_000_000
 LATE_NS = 1_000_000  # the Python loop's timers this overdue: it reads the sockets before firing them
 TAKEOVER_REQUEST_US = 25  # kernel time per takeover request, about (VIP add, VMAC flip; measured here)
@@ -152,6 +152,20 @@ def _primary(addrs: list[tuple[int, int, str, int, int]], ifindex: int, family: 
             if family == 4 or scope == netlink.SCOPES["link"]:
                 return addr
     return None
+
+
+def _vip_keys(i: Instance) -> list[tuple[int, bytes]]:
+    """(interface, packed address) of each of i's VIPs, as RTM_DELADDR names them."""
+    return [(a.ifindex, socket.inet_pton(socket.AF_INET6 if ":" in a.address else socket.AF_INET, a.address))
+            for a in (*i.vips, *i.fixed)]
+
+
+def _link_exists(index: int) -> bool:
+    try:
+        socket.if_indextoname(index)
+    except OSError:
+        return False
+    return True
 
 
 def _gone(vmac: Any) -> bool:
@@ -216,6 +230,7 @@ class Engine:
         self._link.bind((0, RTMGRP_LINK))
         self._link.setblocking(False)
         sockbuf.grow(self._link, 4 << 20)  # a failover's VMAC flips come back as events
+        self._addr_gone = netlink.deleted_addresses_socket()  # VIPs someone else deletes (_addresses_gone)
         self._wake_r, self._wake_w = socket.socketpair()
         self._wake_r.setblocking(False)
         self._wake_w.setblocking(False)
@@ -257,6 +272,7 @@ class Engine:
         for name, sock in self.sockets.items():
             loop.set_socket(SLOTS[name], sock.fileno())
         loop.add_fd(self._link.fileno(), TAG_LINK)
+        loop.add_fd(self._addr_gone.fileno(), TAG_ADDR)
         loop.add_fd(self._wake_r.fileno(), TAG_WAKE)
         self.extras.attach(loop)
         # receive by period (no kernel wakeup per advert): a quarter of the shortest
@@ -388,6 +404,8 @@ class Engine:
                 for s in seqs:
                     self._nl_owner[s] = i
         self._seq_next = seq
+        # every VIP by (interface, packed address) -> its instance's index: _addresses_gone
+        self._vip_owner: dict[tuple[int, bytes], int] = {k: i.index for i in self.instances for k in _vip_keys(i)}
         # every interface the instances name, by its index now (_made_again)
         devs = {i.ifname for i in self.instances}
         for inst in config.vrrp_instances:
@@ -916,6 +934,69 @@ class Engine:
                             self._apply(i, i.sm.interface_down(now_us, i.ifname), now_us)
                 off += (n + 3) & ~3
 
+    def _addresses_gone(self) -> None:
+        """Addresses deleted (the socket passes only RTM_DELADDR): a VIP of an instance
+        that holds its VIPs (a master), or a vmac_protodown VIP (on its VMAC in every
+        state), deleted by someone else is added again, its gratuitous ARP / NA sent,
+        and a master's routes replaced (those through the address went with it).
+        keepalived 2.2.7 (observed) goes BACKUP and MASTER again to do the same; fastka
+        restores without a transition. fastka's own deletes come for instances that no
+        longer hold their VIPs and are let be; so are addresses whose interface went
+        (the link events say what follows)."""
+        gone: dict[int, list[tuple[int, bytes]]] = {}  # instance index -> deleted VIP keys
+        lost = False
+        while True:
+            try:
+                data = self._addr_gone.recv(1 << 16)
+            except BlockingIOError:
+                break
+            except OSError as e:
+                if e.errno != errno.ENOBUFS:
+                    raise
+                lost = True  # some deletes were not seen: every master's VIPs are added again
+                continue
+            for key in netlink.deleted_addresses(data):
+                k = self._vip_owner.get(key)
+                if k is not None:
+                    gone.setdefault(k, []).append(key)
+        if lost:
+            self.counters["address_events_lost"] += 1
+            for i in self.instances:
+                if i.holds_vips or i.fixed:
+                    gone[i.index] = _vip_keys(i)
+        if self._stopping:
+            return
+        for k, keys in gone.items():
+            i = self.instances[k]
+            master = i.holds_vips and i.state == State.MASTER
+            wanted = set(keys)
+            addrs = [a for a, key in zip([*i.vips, *i.fixed], _vip_keys(i), strict=True)
+                     if key in wanted and (master or a in i.fixed) and _link_exists(a.ifindex)]
+            if not addrs:
+                continue
+            data, seqs = netlink.pack_addresses(netlink.RTM_NEWADDR, addrs, self._seq_next)
+            self._seq_next += len(seqs)
+            for seq in seqs:
+                self._nl_owner[seq] = i
+            self._nl.append((netlink.RTM_NEWADDR, data, seqs))
+            if master and i.routes:
+                self._nl.append(i.route_add)
+            i.counters["vips_restored"] += len(addrs)
+            log.warning("(%s) %s deleted by someone else: added again", i.name,
+                        ", ".join(f"{a.address}/{a.prefixlen}" for a in addrs))
+            if i.holds_vips:  # not a vmac_protodown backup's: its VMAC is held down
+                self.announce(i, addrs)
+
+    def announce(self, i: Instance, addrs: list[netlink.Address]) -> None:
+        """Gratuitous ARP / unsolicited NA for these addresses of i (garp_master_repeat
+        of each), from the MAC of the interface they are on."""
+        for a in addrs:
+            mac = i.macs.get(a.ifindex, i.mac)
+            if ":" in a.address:
+                self._na.extend([(na_message(mac, a.address), a.ifindex)] * i.garp_master_repeat)
+            else:
+                self._arp.extend([(arp_frame(mac, a.address), a.ifindex)] * i.garp_master_repeat)
+
     def _made_again(self, index: int) -> None:
         """A link the instances do not know by its index: if it bears the name of an
         interface they use (an instance's, a VIP's or a route's dev), that one was
@@ -1078,7 +1159,8 @@ class Engine:
         self._expire(now_ns)
         nxt = self.wheel.next_expiry()
         wait = max_wait if nxt < 0 else min(max_wait, max(0.0, (nxt - self.clock()) / 1e9))
-        fds = [s.fileno() for s in self.sockets.values()] + [self._link.fileno(), self._wake_r.fileno(),
+        fds = [s.fileno() for s in self.sockets.values()] + [self._link.fileno(), self._addr_gone.fileno(),
+                                                             self._wake_r.fileno(),
                                                              *self.extras.fds()]
         readable, _, _ = select.select(fds, [], [], wait)
         now_us = self.clock() // 1000
@@ -1087,6 +1169,8 @@ class Engine:
                 self._receive(name, now_us)
         if self._link.fileno() in readable:
             self._links(now_us)
+        if self._addr_gone.fileno() in readable:
+            self._addresses_gone()
         self.extras.readable(readable, now_us)
         if self._wake_r.fileno() in readable:
             self._drain_wake()
@@ -1158,6 +1242,8 @@ class Engine:
                     self._garp_timer(i, now_us)
             elif tag == TAG_LINK:
                 self._links(now_us)
+            elif tag == TAG_ADDR:
+                self._addresses_gone()
             elif not self.extras.event(tag, now_us):
                 self._drain_wake()
 
@@ -1238,7 +1324,7 @@ class Engine:
         self.files.close()
         self.processes.close()
         self.events.close()
-        for s in [*self.sockets.values(), *self._holders, self._link, self._wake_r, self._wake_w]:
+        for s in [*self.sockets.values(), *self._holders, self._link, self._addr_gone, self._wake_r, self._wake_w]:
             s.close()
         self.rtnl.close()
         if self._sender is not None:
@@ -1258,6 +1344,8 @@ class Engine:
         out.update(self.events.counters())
         if self.pacer.active:
             out.update(self.pacer.counters())
+        if self.announcer.failed:
+            out["garp_send_errors"] = self.announcer.failed
         if self.loop is not None:
             for k, v in self.loop.stats().items():
                 if v and k in ("rx_short", "rx_unknown_vrid", "rx_unstamped"):

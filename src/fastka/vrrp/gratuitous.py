@@ -15,11 +15,14 @@ one ``sendmmsg`` per socket per burst through :class:`fastka.batchio.Batch`:
 
 from __future__ import annotations
 
+import logging
 import socket
 import struct
 from collections.abc import Iterable, Sequence
 
 from ..batchio import Batch
+
+log = logging.getLogger("fastka.vrrp")
 
 ETH_P_ARP = 0x0806
 ALL_NODES = "ff02::1"
@@ -46,6 +49,7 @@ class Announcer:
         self._arp: socket.socket | None = None
         self._na: socket.socket | None = None
         self._batch = Batch(capacity, slot_size=128)
+        self.failed = 0  # packets the kernel refused (their interface gone)
 
     def _arp_sock(self) -> socket.socket:
         if self._arp is None:
@@ -75,10 +79,25 @@ class Announcer:
         return sent
 
     def _send(self, sock: socket.socket, packets: Iterable[tuple]) -> int:
-        try:
-            return self._batch.send(sock, list(packets), socket.MSG_DONTWAIT)
-        except BlockingIOError:
-            return 0
+        """Send all it can: a packet the kernel refuses (its interface is gone: ENXIO,
+        ENODEV) is counted, logged once per burst and skipped, the rest still go."""
+        todo, sent, k, failed = list(packets), 0, 0, 0
+        error: OSError | None = None
+        while k < len(todo):
+            try:
+                n = self._batch.send(sock, todo[k:], socket.MSG_DONTWAIT)
+            except BlockingIOError:
+                break
+            except OSError as e:  # the first of the rest failed
+                failed, error, k = failed + 1, e, k + 1
+                continue
+            if n <= 0:
+                break
+            sent, k = sent + n, k + n
+        if failed:
+            self.failed += failed
+            log.warning("%d gratuitous ARP / NA not sent: %s", failed, error.strerror if error else "")
+        return sent
 
     def close(self) -> None:
         for s in (self._arp, self._na):

@@ -14,11 +14,13 @@ so the caller can say which VIP failed and why.
 
 from __future__ import annotations
 
+import ctypes
 import errno as _errno
 import os
 import select
 import socket
 import struct
+import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Iterator, Optional
@@ -481,23 +483,69 @@ def dump_addresses(family: int = 0) -> list[tuple[int, int, str, int, int]]:
                     raise NetlinkError(err, f"address dump: {os.strerror(err)}")
                 if kind == RTM_NEWADDR:
                     fam, plen, _, scope, index = _IFADDRMSG.unpack_from(data, off + _NLMSG.size)
-                    a = off + _NLMSG.size + _IFADDRMSG.size
-                    local = address = None
-                    while a + _NLA.size <= off + n:
-                        alen, atype = _NLA.unpack_from(data, a)
-                        if alen < _NLA.size:
-                            break
-                        payload = data[a + _NLA.size:a + alen]
-                        if atype == IFA_LOCAL:
-                            local = payload
-                        elif atype == IFA_ADDRESS:
-                            address = payload
-                        a += (alen + 3) & ~3
-                    raw = local or address
+                    raw = _ifaddr_raw(data, off, n)
                     if raw is not None:
                         af = socket.AF_INET6 if fam == socket.AF_INET6 else socket.AF_INET
                         out.append((index, 6 if fam == socket.AF_INET6 else 4, socket.inet_ntop(af, raw), plen, scope))
                 off += (n + 3) & ~3
+
+
+def _ifaddr_raw(data: bytes, off: int, n: int) -> Optional[bytes]:
+    """The address of the RTM_*ADDR message at off (n bytes): IFA_LOCAL, else IFA_ADDRESS."""
+    a = off + _NLMSG.size + _IFADDRMSG.size
+    local = address = None
+    while a + _NLA.size <= off + n:
+        alen, atype = _NLA.unpack_from(data, a)
+        if alen < _NLA.size:
+            break
+        if atype == IFA_LOCAL:
+            local = bytes(data[a + _NLA.size:a + alen])
+        elif atype == IFA_ADDRESS:
+            address = bytes(data[a + _NLA.size:a + alen])
+        a += (alen + 3) & ~3
+    return local or address
+
+
+RTMGRP_IPV4_IFADDR, RTMGRP_IPV6_IFADDR = 0x10, 0x100
+SO_ATTACH_FILTER = 26
+
+
+def deleted_addresses_socket() -> socket.socket:
+    """A non-blocking socket on the address groups that receives only RTM_DELADDR: a
+    socket filter (classic BPF on the message type) drops the RTM_NEWADDRs in the
+    kernel, so a failover's thousands of added VIPs queue nothing and wake no one."""
+    s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_CLOEXEC, NETLINK_ROUTE)
+    s.setblocking(False)
+    # BPF loads halfwords in network order; nlmsg_type is in host order
+    kind = RTM_DELADDR if sys.byteorder == "big" else ((RTM_DELADDR & 0xFF) << 8) | (RTM_DELADDR >> 8)
+    prog = [(0x28, 0, 0, 4),  # ld h [4]: nlmsg_type
+            (0x15, 0, 1, kind),  # jeq kind ? next : drop
+            (0x06, 0, 0, 0xFFFFFFFF),  # ret: all of it
+            (0x06, 0, 0, 0)]  # ret 0: dropped
+    code = ctypes.create_string_buffer(b"".join(struct.pack("=HBBI", *ins) for ins in prog))
+    fprog = struct.pack("=HxxxxxxQ" if struct.calcsize("P") == 8 else "=HxxI", len(prog), ctypes.addressof(code))
+    try:
+        s.setsockopt(socket.SOL_SOCKET, SO_ATTACH_FILTER, fprog)
+    except OSError:
+        pass  # the reader skips the other messages itself
+    sockbuf.grow(s, 4 << 20)
+    s.bind((0, RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR))
+    return s
+
+
+def deleted_addresses(data: bytes) -> Iterator[tuple[int, bytes]]:
+    """(ifindex, packed address) of each RTM_DELADDR in data."""
+    off = 0
+    while off + _NLMSG.size <= len(data):
+        n, kind, _, _, _ = _NLMSG.unpack_from(data, off)
+        if n < _NLMSG.size:
+            return
+        if kind == RTM_DELADDR and off + _NLMSG.size + _IFADDRMSG.size <= len(data):
+            index = _IFADDRMSG.unpack_from(data, off + _NLMSG.size)[4]
+            raw = _ifaddr_raw(data, off, n)
+            if raw is not None:
+                yield index, raw
+        off += (n + 3) & ~3
 
 
 def ifindex(name: str) -> int:

@@ -69,7 +69,6 @@ from ..timers import TimerWheel
 from . import netlink
 from .events import Events
 from .garp_pacing import Pacer
-from .gratuitous import arp_frame, na_message
 from .instance import Instance
 from .notify import command
 from .rules import pack_rules
@@ -82,7 +81,7 @@ log = logging.getLogger("fastka.vrrp")
 
 # what _build sets on the engine: saved, replaced, restored by a reload
 BUILT = ("instances", "by_key", "groups", "_by_ifindex", "_by_vmac", "_nl_owner", "_used", "_static", "_seq_next",
-         "_dev_index")
+         "_dev_index", "_vip_owner")
 CARRIED = ("counters", "ah_seq", "ip_id", "holds_vips", "garp_left", "backup_since_us", "held_back_us")
 
 
@@ -556,7 +555,7 @@ def _commit_in_place(engine: Any, plan: Plan, swaps: list[Swap], t0: int) -> boo
     the entries of the engine's tables: the lists the sync groups' state shares among
     them), carrying its state; the unchanged ones, the timer wheel and the native loop
     stay. The loop is held for the changed instances, not for all of them."""
-    from .engine import RX_INTERVAL_MAX_NS, SLOTS
+    from .engine import RX_INTERVAL_MAX_NS, SLOTS, _vip_keys
 
     now_us = t0 // 1000
     engine._seq_next = max(engine._seq_next, plan.built["_seq_next"])  # the new objects' requests are numbered
@@ -579,6 +578,9 @@ def _commit_in_place(engine: Any, plan: Plan, swaps: list[Swap], t0: int) -> boo
             engine._nl_owner.pop(seq, None)
         for seq in w.new_seqs:
             engine._nl_owner[seq] = i
+        for key in _vip_keys(o):
+            engine._vip_owner.pop(key, None)
+        engine._vip_owner.update((key, i.index) for key in _vip_keys(i))
         _carry(o, i)
         tid = 3 * i.index
         if wheel.is_armed(tid) and wheel.period(tid):  # the advert timer, at the new interval
@@ -678,13 +680,7 @@ def _difference(engine: Any, o: Instance, i: Instance) -> None:
         add(netlink.RTM_NEWROUTE, netlink.pack_routes, [r for r in i.routes if r not in o.routes])
         add(netlink.RTM_NEWRULE, pack_rules, [r for r in i.rules if r not in o.rules])
     engine._nl.extend(batches)
-    announce = new + (new_fixed if held else [])  # a master's VMAC carries the fixed ones
-    for a in announce:
-        mac = i.macs.get(a.ifindex, i.mac)
-        if ":" in a.address:
-            engine._na.extend([(na_message(mac, a.address), a.ifindex)] * i.garp_master_repeat)
-        else:
-            engine._arp.extend([(arp_frame(mac, a.address), a.ifindex)] * i.garp_master_repeat)
+    engine.announce(i, new + (new_fixed if held else []))  # a master's VMAC carries the fixed ones
     if batches:
         log.info("(%s) reload: %d addresses added, %d removed", i.name, len(new) + len(new_fixed),
                  len(gone) + len(gone_fixed))
