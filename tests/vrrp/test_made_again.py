@@ -219,3 +219,35 @@ def test_the_deleted_addresses_socket_passes_only_deletes():
         got = in_netns(ns, run)
         index = int(ip("-n", ns, "-o", "link", "show", "vA").split(":", 1)[0])
         assert got == [(index, bytes([10, 66, 1, 2]))]
+
+
+def test_a_static_address_deleted_by_someone_else_is_added_again(loop_kind):
+    """static_ipaddress stays for as long as fastka runs: deleted, it is added again
+    (keepalived 2.2.7, observed, does the same); at stop it goes."""
+    skip_unless_netns()
+    from fastka.vrrp.engine import Engine
+
+    static = "static_ipaddress {\n    10.66.5.5/24 dev vA\n}\n"
+    with netns("fk-mks") as ns:
+        make(ns)
+
+        def has_static() -> bool:
+            return "10.66.5.5/24" in ip("-n", ns, "addr", "show", "dev", "vA")
+
+        def run() -> dict:
+            engine = Engine(load_text(static + config()).config)
+            try:
+                assert engine.loop_kind == loop_kind
+                engine.start()
+                run_until(engine, has_static, 5, "the static address")
+                ip("-n", ns, "addr", "del", "10.66.5.5/24", "dev", "vA")
+                assert not has_static()
+                run_until(engine, has_static, 5, "the static address added again")
+                return engine.loop_counters()
+            finally:
+                engine.stop()
+                engine.close()
+
+        counters = in_netns(ns, run)
+        assert counters.get("static_addresses_restored") == 1, counters
+        assert "10.66.5.5" not in ip("-n", ns, "addr", "show")

@@ -154,10 +154,13 @@ def _primary(addrs: list[tuple[int, int, str, int, int]], ifindex: int, family: 
     return None
 
 
+def _address_key(a: netlink.Address) -> tuple[int, bytes]:
+    """(interface, packed address), as RTM_DELADDR names an address."""
+    return a.ifindex, socket.inet_pton(socket.AF_INET6 if ":" in a.address else socket.AF_INET, a.address)
+
+
 def _vip_keys(i: Instance) -> list[tuple[int, bytes]]:
-    """(interface, packed address) of each of i's VIPs, as RTM_DELADDR names them."""
-    return [(a.ifindex, socket.inet_pton(socket.AF_INET6 if ":" in a.address else socket.AF_INET, a.address))
-            for a in (*i.vips, *i.fixed)]
+    return [_address_key(a) for a in (*i.vips, *i.fixed)]
 
 
 def _link_exists(index: int) -> bool:
@@ -404,8 +407,10 @@ class Engine:
                 for s in seqs:
                     self._nl_owner[s] = i
         self._seq_next = seq
-        # every VIP by (interface, packed address) -> its instance's index: _addresses_gone
+        # every VIP by (interface, packed address) -> its instance's index, and the static
+        # addresses: _addresses_gone
         self._vip_owner: dict[tuple[int, bytes], int] = {k: i.index for i in self.instances for k in _vip_keys(i)}
+        self._static_keys = {_address_key(a): a for a in (self._static.addresses if self._static else ())}
         # every interface the instances name, by its index now (_made_again)
         devs = {i.ifname for i in self.instances}
         for inst in config.vrrp_instances:
@@ -944,6 +949,7 @@ class Engine:
         longer hold their VIPs and are let be; so are addresses whose interface went
         (the link events say what follows)."""
         gone: dict[int, list[tuple[int, bytes]]] = {}  # instance index -> deleted VIP keys
+        statics: list[netlink.Address] = []  # static_ipaddress deleted
         lost = False
         while True:
             try:
@@ -959,13 +965,24 @@ class Engine:
                 k = self._vip_owner.get(key)
                 if k is not None:
                     gone.setdefault(k, []).append(key)
+                elif self._static is not None and key in self._static_keys:
+                    statics.append(self._static_keys[key])
         if lost:
             self.counters["address_events_lost"] += 1
             for i in self.instances:
                 if i.holds_vips or i.fixed:
                     gone[i.index] = _vip_keys(i)
+            statics = list(self._static_keys.values())
         if self._stopping:
             return
+        statics = [a for a in statics if _link_exists(a.ifindex)]
+        if statics:  # put back as keepalived 2.2.7 does (observed); the add replaces one that is there
+            data, seqs = netlink.pack_addresses(netlink.RTM_NEWADDR, statics, self._seq_next)
+            self._seq_next += len(seqs)
+            self._nl.append((netlink.RTM_NEWADDR, data, seqs))
+            self.counters["static_addresses_restored"] += len(statics)
+            log.warning("static address %s deleted by someone else: added again",
+                        ", ".join(f"{a.address}/{a.prefixlen}" for a in statics))
         for k, keys in gone.items():
             i = self.instances[k]
             master = i.holds_vips and i.state == State.MASTER

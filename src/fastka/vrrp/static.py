@@ -9,9 +9,11 @@ global_defs ``default_interface`` (keepalived's default: eth0). An address that 
 already there, a route that already exists are not errors (EEXIST is ignored for
 them as for VIPs); the delete of one that is gone is quiet.
 
-Not acted on (reported at start): ``track_group`` (instances that would leave MASTER
-when a static address goes away) and the route options the engine does not carry
-out for virtual_routes either.
+A static address someone else deletes is added again (``Engine._addresses_gone``), as
+keepalived 2.2.7 does (observed). Not acted on (reported at start): ``track_group``
+(instances that would go to FAULT when a static address, route or rule goes away
+and cannot be put back) and the route options the engine does not carry out for
+virtual_routes either.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ class Static:
     adds: list[Batch] = field(default_factory=list)
     removes: list[Batch] = field(default_factory=list)  # in removal order
     words: dict[int, str] = field(default_factory=dict)  # seq -> what the request does
+    addresses: list[netlink.Address] = field(default_factory=list)  # static_ipaddress, resolved
 
     def __bool__(self) -> bool:
         return bool(self.adds)
@@ -45,6 +48,11 @@ def unsupported(config: Any) -> list[str]:
     for a in getattr(config, "static_ipaddress", ()):
         if a.track_group:
             out.append(f"static_ipaddress {a.address}: track_group {a.track_group} (the address is set up)")
+    for what, items in (("static_routes", getattr(config, "static_routes", ())),
+                        ("static_rules", getattr(config, "static_rules", ()))):
+        for r in items:
+            if r.track_group:
+                out.append(f"{what}: track_group {r.track_group} (set up without it)")
     for r in getattr(config, "static_routes", ()):
         extra = route_unsupported(r)
         if extra:
@@ -72,7 +80,7 @@ def build(config: Any, first_seq: int, prefs: Preferences) -> tuple[Optional[Sta
     rules = [rule_of(r, prefs) for r in getattr(config, "static_rules", ()) if not rule_unsupported(r)]
     groups.append(("rule", netlink.RTM_NEWRULE, netlink.RTM_DELRULE, pack_rules, rules,
                    [r.describe() for r in rules]))
-    out = Static()
+    out = Static(addresses=groups[0][4])
     seq = first_seq
     for kind, add_op, del_op, pack, items, names in groups:
         if not items:
