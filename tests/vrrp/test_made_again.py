@@ -7,7 +7,10 @@ is made again on the new parent. Both loops; an engine in a namespace of the tes
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -45,6 +48,22 @@ def make(ns: str) -> int:
     return int(out.split(":", 1)[0])
 
 
+@contextlib.contextmanager
+def running(text: str, loop_kind: str) -> Iterator[Any]:
+    """An Engine on this configuration, started, on the loop the test asked for;
+    stopped and closed at the end."""
+    from fastka.vrrp.engine import Engine
+
+    engine = Engine(load_text(text).config)
+    try:
+        assert engine.loop_kind == loop_kind
+        engine.start()
+        yield engine
+    finally:
+        engine.stop()
+        engine.close()
+
+
 def run_until(engine, pred, timeout: float, what: str) -> None:
     end = time.monotonic() + timeout
     while not pred():
@@ -55,8 +74,6 @@ def run_until(engine, pred, timeout: float, what: str) -> None:
 @pytest.mark.parametrize("vmac", [False, True], ids=["plain", "vmac"])
 def test_an_interface_made_again_is_followed_by_name(loop_kind, vmac):
     skip_unless_netns()
-    from fastka.vrrp.engine import Engine
-
     with netns("fk-mka") as ns:
         first = make(ns)
         holder = "vrrp.51" if vmac else "vA"
@@ -65,10 +82,7 @@ def test_an_interface_made_again_is_followed_by_name(loop_kind, vmac):
             return f"{VIP}/24" in ip("-n", ns, "addr", "show")
 
         def run() -> tuple[list[str], int, str]:
-            engine = Engine(load_text(config("    use_vmac\n" if vmac else "")).config)
-            try:
-                assert engine.loop_kind == loop_kind
-                engine.start()
+            with running(config("    use_vmac\n" if vmac else ""), loop_kind) as engine:
                 i = engine.instances[0]
                 run_until(engine, lambda: i.state.name == "MASTER" and has_vip(), 5, "first MASTER")
                 ip("-n", ns, "link", "del", "vA")
@@ -86,9 +100,6 @@ def test_an_interface_made_again_is_followed_by_name(loop_kind, vmac):
                 states.append(engine.instances[0].state.name)
                 link = ip("-n", ns, "-d", "link", "show", holder)
                 return states, second, ip("-n", ns, "-o", "addr", "show", "dev", holder) + link
-            finally:
-                engine.stop()
-                engine.close()
 
         states, second, addrs = in_netns(ns, run)  # addrs: the holder's addresses and link
         assert states == ["MASTER", "MASTER"]
@@ -102,8 +113,6 @@ def test_a_vips_interface_made_again_gets_the_vip_back(loop_kind):
     """VI_1 runs on vA (master throughout); its second VIP lives on vC (dev vC). vC is
     deleted and made again: the VIP goes on the new vC."""
     skip_unless_netns()
-    from fastka.vrrp.engine import Engine
-
     with netns("fk-mkc") as ns:
         make(ns)
         ip("-n", ns, "link", "add", "vC", "type", "veth", "peer", "name", "vD")
@@ -119,10 +128,7 @@ def test_a_vips_interface_made_again_gets_the_vip_back(loop_kind):
             return "10.67.0.100/24" in ip("-n", ns, "addr", "show", "dev", "vC")
 
         def run() -> list[str]:
-            engine = Engine(load_text(text).config)
-            try:
-                assert engine.loop_kind == loop_kind
-                engine.start()
+            with running(text, loop_kind) as engine:
                 i = engine.instances[0]
                 run_until(engine, lambda: i.state.name == "MASTER" and on_c(), 5, "MASTER with the VIP on vC")
                 ip("-n", ns, "link", "del", "vC")
@@ -136,9 +142,6 @@ def test_a_vips_interface_made_again_gets_the_vip_back(loop_kind):
                     engine.step(0.01)
                     states.append(engine.instances[0].state.name)
                 return states
-            finally:
-                engine.stop()
-                engine.close()
 
         states = in_netns(ns, run)
         assert set(states) == {"MASTER"}, "VI_1 stayed master on vA"
@@ -151,8 +154,6 @@ def test_a_vip_deleted_by_someone_else_is_added_again(loop_kind, mode):
     a vmac_protodown VIP on its VMAC. The VIPs fastka deletes itself (at stop) stay
     deleted."""
     skip_unless_netns()
-    from fastka.vrrp.engine import Engine
-
     extra = "    use_vmac\n    vmac_protodown\n" if mode == "protodown" else ""
     holder = "vrrp.51" if mode == "protodown" else "vA"
     with netns("fk-mkd") as ns:
@@ -162,10 +163,7 @@ def test_a_vip_deleted_by_someone_else_is_added_again(loop_kind, mode):
             return f"{VIP}/24" in ip("-n", ns, "addr", "show", "dev", holder)
 
         def run() -> tuple[list[str], dict]:
-            engine = Engine(load_text(config(extra)).config)
-            try:
-                assert engine.loop_kind == loop_kind
-                engine.start()
+            with running(config(extra), loop_kind) as engine:
                 i = engine.instances[0]
                 run_until(engine, lambda: i.state.name == "MASTER" and has_vip(), 5, "MASTER with its VIP")
                 for _ in range(2):
@@ -177,9 +175,6 @@ def test_a_vip_deleted_by_someone_else_is_added_again(loop_kind, mode):
                     engine.step(0.01)
                     states.append(i.state.name)
                 return states, engine.instance_counters(i)
-            finally:
-                engine.stop()
-                engine.close()
 
         states, counters = in_netns(ns, run)
         assert set(states) == {"MASTER"}, "no transition"
@@ -225,8 +220,6 @@ def test_a_static_address_deleted_by_someone_else_is_added_again(loop_kind):
     """static_ipaddress stays for as long as fastka runs: deleted, it is added again
     (keepalived 2.2.7, observed, does the same); at stop it goes."""
     skip_unless_netns()
-    from fastka.vrrp.engine import Engine
-
     static = "static_ipaddress {\n    10.66.5.5/24 dev vA\n}\n"
     with netns("fk-mks") as ns:
         make(ns)
@@ -235,18 +228,12 @@ def test_a_static_address_deleted_by_someone_else_is_added_again(loop_kind):
             return "10.66.5.5/24" in ip("-n", ns, "addr", "show", "dev", "vA")
 
         def run() -> dict:
-            engine = Engine(load_text(static + config()).config)
-            try:
-                assert engine.loop_kind == loop_kind
-                engine.start()
+            with running(static + config(), loop_kind) as engine:
                 run_until(engine, has_static, 5, "the static address")
                 ip("-n", ns, "addr", "del", "10.66.5.5/24", "dev", "vA")
                 assert not has_static()
                 run_until(engine, has_static, 5, "the static address added again")
                 return engine.loop_counters()
-            finally:
-                engine.stop()
-                engine.close()
 
         counters = in_netns(ns, run)
         assert counters.get("static_addresses_restored") == 1, counters

@@ -37,29 +37,39 @@ vrrp_instance VI_1 {
 """
 
 
+ADVERT = build_advert(version=3, vrid=51, priority=200, advert_int_cs=10, addresses=["10.98.0.1"], src=A4,
+                      dst=MCAST4)  # a master's, from a
+
+
+def pair(a: str, b: str) -> None:
+    """va in a, vb in b, addressed and up; back once vb has carrier (else the instance
+    starts in FAULT)."""
+    ip("link", "add", "va", "netns", a, "type", "veth", "peer", "name", "vb", "netns", b)
+    for ns, dev, addr in ((a, "va", A4), (b, "vb", B4)):
+        ip("-n", ns, "addr", "add", f"{addr}/24", "dev", dev)
+        ip("-n", ns, "link", "set", dev, "up")
+    end = time.monotonic() + 10
+    while "LOWER_UP" not in ip("-n", b, "link", "show", "vb"):
+        assert time.monotonic() < end, "vb has no carrier"
+        time.sleep(0.02)
+
+
+def sender() -> socket.socket:
+    """A raw VRRP socket sending from A4 (made in a's namespace: in_netns)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, 112)
+    s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 255)
+    s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton(A4))
+    return s
+
+
 def test_master_down_counts_from_the_adverts_arrival(loop_kind):
     skip_unless_netns()
     from fastka.vrrp.engine import TIMERS_PER_INSTANCE, Engine
 
     with netns("fk-rma") as a, netns("fk-rmb") as b:
-        ip("link", "add", "va", "netns", a, "type", "veth", "peer", "name", "vb", "netns", b)
-        for ns, dev, addr in ((a, "va", A4), (b, "vb", B4)):
-            ip("-n", ns, "addr", "add", f"{addr}/24", "dev", dev)
-            ip("-n", ns, "link", "set", dev, "up")
-        end = time.monotonic() + 10
-        while "LOWER_UP" not in ip("-n", b, "link", "show", "vb"):  # carrier, or the instance starts in FAULT
-            assert time.monotonic() < end, "vb has no carrier"
-            time.sleep(0.02)
+        pair(a, b)
         config = load_text(CONFIG).config
-
-        def sender() -> socket.socket:
-            s = socket.socket(socket.AF_INET, socket.SOCK_RAW, 112)
-            s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 255)
-            s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton(A4))
-            return s
-
-        advert = build_advert(version=3, vrid=51, priority=200, advert_int_cs=10, addresses=["10.98.0.1"],
-                              src=A4, dst=MCAST4)
+        advert = ADVERT
 
         def run() -> tuple[int, int, int, dict]:
             engine = Engine(config)
@@ -144,24 +154,9 @@ def test_a_held_up_loop_reads_the_adverts_before_its_timers(loop_kind):
     from fastka.vrrp.engine import Engine
 
     with netns("fk-rms") as a, netns("fk-rmt") as b:
-        ip("link", "add", "va", "netns", a, "type", "veth", "peer", "name", "vb", "netns", b)
-        for ns, dev, addr in ((a, "va", A4), (b, "vb", B4)):
-            ip("-n", ns, "addr", "add", f"{addr}/24", "dev", dev)
-            ip("-n", ns, "link", "set", dev, "up")
-        end = time.monotonic() + 10
-        while "LOWER_UP" not in ip("-n", b, "link", "show", "vb"):
-            assert time.monotonic() < end, "vb has no carrier"
-            time.sleep(0.02)
+        pair(a, b)
         config = load_text(CONFIG).config
-        advert = build_advert(version=3, vrid=51, priority=200, advert_int_cs=10, addresses=["10.98.0.1"],
-                              src=A4, dst=MCAST4)
-
-        def sender() -> socket.socket:
-            s = socket.socket(socket.AF_INET, socket.SOCK_RAW, 112)
-            s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 255)
-            s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton(A4))
-            return s
-
+        advert = ADVERT
         stop = threading.Event()
         sent = [0]
 
