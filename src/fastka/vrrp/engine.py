@@ -35,7 +35,7 @@ import socket
 import struct
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from typing import Any, Optional
 
@@ -152,6 +152,20 @@ def _primary(addrs: list[tuple[int, int, str, int, int]], ifindex: int, family: 
             if family == 4 or scope == netlink.SCOPES["link"]:
                 return addr
     return None
+
+
+def _datagrams(sock: socket.socket) -> Iterator[Optional[bytes]]:
+    """What a non-blocking netlink event socket holds, datagram by datagram; None where
+    the kernel dropped some (ENOBUFS: its buffer was full)."""
+    while True:
+        try:
+            yield sock.recv(1 << 16)
+        except BlockingIOError:
+            return
+        except OSError as e:
+            if e.errno != errno.ENOBUFS:
+                raise
+            yield None
 
 
 def _address_key(a: netlink.Address) -> tuple[int, bytes]:
@@ -899,14 +913,8 @@ class Engine:
         self._apply(i, i.sm.advert_received(now_us, a.priority, addr_int(d.src), a.advert_int_cs), now_us)
 
     def _links(self, now_us: int) -> None:
-        while True:
-            try:
-                data = self._link.recv(1 << 16)
-            except BlockingIOError:
-                return
-            except OSError as e:
-                if e.errno != errno.ENOBUFS:
-                    raise
+        for data in _datagrams(self._link):
+            if data is None:
                 self.counters["link_events_lost"] += 1
                 self._resync_links(now_us)  # events were dropped: ask for the state instead
                 continue
@@ -951,14 +959,8 @@ class Engine:
         gone: dict[int, list[tuple[int, bytes]]] = {}  # instance index -> deleted VIP keys
         statics: list[netlink.Address] = []  # static_ipaddress deleted
         lost = False
-        while True:
-            try:
-                data = self._addr_gone.recv(1 << 16)
-            except BlockingIOError:
-                break
-            except OSError as e:
-                if e.errno != errno.ENOBUFS:
-                    raise
+        for data in _datagrams(self._addr_gone):
+            if data is None:
                 lost = True  # some deletes were not seen: every master's VIPs are added again
                 continue
             for key in netlink.deleted_addresses(data):
