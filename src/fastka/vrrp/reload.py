@@ -40,7 +40,9 @@ loop stay (a SIGHUP meant for the checkers costs VRRP no pause). A file that cha
 only some instances (the same ones, in the same order, nothing else VRRP reads)
 swaps each changed one in at its place (_commit_in_place). Otherwise sockets
 stay open (new multicast memberships are joined), the engine's timer wheel and the
-native loop are rebuilt with the instances renumbered; vrrp_scripts whose
+native loop are rebuilt with the instances renumbered - made in the loader thread
+too (Rebuilt), the commit carrying the timers and native state into them in one
+native call each (_commit_rebuilt); vrrp_scripts whose
 definition is unchanged keep running with their state; notify FIFOs are reopened only
 if their settings changed; sync groups keep their reported state; static addresses,
 routes and rules are replaced only if they changed.
@@ -50,6 +52,10 @@ netlink socket), as at start; the VMAC of a removed instance is deleted at commi
 unless an added instance asks for the same one (same name, parent, MAC, family,
 protodown: a renamed instance), which takes it on. A reload that is not carried out
 removes the VMACs it made.
+
+The same machinery rebuilds everything from the running configuration when an
+interface the instances name is deleted and made again with a new index (refresh,
+started by Engine._made_again).
 
 What a reload refuses (logged, nothing changed; restart fastka to apply): changing
 which track_file / vrrp_track_process blocks are used or how they are defined, and an
