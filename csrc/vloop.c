@@ -158,7 +158,6 @@ static int watch_sockets(struct fk_vloop *L, int on)
 {
     if (L->watching == on)
         return 0;
-    L->watching = on;
     for (int s = 0; s < FK_VLOOP_SOCKETS; s++) {
         if (L->fd[s] < 0)
             continue;
@@ -166,10 +165,16 @@ static int watch_sockets(struct fk_vloop *L, int on)
             epoll_ctl(L->epfd, EPOLL_CTL_DEL, L->fd[s], NULL);
         } else {
             struct epoll_event e = {.events = EPOLLIN, .data.u64 = (uint64_t)(TAG_SOCKET | (uint64_t)s)};
-            if (epoll_ctl(L->epfd, EPOLL_CTL_ADD, L->fd[s], &e) < 0)
-                return -errno;
+            if (epoll_ctl(L->epfd, EPOLL_CTL_ADD, L->fd[s], &e) < 0) {
+                int err = errno;
+                for (int t = 0; t < s; t++)  /* all out again: the period drains them */
+                    if (L->fd[t] >= 0)
+                        epoll_ctl(L->epfd, EPOLL_CTL_DEL, L->fd[t], NULL);
+                return -err;
+            }
         }
     }
+    L->watching = on;
     return 0;
 }
 

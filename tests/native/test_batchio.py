@@ -196,6 +196,27 @@ def test_errors(batch_cls):
             b.send(10**6, [(b"x", "127.0.0.1", 0)])  # no such descriptor: EBADF
 
 
+def test_a_refused_packet_says_how_many_went_before_it(pair, batch_cls):
+    """A frame for an interface that is gone fails (ENXIO, ENODEV) after the ones before
+    it went: the OSError's ``sent`` counts those (the GARP sender skips just the bad one),
+    in a batch split over several sendmmsg calls too."""
+    a, _, va, _ = pair
+    frame = bytes.fromhex("ffffffffffff") + bytes.fromhex(A_MAC.replace(":", "")) + b"\x08\x06" + bytes(28)
+
+    def run() -> list[int]:
+        out = []
+        with socket.socket(socket.AF_PACKET, socket.SOCK_RAW) as s:
+            s.setblocking(False)
+            for cap, before in ((8, 3), (2, 5)):  # in one sendmmsg; over three
+                packets = [(frame, None, va)] * before + [(frame, None, 99999), (frame, None, va)]
+                with pytest.raises(OSError) as e:
+                    batch_cls(cap).send(s, packets, socket.MSG_DONTWAIT)
+                out.append(e.value.sent)
+        return out
+
+    assert in_netns(a, run) == [3, 5]
+
+
 @pytest.mark.skipif(fastka.native is None, reason="no native core")
 def test_public_api_is_native():
     assert fastka.batchio.Batch is fastka.native.Batch

@@ -238,3 +238,34 @@ def test_a_static_address_deleted_by_someone_else_is_added_again(loop_kind):
         counters = in_netns(ns, run)
         assert counters.get("static_addresses_restored") == 1, counters
         assert "10.66.5.5" not in ip("-n", ns, "addr", "show")
+
+
+def test_an_interface_made_again_without_its_address_yet(loop_kind):
+    """The new vA comes up before its address is added (as a network manager may do it):
+    the first rebuild is refused (no address to send adverts from) and tried again until
+    it goes; the instance then leaves FAULT."""
+    skip_unless_netns()
+    with netns("fk-mkf") as ns:
+        make(ns)
+
+        def has_vip() -> bool:
+            return f"{VIP}/24" in ip("-n", ns, "addr", "show", "dev", "vA")
+
+        def run() -> str:
+            with running(config(), loop_kind) as engine:
+                run_until(engine, lambda: engine.instances[0].state.name == "MASTER" and has_vip(), 5, "MASTER")
+                ip("-n", ns, "link", "del", "vA")
+                run_until(engine, lambda: engine.instances[0].state.name == "FAULT", 5, "FAULT")
+                ip("-n", ns, "link", "add", "vA", "type", "veth", "peer", "name", "vB")
+                for dev in ("vA", "vB"):
+                    ip("-n", ns, "link", "set", dev, "up")
+                end = time.monotonic() + 0.5
+                while time.monotonic() < end:  # the rebuild is tried, and refused, meanwhile
+                    engine.step(0.01)
+                assert engine.instances[0].state.name == "FAULT"
+                ip("-n", ns, "addr", "add", "10.66.0.1/24", "dev", "vA")
+                run_until(engine, lambda: engine.instances[0].state.name == "MASTER" and has_vip(), 8,
+                          "MASTER once vA has its address")
+                return engine.instances[0].state.name
+
+        assert in_netns(ns, run) == "MASTER"

@@ -32,6 +32,7 @@ cdef class Batch:
 
     cdef fk_mmsg *_m
     cdef list _keep  # the bytes the slots point at, alive until the send returns
+    cdef uint32_t _partial  # what _flush had sent when it raised
 
     def __cinit__(self, capacity, slot_size=4096):
         if capacity < 1 or capacity > 1 << 20:
@@ -57,7 +58,9 @@ cdef class Batch:
     def send(self, sock, packets, flags=0):
         """Send (data, dst, ifindex[, src]) tuples with as few sendmmsg calls as the
         kernel allows; the count sent. data is not copied: the slots point at it.
-        dst None: data is a whole frame for a packet socket, sent out of ifindex."""
+        dst None: data is a whole frame for a packet socket, sent out of ifindex. A
+        packet the kernel refuses raises OSError, whose ``sent`` says how many packets
+        before it went (EAGAIN after some went: the count, no error)."""
         cdef int fd = _mm_fd(sock)
         cdef uint32_t n = 0, cap = fk_mmsg_capacity(self._m)
         cdef int family
@@ -68,7 +71,7 @@ cdef class Batch:
         self._keep.clear()
         for p in packets:
             if n == cap:
-                total += self._flush(fd, n, flags)
+                total += self._flush_counted(fd, n, flags, total)
                 n = 0
             data, dst, ifindex = p[0], p[1], p[2]
             src = p[3] if len(p) > 3 else None
@@ -91,9 +94,17 @@ cdef class Batch:
             self._keep.append(b)
             n += 1
         if n:
-            total += self._flush(fd, n, flags)
+            total += self._flush_counted(fd, n, flags, total)
         self._keep.clear()
         return total
+
+    cdef int _flush_counted(self, int fd, uint32_t n, int flags, object total) except -1:
+        try:
+            return self._flush(fd, n, flags)
+        except OSError as e:
+            e.sent = total + self._partial
+            self._keep.clear()
+            raise
 
     cdef int _flush(self, int fd, uint32_t n, int flags) except -1:
         cdef uint32_t first = 0
@@ -104,6 +115,7 @@ cdef class Batch:
             if r < 0:
                 if first and -r == EAGAIN:
                     return first
+                self._partial = first
                 raise OSError(-r, _mm_os.strerror(-r))
             first += <uint32_t>r
         return <int>n

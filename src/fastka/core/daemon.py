@@ -211,6 +211,8 @@ def _reload_on_hup(engine: Any, opts: dict, no_accept: Any, held: dict[str, Any]
 
     def done(e: Any, plan: Any) -> None:
         try:
+            if plan is not None and e.config is not plan.old_config:
+                state["again"] = True  # something else changed the engine first (a refresh): read it again
             if plan is not None and reload.apply(e, plan):
                 no_accept.update(*na.vips(plan.config))
                 held["opts"] = after_reload(held["opts"], plan.config)

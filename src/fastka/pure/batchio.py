@@ -68,6 +68,9 @@ class Batch:
                     if sent:
                         return sent
                     raise
+                except OSError as e:
+                    e.sent = sent  # type: ignore[attr-defined]  # the native Batch's contract
+                    raise
                 sent += 1
                 continue
             d = _pton("dst", dst, 0)
@@ -87,6 +90,9 @@ class Batch:
             except BlockingIOError:
                 if sent:
                     return sent
+                raise
+            except OSError as e:
+                e.sent = sent  # type: ignore[attr-defined]  # the native Batch's contract
                 raise
             sent += 1
         return sent

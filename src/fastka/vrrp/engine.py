@@ -239,6 +239,7 @@ class Engine:
         self._na: list[tuple[bytes, int]] = []
         self._stopping = False
         self._refreshing = False  # an interface was made again: reload.refresh is due
+        self._refresh_tries = 0  # refreshes refused in a row (reload._refresh_later)
         self._marks: Optional[list[tuple[str, int]]] = None  # -D: when each flush step ended
         self._sender: Optional[netlink.UnackedSender] = None  # takeovers' kernel work (_take_early)
         self._unacked: dict[bytes, bytes] = {}  # prebuilt requests -> the same without NLM_F_ACK
@@ -452,11 +453,15 @@ class Engine:
             if name in self.sockets:
                 s = self.sockets[name]
                 for group, index in groups - {(g, x) for n, g, x in self._joined if n == name}:
-                    if name == "v6":
-                        mreq = socket.inet_pton(socket.AF_INET6, group) + struct.pack("=I", index)
-                        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_JOIN_GROUP, mreq)
-                    else:
-                        self._join4(s, socket.inet_aton(group) + struct.pack("=4si", bytes(4), index))
+                    try:  # a reload's: the interface may have gone meanwhile (a later refresh joins)
+                        if name == "v6":
+                            mreq = socket.inet_pton(socket.AF_INET6, group) + struct.pack("=I", index)
+                            s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_JOIN_GROUP, mreq)
+                        else:
+                            self._join4(s, socket.inet_aton(group) + struct.pack("=4si", bytes(4), index))
+                    except OSError as e:
+                        log.warning("joining %s on interface %d: %s", group, index, e.strerror)
+                        continue
                     self._joined.add((name, group, index))
                 continue
             self._joined.update((name, g, x) for g, x in groups)
@@ -986,12 +991,16 @@ class Engine:
                     gone.setdefault(k, []).append(key)
                 elif self._static is not None and key in self._static_keys:
                     statics.append(self._static_keys[key])
-        if lost:
+        if lost:  # some deletes were not seen: what is missing now, by a dump
             self.counters["address_events_lost"] += 1
+            present = {(x, socket.inet_pton(socket.AF_INET6 if fam == 6 else socket.AF_INET, addr))
+                       for x, fam, addr, _, _ in netlink.dump_addresses()}
             for i in self.instances:
                 if i.holds_vips or i.fixed:
-                    gone[i.index] = _vip_keys(i)
-            statics = list(self._static_keys.values())
+                    keys = [k for k in _vip_keys(i) if k not in present]
+                    if keys:
+                        gone[i.index] = keys
+            statics = [a for k, a in self._static_keys.items() if k not in present]
         if self._stopping:
             return
         statics = [a for a in statics if _link_exists(a.ifindex)]
@@ -1032,6 +1041,17 @@ class Engine:
                 self._na.extend([(na_message(mac, a.address), a.ifindex)] * i.garp_master_repeat)
             else:
                 self._arp.extend([(arp_frame(mac, a.address), a.ifindex)] * i.garp_master_repeat)
+
+    def _stale_devs(self) -> list[str]:
+        """The interfaces the instances name that now have another index (made again)."""
+        out = []
+        for name, x in self._dev_index.items():
+            try:
+                if netlink.ifindex(name) != x:
+                    out.append(name)
+            except OSError:
+                pass  # gone: a later link event tells
+        return out
 
     def _made_again(self, index: int) -> None:
         """A link the instances do not know by its index: if it bears the name of an
@@ -1260,7 +1280,11 @@ class Engine:
             self._take_early_done(taken)
 
     def _master_downs(self, events: list[tuple[Any, ...]]) -> list[Instance]:
-        return [self.instances[e[1]] for e in events if e[0] == 2 and e[3] % TIMERS_PER_INSTANCE == 1]
+        """The instances whose Master_Down is among events, but for those with an advert
+        among them too (read late, it may re-arm the timer: the state machine decides)."""
+        heard = {e[1] for e in events if e[0] == 1}
+        return [self.instances[e[1]] for e in events
+                if e[0] == 2 and e[3] % TIMERS_PER_INSTANCE == 1 and e[1] not in heard]
 
     def _native_handle(self, events: list[tuple[Any, ...]]) -> None:
         for kind, idx, now_ns, tid, tag, prio, aint, src in events:

@@ -88,8 +88,9 @@ class Announcer:
                 n = self._batch.send(sock, todo[k:], socket.MSG_DONTWAIT)
             except BlockingIOError:
                 break
-            except OSError as e:  # the first of the rest failed
-                failed, error, k = failed + 1, e, k + 1
+            except OSError as e:  # the packet after e.sent sent ones failed
+                went = getattr(e, "sent", 0)
+                sent, failed, error, k = sent + went, failed + 1, e, k + went + 1
                 continue
             if n <= 0:
                 break

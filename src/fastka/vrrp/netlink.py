@@ -528,7 +528,7 @@ def deleted_addresses_socket() -> socket.socket:
         s.setsockopt(socket.SOL_SOCKET, SO_ATTACH_FILTER, fprog)
     except OSError:
         pass  # the reader skips the other messages itself
-    sockbuf.grow(s, 4 << 20)
+    sockbuf.grow(s, 16 << 20)  # a node leaving MASTER hears its own 10,000 deletes (about 8 MB)
     s.bind((0, RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR))
     return s
 

@@ -183,6 +183,9 @@ class _Shadow:
         self._nl_owner: dict = {}
 
 
+REFRESH_RETRY_S = (1, 2, 4, 8, 16, 30, 60)  # a refused refresh is tried again after these, then every 60 s
+
+
 def refresh(engine: Any) -> None:
     """Rebuild every instance from the running configuration, looking its interfaces up
     again by name: one was deleted and made again with a new index (Engine._made_again).
@@ -191,12 +194,13 @@ def refresh(engine: Any) -> None:
     on (at 10,000 instances that takes seconds), carried out in the loop (_refreshed)."""
     import threading
 
-    config = copy.copy(engine.config)  # a new identity: a reload prepared meanwhile is not carried out
+    base = engine.config  # what the plan is worked out against, read here in the loop
+    config = copy.copy(base)  # a new identity: a reload prepared meanwhile is not carried out
 
     def work() -> None:
         plan = None
         try:
-            plan = prepare(engine, config, force=True)
+            plan = prepare(engine, config, force=True, base=base)
         except Exception:
             log.exception("rebuilding the instances failed; nothing changed")
         engine.defer(lambda e: _refreshed(e, plan))
@@ -205,27 +209,55 @@ def refresh(engine: Any) -> None:
 
 
 def _refreshed(engine: Any, plan: Optional[Plan]) -> None:
-    """refresh's plan carried out; then lost VMACs are made again on their new parents, a
-    master re-adds what went with the old interface, and every instance takes its
-    links' state (a FAULT ends)."""
+    """refresh's plan carried out; then lost VMACs are made again on their new parents,
+    a master re-adds (and announces) what it had on an interface made again, and every
+    instance takes its links' state (a FAULT ends). A refused refresh (the interface
+    has no address yet, ...) is tried again later; so is one a reload overtook, and one
+    that left an interface behind that was made again meanwhile."""
     engine._refreshing = False
-    if plan is None:
-        return
-    if engine.config is not plan.old_config:  # a reload came first: work it out again on its configuration
-        _unmake(plan.new_vmacs)
-        engine._refreshing = True
-        refresh(engine)
-        return
-    if not commit(engine, plan):
-        return
-    now_us = engine.clock() // 1000
-    for i in engine.instances:
-        if i.vmac is not None and i.vmac.lost:
-            engine._remake_vmac(i, now_us)
-        elif i.holds_vips:  # a master: what went with the interface comes back (the rest is replaced as it is)
-            engine._nl.extend(engine._take_batches(i))
-    engine._resync_links(now_us)
-    engine.flush()
+    try:
+        if plan is None or engine.config is not plan.old_config:
+            if plan is not None:
+                _unmake(plan.new_vmacs)
+            _refresh_later(engine)
+            return
+        before = dict(engine._dev_index)
+        if not commit(engine, plan):
+            _refresh_later(engine)
+            return
+        engine._refresh_tries = 0
+        moved = {x for name, x in engine._dev_index.items() if before.get(name) != x}
+        now_us = engine.clock() // 1000
+        for i in engine.instances:
+            if i.vmac is not None and i.vmac.lost:
+                engine._remake_vmac(i, now_us)
+            elif i.holds_vips and (any(a.ifindex in moved for a in i.vips)
+                                   or any(r.oif in moved for r in i.routes)):
+                engine._nl.extend(engine._take_batches(i))  # what went with the old interface comes back
+                engine.announce(i, [a for a in i.vips if a.ifindex in moved])
+        engine._resync_links(now_us)
+        engine.flush()
+        if engine._stale_devs():
+            engine._refreshing = True
+            refresh(engine)
+    except Exception:  # a bug, or an interface gone again half-way: VRRP goes on
+        log.exception("rebuilding the instances failed")
+        _refresh_later(engine)
+
+
+def _refresh_later(engine: Any) -> None:
+    """Another refresh after a while (longer each time), if an interface the instances
+    name still has another index than they know."""
+    tries = engine._refresh_tries
+    engine._refresh_tries = tries + 1
+    delay = REFRESH_RETRY_S[min(tries, len(REFRESH_RETRY_S) - 1)]
+
+    def again(now_us: int) -> None:
+        if not engine._refreshing and engine._stale_devs():
+            engine._refreshing = True
+            refresh(engine)
+
+    engine.extras.call_at(engine.clock() + delay * 1_000_000_000, again)
 
 
 def reload(engine: Any, config: Any) -> bool:
@@ -234,14 +266,14 @@ def reload(engine: Any, config: Any) -> bool:
     return plan is not None and commit(engine, plan)
 
 
-def prepare(engine: Any, config: Any, force: bool = False) -> Optional[Plan]:
+def prepare(engine: Any, config: Any, force: bool = False, base: Any = None) -> Optional[Plan]:
     """Work out a reload: which instances continue, the new Instance objects (built by
     the engine's own _build, on the side), what is refused (logged: None). Reads the
     running engine and changes nothing in it, so it may run in another thread than
     the loop (reloads are never run two at a time)."""
     from .engine import ConfigError, Engine
 
-    old_cfg = engine.config
+    old_cfg = engine.config if base is None else base  # base: read by the caller, in the loop
     if not force and vrrp_part(old_cfg) == vrrp_part(config):
         return Plan(config, {i.name for i in engine.instances}, [], {}, set(), old_cfg, same=True)
     old_by_name: dict[str, Instance] = {i.name: i for i in list(engine.instances)}
@@ -611,6 +643,7 @@ def _commit_in_place(engine: Any, plan: Plan, swaps: list[Swap], t0: int) -> boo
         for key in _vip_keys(o):
             engine._vip_owner.pop(key, None)
         engine._vip_owner.update((key, i.index) for key in _vip_keys(i))
+        engine._dev_index = plan.built["_dev_index"]  # the interfaces the new configuration names
         _carry(o, i)
         tid = 3 * i.index
         if wheel.is_armed(tid) and wheel.period(tid):  # the advert timer, at the new interval
