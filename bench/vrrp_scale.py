@@ -77,6 +77,11 @@ def vip(k: int, j: int) -> str:
     return f"10.{100 + k // 256}.{k % 256}.{10 + j}"
 
 
+def iface(k: int) -> str:
+    """The interface instance k runs on (PER_IFACE instances each)."""
+    return f"eth{k // PER_IFACE}"
+
+
 def config(n: int, v: int, advert_int: float, priority: int, vmac: str = "none") -> str:
     out = ["global_defs {", "    vrrp_garp_master_delay 0", "    vrrp_garp_master_repeat 1", "}"]
     for k in range(n):
@@ -86,7 +91,7 @@ def config(n: int, v: int, advert_int: float, priority: int, vmac: str = "none")
             extra += "    vmac_protodown\n"
         out.append(f"""vrrp_instance VI_{k} {{
 {extra}    state BACKUP
-    interface eth{k // PER_IFACE}
+    interface {iface(k)}
     virtual_router_id {1 + k % PER_IFACE}
     priority {priority}
     advert_int {advert_int}
@@ -250,12 +255,11 @@ class AddrWatch:
 
 
 _ADD_ALL = """
-import sys, time
+import json, sys, time
 from fastka.vrrp import netlink
-n, v, per = (int(x) for x in sys.argv[1:4])
-index = [netlink.ifindex(f"eth{i}") for i in range((n + per - 1) // per)]
-addrs = [netlink.Address(index[k // per], f"10.{100 + k // 256}.{k % 256}.{10 + j}", 32)
-         for k in range(n) for j in range(v)]
+pairs = json.load(sys.stdin)  # [interface, address] of every VIP, as config() lays them out
+index = {name: netlink.ifindex(name) for name in {dev for dev, _ in pairs}}
+addrs = [netlink.Address(index[dev], addr, 32) for dev, addr in pairs]
 data = netlink.without_ack(netlink.pack_addresses(netlink.RTM_NEWADDR, addrs, 1)[0])
 sender = netlink.UnackedSender()
 t = time.perf_counter()
@@ -272,8 +276,9 @@ def kernel_add_ms(ns: str, n: int, v: int) -> Optional[int]:
     any daemon's failover_all_vips_ms once its first Master_Down has fallen due."""
     watch = AddrWatch(ns)
     try:
-        out = subprocess.run(["ip", "netns", "exec", ns, sys.executable, "-c", _ADD_ALL, str(n), str(v),
-                              str(PER_IFACE)], capture_output=True, text=True, timeout=120)
+        pairs = [(iface(k), vip(k, j)) for k in range(n) for j in range(v)]
+        out = subprocess.run(["ip", "netns", "exec", ns, sys.executable, "-c", _ADD_ALL], input=json.dumps(pairs),
+                             capture_output=True, text=True, timeout=120)
         if out.returncode != 0:
             print(f"kernel_add_all_vips_ms: {out.stderr.strip()[-300:]}", file=sys.stderr)
             return None

@@ -56,8 +56,8 @@ struct fk_vloop {
     uint32_t ntx[FK_VLOOP_SOCKETS];
     uint32_t timer_ids[1024];
     int64_t slack_ns;
-    int64_t rx_interval_ns;         /* 0: sockets wake the loop; else drained on this period ... */
-    int rx_idle;                    /* ... until a drain finds nothing: then they wake it again */
+    int64_t rx_interval_ns;         /* 0: sockets wake the loop; else drained on this period, until
+                                     * a drain finds nothing: then they wake it again (idle()) */
     int watching;                   /* the sockets are in the epoll set */
     int64_t next_rx_ns;
     int64_t drained_ns[FK_VLOOP_SOCKETS];   /* start of the socket's last complete drain */
@@ -176,6 +176,12 @@ static int watch_sockets(struct fk_vloop *L, int on)
     }
     L->watching = on;
     return 0;
+}
+
+/* Receiving by period, and the last drain found nothing: the sockets wake the loop. */
+static inline int idle(const struct fk_vloop *L)
+{
+    return L->rx_interval_ns > 0 && L->watching;
 }
 
 int fk_vloop_add_fd(struct fk_vloop *L, int fd, int32_t tag)
@@ -552,7 +558,6 @@ void fk_vloop_set_slack(struct fk_vloop *L, int64_t slack_ns)
 int fk_vloop_set_rx_interval(struct fk_vloop *L, int64_t interval_ns)
 {
     L->rx_interval_ns = interval_ns < 0 ? 0 : interval_ns;
-    L->rx_idle = 0;
     return watch_sockets(L, L->rx_interval_ns == 0);
 }
 
@@ -565,7 +570,7 @@ int fk_vloop_poll(struct fk_vloop *L, struct fk_wheel *W, int64_t deadline_ns, s
     for (;;) {
         int64_t now = fk_vloop_now_ns(), due = fk_wheel_next_expiry(W);
         int nev = 0;
-        int period = L->rx_interval_ns > 0 && !L->rx_idle && now >= L->next_rx_ns;
+        int period = L->rx_interval_ns > 0 && !idle(L) && now >= L->next_rx_ns;
         /* timers overdue by more than the receive period: the loop was held up (a slow
          * step, a reload, the CPU taken). The adverts that came meanwhile are read
          * before the timers fire: they carry their arrival time, and a backup whose
@@ -580,8 +585,8 @@ int fk_vloop_poll(struct fk_vloop *L, struct fk_wheel *W, int64_t deadline_ns, s
                 L->next_rx_ns = now + L->rx_interval_ns;
                 /* nothing came (a master, or the gap between a burst of adverts and the
                  * next): let the sockets wake the loop rather than polling them empty */
-                if (L->stats.datagrams == before && watch_sockets(L, 1) == 0)
-                    L->rx_idle = 1;
+                if (L->stats.datagrams == before)
+                    watch_sockets(L, 1);  /* on failure it stays out: the period goes on */
             }
         }
         nev += expire(L, W, now + L->slack_ns, ev + nev, max_ev - nev);
@@ -594,7 +599,7 @@ int fk_vloop_poll(struct fk_vloop *L, struct fk_wheel *W, int64_t deadline_ns, s
         int64_t until = deadline_ns, next = fk_wheel_next_expiry(W);
         if (next >= 0 && next - L->slack_ns < until)
             until = next - L->slack_ns;
-        if (L->rx_interval_ns > 0 && !L->rx_idle && L->next_rx_ns < until)
+        if (L->rx_interval_ns > 0 && !idle(L) && L->next_rx_ns < until)
             until = L->next_rx_ns;
         int64_t wait_ns = until - now;
         int timeout_ms = wait_ns <= 0 || last ? 0 : (int)((wait_ns + 999999) / 1000000);
@@ -610,10 +615,9 @@ int fk_vloop_poll(struct fk_vloop *L, struct fk_wheel *W, int64_t deadline_ns, s
             uint64_t tag = ready[j].data.u64;
             if (tag & TAG_SOCKET) {
                 nev += drain(L, W, (int)(tag & 0xff), ev + nev, max_ev - nev);
-                if (L->rx_idle) {
+                if (idle(L)) {
                     /* traffic again: back to draining on the period, the first drain
                      * one period from now (the rest of a burst comes in one batch) */
-                    L->rx_idle = 0;
                     L->next_rx_ns = fk_vloop_now_ns() + L->rx_interval_ns;
                     watch_sockets(L, 0);
                 }

@@ -121,8 +121,8 @@ def _route_metrics(route: Any) -> tuple[tuple[int, "int | bytes"], ...]:
 def route_of(route: Any) -> netlink.Route:
     """A config Route (ip route syntax) as a netlink Route; the route must have no
     route_unsupported()."""
-    hops = [(nh.via, nh.dev) for nh in route.nexthops]
-    v6 = ":" in route.dest or any(a is not None and ":" in a for a in (route.via, route.src, *(v for v, _ in hops)))
+    v6 = ":" in route.dest or any(a is not None and ":" in a for a in (route.via, route.or_via, route.src,
+                                                                        *(nh.via for nh in route.nexthops)))
     fam = socket.AF_INET6 if v6 else socket.AF_INET
     if route.dest == "default":
         dst, plen = None, 0
@@ -135,13 +135,12 @@ def route_of(route: Any) -> netlink.Route:
     protocol = names.number("rt_protos", route.protocol) if route.protocol is not None and route.no_track else None
     nexthops = tuple((nh.via, netlink.ifindex(nh.dev) if nh.dev else 0, nh.weight or 1, nh.onlink)
                      for nh in route.nexthops)
-    via = route.via
+    via, dev = route.via, netlink.ifindex(route.dev) if route.dev else 0
     if route.or_via is not None:  # 'via A or B': two equal nexthops (keepalived's deprecated form)
-        dev = netlink.ifindex(route.dev) if route.dev else 0
         nexthops = ((via, dev, 1, route.onlink), (route.or_via, dev, 1, route.onlink), *nexthops)
         via = None
     return netlink.Route(family=fam, dst=dst, dst_len=plen, type=netlink.RTN_TYPES.get(route.type or "unicast", 1),
-                         via=via, oif=netlink.ifindex(route.dev) if route.dev and not nexthops else 0,
+                         via=via, oif=0 if nexthops else dev,
                          src=route.src, metric=route.metric, table=table if table is not None else 254,
                          scope=netlink.SCOPES.get(route.scope) if route.scope else None,
                          onlink=route.onlink and not nexthops, tos=route.tos or 0,

@@ -70,9 +70,10 @@ def build(config: Any, first_seq: int, prefs: Preferences) -> tuple[Optional[Sta
     default_dev = (gd.default_interface if gd is not None else None) or DEFAULT_INTERFACE
     addrs = list(getattr(config, "static_ipaddress", ()))
     default_index = netlink.ifindex(default_dev) if any(a.dev is None for a in addrs) else 0
+    addresses = [vip_address(a, default_index, default_dev) for a in addrs]
     groups: list[tuple[str, int, int, Callable[..., tuple[bytes, list[int]]], list, list[str]]] = [
-        ("address", netlink.RTM_NEWADDR, netlink.RTM_DELADDR, netlink.pack_addresses,
-         [vip_address(a, default_index, default_dev) for a in addrs], [a.address for a in addrs]),
+        ("address", netlink.RTM_NEWADDR, netlink.RTM_DELADDR, netlink.pack_addresses, addresses,
+         [a.address for a in addrs]),
         ("route", netlink.RTM_NEWROUTE, netlink.RTM_DELROUTE, netlink.pack_routes,
          [route_of(r) for r in getattr(config, "static_routes", ())],
          [r.dest for r in getattr(config, "static_routes", ())]),
@@ -80,7 +81,7 @@ def build(config: Any, first_seq: int, prefs: Preferences) -> tuple[Optional[Sta
     rules = [rule_of(r, prefs) for r in getattr(config, "static_rules", ()) if not rule_unsupported(r)]
     groups.append(("rule", netlink.RTM_NEWRULE, netlink.RTM_DELRULE, pack_rules, rules,
                    [r.describe() for r in rules]))
-    out = Static(addresses=groups[0][4])
+    out = Static(addresses=addresses)
     seq = first_seq
     for kind, add_op, del_op, pack, items, names in groups:
         if not items:
