@@ -414,6 +414,8 @@ static int datagram(struct fk_vloop *L, struct fk_wheel *W, int slot, const uint
         return 0;
     }
     int idx = hfind(L, hkey(md->ifindex, family, msg[1]));
+    if (idx < 0) /* an instance without an interface takes its VRID from any */
+        idx = hfind(L, hkey(0, family, msg[1]));
     if (idx < 0) {
         L->stats.rx_unknown++;
         return 0;

@@ -1,7 +1,8 @@
 /* The VRRP steady-state loop: what runs without Python.
  *
- * A struct fk_vloop holds every instance's receive key (ifindex, family, VRID), its
- * prebuilt adverts, its authentication, and the part of its state machine that
+ * A struct fk_vloop holds every instance's receive key (ifindex, family, VRID; ifindex
+ * 0 for an instance without an interface, which takes adverts for its VRID from any
+ * interface no other instance's key names), its prebuilt adverts, its authentication, and the part of its state machine that
  * decides received adverts (the "fast-path view", fastka.vrrp.state_machine's
  * FastPathView, mirrored by fk_vloop_classify). fk_vloop_poll runs the loop:
  *

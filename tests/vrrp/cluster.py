@@ -200,8 +200,8 @@ def need_keepalived() -> None:
 def instance(*, name: str = "VI_1", vrid: int = 51, priority: int = 100, version: int = 3,
              advert_int: str = "0.1", vips: tuple[str, ...] = ("10.99.0.100/24",), state: str = "BACKUP",
              extra: str = "", auth: Optional[tuple[str, str]] = None, unicast: Optional[tuple[str, list[str]]] = None,
-             interface: str = "eth0") -> str:
-    lines = [f"vrrp_instance {name} {{", f"    state {state}", f"    interface {interface}",
+             interface: Optional[str] = "eth0") -> str:
+    lines = [f"vrrp_instance {name} {{", f"    state {state}", *([f"    interface {interface}"] if interface else []),
              f"    virtual_router_id {vrid}", f"    priority {priority}", f"    advert_int {advert_int}",
              f"    version {version}"]
     if auth:

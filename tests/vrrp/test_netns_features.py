@@ -382,3 +382,50 @@ def test_no_accept_drops_packets_to_the_vips_on_the_master(tmp_path):
         wait_for(lambda: connects(a, VIP, port_b), 5, "b to accept (the default without vrrp_strict)")
         srv_a.close()
         srv_b.close()
+
+
+def test_unicast_instance_without_an_interface(tmp_path, loop_kind):
+    """keepalived.conf(5) lets a unicast instance omit its interface: routing picks the
+    way to the peers and the source address, adverts are taken from any interface, a VIP
+    without a dev goes on default_interface (eth0 here). Each VIP's gratuitous ARP
+    carries its own interface's MAC. Debian's keepalived 2.2.7 refuses such an instance
+    ("Unknown interface!"), so its peer here names eth0."""
+    from .cluster import need_keepalived
+
+    need_keepalived()
+    vips = ("10.99.0.100/24", "10.98.0.100/24 dev eth1")
+    with lan(tmp_path, ["a", "b", "k"], links=2) as net:
+        a, b, k = net.nodes
+        k.kind = "keepalived"
+        for n in (a, b, k):  # learn a neighbour from a gratuitous ARP: its sender MAC shows
+            subprocess.run(["ip", "netns", "exec", n.ns, "sysctl", "-qw", "net.ipv4.conf.eth1.arp_accept=1"],
+                           check=True, timeout=10)
+
+        def conf(n, priority, interface=None) -> str:
+            peers = [p.ipv4 for p in (a, b, k) if p is not n]
+            return instance(priority=priority, interface=interface, vips=vips, unicast=(n.ipv4, peers)).replace(
+                f"    unicast_src_ip {n.ipv4}\n", "" if interface is None else f"    unicast_src_ip {n.ipv4}\n")
+
+        def holds(n) -> bool:
+            return n.has(VIP) and "10.98.0.100" in n.addresses("eth1")
+
+        def eth1_mac(n) -> str:
+            return ip("-n", n.ns, "-br", "link", "show", "dev", "eth1").split()[2]
+
+        a.start(conf(a, 200))
+        b.start(conf(b, 150))
+        k.start(conf(k, 100, "eth0"))
+        wait_for(lambda: holds(a) and not b.has(VIP) and not k.has(VIP), 10, "a to be the only master")
+        wait_for(lambda: eth1_mac(a) in ip("-n", b.ns, "neigh", "show", "10.98.0.100"), 5,
+                 "a's gratuitous ARP for its eth1 VIP, from eth1's MAC")
+        assert "on any interface (unicast)" in a.log_text()
+        a.kill()  # its VIPs stay behind (SIGKILL)
+        wait_for(lambda: holds(b), 5, "b to take over from the killed a")
+        wait_for(lambda: eth1_mac(b) in ip("-n", k.ns, "neigh", "show", "10.98.0.100"), 5,
+                 "b's gratuitous ARP on eth1")
+        assert not k.has(VIP)
+        assert b.stop() == 0  # priority 0: keepalived takes over at once
+        assert not b.has(VIP)
+        wait_for(lambda: k.has(VIP), 3, "keepalived to take over from b's priority 0")
+        b.start(conf(b, 150))
+        wait_for(lambda: holds(b) and not k.has(VIP), 10, "b to preempt keepalived")

@@ -231,6 +231,10 @@ class _Validator:
             elif ll:
                 self.d.error(f"{what} has no interface, but its unicast address {ll[0]} is IPv6 link-local, which "
                              "needs one", inst.pos_of(), expected="interface <STRING>")
+            else:
+                self.d.warning(f"{what} has no interface: fastka sends its adverts where routing takes them and "
+                               "puts VIPs without a dev on default_interface, as keepalived.conf(5) says; "
+                               "keepalived 2.2.7 refuses such an instance ('Unknown interface!')", inst.pos_of())
 
         self.version_and_advert(inst, what, fam)
         self.addresses(inst, what, fam)

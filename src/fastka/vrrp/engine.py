@@ -147,6 +147,17 @@ def _now_us() -> int:
     return time.monotonic_ns() // 1000
 
 
+def _route_source(peer: str, family: int) -> Optional[str]:
+    """The source address routing picks for packets to PEER (a connected UDP socket sends
+    nothing), or None when there is no route."""
+    with socket.socket(socket.AF_INET6 if family == 6 else socket.AF_INET, socket.SOCK_DGRAM) as s:
+        try:
+            s.connect((peer, 9))
+        except OSError:
+            return None
+        return str(s.getsockname()[0])
+
+
 def _primary(addrs: list[tuple[int, int, str, int, int]], ifindex: int, family: int) -> Optional[str]:
     for index, fam, addr, _, scope in addrs:
         if index == ifindex and fam == family:
@@ -352,9 +363,16 @@ class Engine:
             raise ConfigError(f"static addresses / routes: {e}") from None
         for inst in config.vrrp_instances:
             family = inst.family
-            ifname = inst.interface
+            # unicast without an interface (keepalived): routing takes the adverts to the
+            # peers, they are taken from any interface, VIPs without a dev go on
+            # default_interface, and no link is tracked
+            ifname = inst.interface or ""
+            if inst.unicast_peer:
+                dsts = tuple(str(p.address) for p in inst.unicast_peer)
+            else:
+                dsts = (str(inst.mcast_dst_ip),)
             try:
-                index = netlink.ifindex(ifname)
+                index = netlink.ifindex(ifname) if ifname else 0
             except OSError:
                 raise ConfigError(f"vrrp_instance {inst.name}: interface {ifname} does not exist") from None
             src = inst.unicast_src_ip or inst.mcast_src_ip
@@ -362,14 +380,19 @@ class Engine:
             if family == 6 and not inst.unicast_peer:
                 src = _primary(addrs, index, 6)  # adverts come from the link-local address
             if src is None:
-                src = _primary(addrs, index, family)
+                src = _primary(addrs, index, family) if index else _route_source(dsts[0], family)
             if src is None:
-                raise ConfigError(f"vrrp_instance {inst.name}: interface {ifname} has no "
-                                  f"{'IPv6 link-local' if family == 6 else 'IPv4'} address to send adverts from")
-            if inst.unicast_peer:
-                dsts = tuple(str(p.address) for p in inst.unicast_peer)
-            else:
-                dsts = (str(inst.mcast_dst_ip),)
+                raise ConfigError(f"vrrp_instance {inst.name}: " + (
+                    f"interface {ifname} has no {'IPv6 link-local' if family == 6 else 'IPv4'} address to send "
+                    "adverts from" if index else f"no route to its unicast peer {dsts[0]} to send adverts by"))
+            vip_dev, vip_index = ifname, index
+            if not index and any(v.dev is None for v in [*inst.virtual_ipaddress, *inst.virtual_ipaddress_excluded]):
+                vip_dev = (gd.default_interface if gd is not None else None) or static.DEFAULT_INTERFACE
+                try:
+                    vip_index = netlink.ifindex(vip_dev)
+                except OSError:
+                    raise ConfigError(f"vrrp_instance {inst.name} has no interface, and the default_interface "
+                                      f"{vip_dev} its VIPs without a dev go on does not exist") from None
             auth_type, key = AUTH_NONE, b""
             if inst.version == 2 and inst.authentication is not None and inst.authentication.auth_type:
                 auth_type = AUTH_AH if inst.authentication.auth_type == "AH" else AUTH_PASS
@@ -382,14 +405,14 @@ class Engine:
                     (fixed if vmac.protodown else vips).append(vip_address(replace(v, dev=None), vmac.ifindex,
                                                                            vmac.name))
                 else:
-                    vips.append(vip_address(v, index, ifname))
+                    vips.append(vip_address(v, vip_index, vip_dev))
             advertised = tuple(v.address for v in inst.virtual_ipaddress if (":" in v.address) == (family == 6))
             sm = VrrpStateMachine(make_params(inst, addr_int(src), family))
             i = Instance(
                 index=len(self.instances), name=inst.name, vrid=inst.virtual_router_id, version=inst.version,
                 family=family, ifname=ifname, ifindex=index, src=src, dsts=dsts, unicast=bool(inst.unicast_peer),
                 priority=inst.priority, advert_int_cs=round(inst.advert_int * 100), auth_type=auth_type,
-                auth_key=key, vips=vips, advert_addresses=advertised or (src,), mac=netlink.mac_address(ifname),
+                auth_key=key, vips=vips, advert_addresses=advertised or (src,), mac=netlink.mac_address(ifname) if index else b"",
                 garp_master_delay=inst.garp_master_delay or 0, garp_master_repeat=inst.garp_master_repeat or 1,
                 garp_master_refresh=inst.garp_master_refresh or 0,
                 garp_master_refresh_repeat=inst.garp_master_refresh_repeat or 1,
@@ -400,6 +423,9 @@ class Engine:
                 i.macs[vmac.ifindex] = vmac.mac
                 if not inst.vmac_xmit_base:
                     i.tx_ifindex = vmac.ifindex
+            for a in [*vips, *fixed]:  # each VIP's GARP carries its own interface's MAC
+                if a.ifindex != index and a.ifindex not in i.macs:
+                    i.macs[a.ifindex] = netlink.mac_address(socket.if_indextoname(a.ifindex))
             i.notify_state, i.notify_any = state_scripts(inst, script_user)
             i.routes = [route_of(r) for r in inst.virtual_routes]
             i.rules = [rule_of(r, prefs) for r in inst.virtual_rules if not rule_unsupported(r)]
@@ -413,7 +439,7 @@ class Engine:
                                   f"{self.by_key[key3].name}")
             self.by_key[key3] = i
             self.instances.append(i)
-            if not inst.dont_track_primary:  # keepalived: its interface going down is no fault then
+            if index and not inst.dont_track_primary:  # keepalived: its interface going down is no fault then
                 self._by_ifindex.setdefault(index, []).append(i)
             if i.group is not None:
                 self.groups[i.group].append(i)
@@ -428,7 +454,7 @@ class Engine:
         self._vip_owner: dict[tuple[int, bytes], int] = {k: i.index for i in self.instances for k in _vip_keys(i)}
         self._static_keys = {_address_key(a): a for a in (self._static.addresses if self._static else ())}
         # every interface the instances name, by its index now (_made_again)
-        devs = {i.ifname for i in self.instances}
+        devs = {i.ifname for i in self.instances if i.ifname}
         for inst in config.vrrp_instances:
             devs.update(v.dev for v in [*inst.virtual_ipaddress, *inst.virtual_ipaddress_excluded] if v.dev)
             for r in inst.virtual_routes:
@@ -903,7 +929,7 @@ class Engine:
         if len(msg) < 8:
             self.counters["rx_short"] += 1
             return
-        i = self.by_key.get((d.ifindex, family, msg[1]))
+        i = self.by_key.get((d.ifindex, family, msg[1])) or self.by_key.get((0, family, msg[1]))
         if i is None:
             self.counters["rx_unknown_vrid"] += 1
             return
@@ -1181,7 +1207,7 @@ class Engine:
             self.track_state[("process", p.name)] = p.up
         for i in self.instances:
             log.info("(%s) VRID %d on %s, IPv%d, VRRPv%d, priority %d, advert_int %s s%s%s", i.name, i.vrid,
-                     i.ifname, i.family, i.version, i.priority, i.advert_int_cs / 100,
+                     i.ifname or "any interface (unicast)", i.family, i.version, i.priority, i.advert_int_cs / 100,
                      ", unicast" if i.unicast else "",
                      f", VMAC {i.vmac.name}{' (protodown)' if i.vmac.protodown else ''}" if i.vmac else "")
             if i.fixed:

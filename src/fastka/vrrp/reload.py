@@ -563,12 +563,12 @@ def _commit_rebuilt(engine: Any, plan: Plan, rebuilt: Rebuilt, t0: int) -> bool:
                 _reprioritise(engine, i, now_us)
             continue
         log.info("(%s) VRID %d on %s, IPv%d, VRRPv%d, priority %d, advert_int %s s%s (added by the reload)", i.name,
-                 i.vrid, i.ifname, i.family, i.version, i.priority, i.advert_int_cs / 100,
+                 i.vrid, i.ifname or "any interface (unicast)", i.family, i.version, i.priority, i.advert_int_cs / 100,
                  f", VMAC {i.vmac.name}{' (protodown)' if i.vmac.protodown else ''}" if i.vmac else "")
         if i.fixed:
             engine._nl.append(i.fixed_batch)  # vmac_protodown: the VIPs, on the held-down VMAC, once
         engine._apply(i, i.sm.start(now_us), now_us)
-        if not netlink.link_is_up(i.ifname):
+        if i in engine._by_ifindex.get(i.ifindex, ()) and not netlink.link_is_up(i.ifname):
             engine._apply(i, i.sm.interface_down(now_us, i.ifname), now_us)
         engine._retrack(i, now_us)
     engine.flush()
