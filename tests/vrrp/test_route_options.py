@@ -34,6 +34,7 @@ CASES = [
     # no gateway and no scope: scope global, as keepalived makes it (ip route: link)
     ("10.77.8.0/24 dev v0 realms cosmos/5 protocol 99", "10.77.8.0/24 dev v0 realms cosmos/5 scope global"),
     ("2001:db8:77:1::/64 via 2001:db8:77::2 dev v0 pref high expires 300", None),
+    ("10.77.9.0/24 via 10.77.0.2 dev v0 ttl-propagate enabled", None),  # the kernel ignores it, as for ip
 ]
 
 

@@ -371,6 +371,12 @@ class _Validator:
                 self.d.warning(f"{what}{routes}: route {r.dest} has protocol {r.protocol}, but a tracked route "
                                "must have protocol keepalived (18); keepalived and fastka reset it", pos,
                                hint="add no_track to keep the protocol")
+            if r.ttl_propagate is not None:
+                self.d.warning(f"{what}{routes}: route {r.dest}: ttl-propagate has no effect on an IPv{r.family} "
+                               "route (the kernel reads it for MPLS routes only)", pos)
+            if r.vrf is not None and r.table is not None:
+                self.d.warning(f"{what}{routes}: route {r.dest} names both vrf {r.vrf} and table {r.table}; the "
+                               "VRF's table is used", pos)
         for r in getattr(owner, rules):
             pos = _item_pos(r, owner, rules)
             if r.preference is None:

@@ -118,6 +118,7 @@ NOT_YET = {
     "virtual_routes": "virtual_routes options",
     "use_ipvlan": "use_ipvlan (the VIPs go on the interface itself)",
     "use_vmac_addr": "use_vmac_addr / a VIP's use_vmac (those VIPs go on their interface itself)",
+    "vrf": "vrf (the instance's adverts go by the default VRF's routes)",
 }
 
 
@@ -137,6 +138,8 @@ def not_implemented_uses(config: Any) -> list[str]:
                            f"{', '.join(extra)} (the rule is left out)")
         if i.use_ipvlan is not None:
             out.append(f"vrrp_instance {i.name}: {NOT_YET['use_ipvlan']}")
+        if i.vrf is not None:
+            out.append(f"vrrp_instance {i.name}: {NOT_YET['vrf']}")
         if i.use_vmac_addr or any(v.use_vmac for v in [*i.virtual_ipaddress, *i.virtual_ipaddress_excluded]):
             out.append(f"vrrp_instance {i.name}: {NOT_YET['use_vmac_addr']}")
     out.extend(static.unsupported(config))

@@ -55,7 +55,7 @@ ROUTE_FIELDS_DONE = {"dest", "type", "src", "via", "or_via", "dev", "onlink", "s
                      "pos", "no_track", "track_group", "protocol", "mtu", "advmss", "rtt", "rttvar", "reordering",
                      "window", "cwnd", "ssthresh", "rto_min", "initcwnd", "initrwnd", "hoplimit", "congctl", "locked",
                      "features_ecn", "quickack", "fastopen_no_cookie", "pref", "expires", "realms", "nexthops",
-                     "append"}
+                     "append", "vrf", "ttl_propagate"}
 # ip-route(8): a TIME with a unit is milliseconds, kept by the kernel in these units
 _TIME_SCALE = {"rtt": 8, "rttvar": 4, "rto_min": 1}
 _PREF = {"low": 3, "medium": 0, "high": 1}  # ICMPV6_ROUTER_PREF_*
@@ -129,13 +129,16 @@ def route_of(route: Any) -> netlink.Route:
     else:
         net = ipaddress.ip_network(route.dest, strict=False)
         dst, plen = str(net.network_address), net.prefixlen
-    table = names.number("rt_tables", route.table if route.table is not None else "main")
+    if route.vrf is not None:  # ip route: the VRF's own table (the check warns if table is given too)
+        table: Optional[int] = netlink.vrf_table(route.vrf)
+    else:
+        table = names.number("rt_tables", route.table if route.table is not None else "main")
     # keepalived 2.2.7 (observed) resets a tracked route's protocol to its own: it finds
     # its routes by it (the config check warns)
     protocol = names.number("rt_protos", route.protocol) if route.protocol is not None and route.no_track else None
-    nexthops = tuple((nh.via, netlink.ifindex(nh.dev) if nh.dev else 0, nh.weight or 1, nh.onlink)
+    nexthops = tuple((nh.via, _dev_index(nh.dev) if nh.dev else 0, nh.weight or 1, nh.onlink)
                      for nh in route.nexthops)
-    via, dev = route.via, netlink.ifindex(route.dev) if route.dev else 0
+    via, dev = route.via, _dev_index(route.dev) if route.dev else 0
     if route.or_via is not None:  # 'via A or B': two equal nexthops (keepalived's deprecated form)
         nexthops = ((via, dev, 1, route.onlink), (route.or_via, dev, 1, route.onlink), *nexthops)
         via = None
@@ -148,7 +151,15 @@ def route_of(route: Any) -> netlink.Route:
                          metrics=_route_metrics(route), pref=_PREF[route.pref] if route.pref else None,
                          expires=route.expires,
                          realms=_realms(route.realms) if route.realms is not None else None,
-                         nexthops=nexthops, append=route.append)
+                         nexthops=nexthops, append=route.append,
+                         ttl_propagate=None if route.ttl_propagate is None else route.ttl_propagate == "enabled")
+
+
+def _dev_index(name: str) -> int:
+    try:
+        return netlink.ifindex(name)
+    except OSError as e:
+        raise OSError(e.errno, f"route dev {name}: {e.strerror}") from None
 
 
 @dataclass

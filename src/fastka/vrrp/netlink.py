@@ -96,7 +96,7 @@ def pack_address(op: int, a: Address, seq: int) -> bytes:
 
 
 RTA_DST, RTA_OIF, RTA_GATEWAY, RTA_PRIORITY, RTA_PREFSRC, RTA_TABLE = 1, 4, 5, 6, 7, 15
-RTA_METRICS, RTA_MULTIPATH, RTA_FLOW, RTA_PREF, RTA_EXPIRES = 8, 9, 11, 20, 23
+RTA_METRICS, RTA_MULTIPATH, RTA_FLOW, RTA_PREF, RTA_EXPIRES, RTA_TTL_PROPAGATE = 8, 9, 11, 20, 23, 26
 RTAX_LOCK, RTAX_CC_ALGO = 1, 16
 # ip-route(8)'s metrics by their RTAX_ number (linux/rtnetlink.h)
 RTAX = {"mtu": 2, "window": 3, "rtt": 4, "rttvar": 5, "ssthresh": 6, "cwnd": 7, "advmss": 8, "reordering": 9,
@@ -134,6 +134,8 @@ class Route:
     realms: Optional[int] = None  # RTA_FLOW: from << 16 | to
     nexthops: tuple[tuple[Optional[str], int, int, bool], ...] = ()  # multipath: (via, oif, weight, onlink)
     append: bool = False  # ip route append: NLM_F_APPEND, not NLM_F_REPLACE
+    # sent as ip route sends it; the kernel reads it only for MPLS routes (the check warns)
+    ttl_propagate: Optional[bool] = None
 
 
 def _nexthops(r: Route) -> bytes:
@@ -180,6 +182,8 @@ def pack_route(op: int, r: Route, seq: int) -> bytes:
             attrs.append(_attr(RTA_PREF, struct.pack("=B", r.pref)))
         if r.expires is not None:
             attrs.append(_attr(RTA_EXPIRES, struct.pack("=I", r.expires)))
+        if r.ttl_propagate is not None:
+            attrs.append(_attr(RTA_TTL_PROPAGATE, struct.pack("=B", r.ttl_propagate)))
     flags = NLM_F_REQUEST | NLM_F_ACK
     if op == RTM_NEWROUTE:
         flags |= NLM_F_CREATE | (NLM_F_APPEND if r.append else NLM_F_REPLACE)
@@ -305,6 +309,30 @@ def get_link(name: str) -> Optional[LinkInfo]:
                     kind=info.get(IFLA_INFO_KIND, b"").rstrip(b"\0").decode(errors="replace"),
                     mode=struct.unpack("=I", mode)[0] if len(mode) == 4 else 0,
                     proto_down=bool(a.get(IFLA_PROTO_DOWN, b"\0")[0]))
+
+
+IFLA_VRF_TABLE = 1
+
+
+def vrf_table(name: str) -> int:
+    """The routing table of VRF device NAME (ip route's ``vrf NAME``); OSError if there is
+    no such device or it is no VRF."""
+    with socket.socket(socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_CLOEXEC, NETLINK_ROUTE) as s:
+        s.bind((0, 0))
+        s.settimeout(10)
+        body = _IFINFOMSG.pack(0, 0, 0, 0, 0) + _attr(IFLA_IFNAME, name.encode() + b"\0")
+        s.send(_NLMSG.pack(_NLMSG.size + len(body), RTM_GETLINK, NLM_F_REQUEST, 1, 0) + body)
+        data = s.recv(1 << 16)
+    n, kind, _, _, _ = _NLMSG.unpack_from(data, 0)
+    if kind == NLMSG_ERROR:
+        raise NetlinkError(_errno.ENODEV, f"vrf {name}: no such device")
+    a = _attrs(data, _NLMSG.size + _IFINFOMSG.size, n)
+    info = _attrs(a.get(IFLA_LINKINFO, b""), 0, len(a.get(IFLA_LINKINFO, b"")))
+    idata = info.get(IFLA_INFO_DATA, b"")
+    table = _attrs(idata, 0, len(idata)).get(IFLA_VRF_TABLE, b"")
+    if info.get(IFLA_INFO_KIND, b"").rstrip(b"\0") != b"vrf" or len(table) != 4:
+        raise NetlinkError(_errno.EINVAL, f"vrf {name}: the device is no VRF")
+    return int(struct.unpack("=I", table)[0])
 
 
 class NetlinkError(OSError):
