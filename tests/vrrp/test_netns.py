@@ -13,6 +13,7 @@ import time
 
 import pytest
 
+from ..netns import ip
 from .cluster import instance, lan, need_keepalived, wait_for
 
 pytestmark = pytest.mark.timeout(120)
@@ -445,3 +446,30 @@ def test_more_interfaces_than_one_socket_can_join(tmp_path):
             assert sum(f"10.{k}.0.100/24" in out for k in range(n)) == n
         finally:
             assert node.stop() == 0
+
+
+def test_ipv6_vip_flags_as_keepalived_sets_them(tmp_path):
+    """keepalived.conf(5): an IPv6 VIP is added without DAD, and a /128 deprecated
+    (preferred_lft 0: never picked as a source) unless preferred_lft forever. fastka's
+    addresses carry the flags Debian's keepalived gives the same lines."""
+    need_keepalived()
+
+    def vips(base: int) -> tuple[str, ...]:
+        return (f"fd00:99::{base}/128", f"fd00:99::{base + 1}/128 preferred_lft forever", f"fd00:99::{base + 2}/64",
+                f"fd00:99::{base + 3}/64 preferred_lft 0")
+
+    def flags(node, base: int) -> list[str]:
+        out = ip("-n", node.ns, "-6", "-o", "addr", "show", "dev", "eth0")
+        got = []
+        for k in range(4):
+            line = next((x for x in out.splitlines() if f" fd00:99::{base + k}/" in x), None)
+            got.append(" ".join(w for w in ("nodad", "deprecated") if line and f" {w}" in line) if line else "none")
+        return got
+
+    with lan(tmp_path, ["f", "k"]) as net:
+        f, k = net.nodes
+        k.kind = "keepalived"
+        f.start(instance(vrid=61, priority=255, state="MASTER", vips=vips(0x100), name="VI_F"))
+        k.start(instance(vrid=62, priority=255, state="MASTER", vips=vips(0x200), name="VI_K"))
+        wait_for(lambda: "none" not in flags(f, 0x100) and "none" not in flags(k, 0x200), 15, "both masters")
+        assert flags(f, 0x100) == flags(k, 0x200) == ["nodad deprecated", "nodad", "nodad", "nodad deprecated"]

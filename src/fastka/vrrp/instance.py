@@ -25,7 +25,7 @@ def addr_int(addr: str) -> int:
 
 def vip_address(vip: Any, default_ifindex: int, default_dev: str) -> netlink.Address:
     """A config VirtualIP as a netlink Address (keepalived's defaults: /32 or /128,
-    scope global, IPv6 VIPs without duplicate address detection)."""
+    scope global, IPv6 VIPs without duplicate address detection, a /128 deprecated)."""
     v6 = ":" in vip.address
     dev = vip.dev or default_dev
     index = default_ifindex if dev == default_dev else netlink.ifindex(dev)
@@ -45,6 +45,8 @@ def vip_address(vip: Any, default_ifindex: int, default_dev: str) -> netlink.Add
     lft = None
     if vip.preferred_lft is not None and vip.preferred_lft != "forever":
         lft = int(vip.preferred_lft)
+    elif vip.preferred_lft is None and v6 and vip.prefixlen == 128:
+        lft = 0  # keepalived: a /128 is deprecated (never a source address) unless preferred_lft forever
     return netlink.Address(ifindex=index, address=vip.address, prefixlen=vip.prefixlen,
                            scope=netlink.SCOPES.get(vip.scope or "global", 0), broadcast=brd if not v6 else None,
                            label=vip.label, peer=vip.peer, flags=flags, preferred_lft=lft)
