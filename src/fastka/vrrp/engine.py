@@ -56,7 +56,7 @@ from .track import ScriptRunner, effective
 from .track_file import FileTracker
 from .track_process import ProcessTracker
 from .tracking import Resolver
-from .vmac import Vmacs, VmacError, on_vmac, vmac_mac, vmac_name
+from .vmac import Vmacs, VmacError, link_spec, on_vmac
 from .instance import (
     AUTH_AH,
     AUTH_NONE,
@@ -116,7 +116,6 @@ class ConfigError(Exception):
 # reported at startup (never silently ignored), with the instance it belongs to.
 NOT_YET = {
     "virtual_routes": "virtual_routes options",
-    "use_ipvlan": "use_ipvlan (the VIPs go on the interface itself)",
     "use_vmac_addr": "use_vmac_addr / a VIP's use_vmac (those VIPs go on their interface itself)",
     "vrf": "vrf (the instance's adverts go by the default VRF's routes)",
 }
@@ -136,8 +135,6 @@ def not_implemented_uses(config: Any) -> list[str]:
             if extra:
                 out.append(f"vrrp_instance {i.name}: virtual_rules names iproute2's files do not know: "
                            f"{', '.join(extra)} (the rule is left out)")
-        if i.use_ipvlan is not None:
-            out.append(f"vrrp_instance {i.name}: {NOT_YET['use_ipvlan']}")
         if i.vrf is not None:
             out.append(f"vrrp_instance {i.name}: {NOT_YET['vrf']}")
         if i.use_vmac_addr or any(v.use_vmac for v in [*i.virtual_ipaddress, *i.virtual_ipaddress_excluded]):
@@ -350,11 +347,9 @@ class Engine:
         vmac_of: dict[str, Any] = dict(vmacs or {})
         try:
             for inst in config.vrrp_instances if vmacs is None else ():
-                if inst.use_vmac is not None:
-                    vmac_of[inst.name] = self.vmacs.add(
-                        vmac_name(inst.use_vmac, inst.virtual_router_id, gd.vmac_prefix if gd is not None else None),
-                        inst.interface, vmac_mac(inst.use_vmac, inst.virtual_router_id, inst.family), inst.family,
-                        bool(inst.vmac_protodown), inst.name)
+                spec = link_spec(config, inst)
+                if spec is not None:
+                    vmac_of[inst.name] = self.vmacs.add_spec(spec, inst.name)
             if vmacs is None:
                 self.vmacs.create(addrs)
         except (VmacError, OSError) as e:
@@ -378,9 +373,12 @@ class Engine:
                 index = netlink.ifindex(ifname) if ifname else 0
             except OSError:
                 raise ConfigError(f"vrrp_instance {inst.name}: interface {ifname} does not exist") from None
+            vmac = vmac_of.get(inst.name)
             src = inst.unicast_src_ip or inst.mcast_src_ip
             src = str(src) if src is not None else None
-            if family == 6 and not inst.unicast_peer:
+            if src is None and vmac is not None and vmac.kind == "ipvlan":
+                src = vmac.link_local.address  # use_ipvlan: its own address, or its own link-local
+            elif family == 6 and not inst.unicast_peer:
                 src = _primary(addrs, index, 6)  # adverts come from the link-local address
             if src is None:
                 src = _primary(addrs, index, family) if index else _route_source(dsts[0], family)
@@ -400,7 +398,6 @@ class Engine:
             if inst.version == 2 and inst.authentication is not None and inst.authentication.auth_type:
                 auth_type = AUTH_AH if inst.authentication.auth_type == "AH" else AUTH_PASS
                 key = (inst.authentication.auth_pass or "").encode()[:8]
-            vmac = vmac_of.get(inst.name)
             vips: list[netlink.Address] = []
             fixed: list[netlink.Address] = []
             for v in [*inst.virtual_ipaddress, *inst.virtual_ipaddress_excluded]:
@@ -415,7 +412,8 @@ class Engine:
                 index=len(self.instances), name=inst.name, vrid=inst.virtual_router_id, version=inst.version,
                 family=family, ifname=ifname, ifindex=index, src=src, dsts=dsts, unicast=bool(inst.unicast_peer),
                 priority=inst.priority, advert_int_cs=round(inst.advert_int * 100), auth_type=auth_type,
-                auth_key=key, vips=vips, advert_addresses=advertised or (src,), mac=netlink.mac_address(ifname) if index else b"",
+                auth_key=key, vips=vips, advert_addresses=advertised or (src,),
+                mac=netlink.mac_address(ifname) if index else b"",
                 garp_master_delay=inst.garp_master_delay or 0, garp_master_repeat=inst.garp_master_repeat or 1,
                 garp_master_refresh=inst.garp_master_refresh or 0,
                 garp_master_refresh_repeat=inst.garp_master_refresh_repeat or 1,
@@ -1212,7 +1210,7 @@ class Engine:
             log.info("(%s) VRID %d on %s, IPv%d, VRRPv%d, priority %d, advert_int %s s%s%s", i.name, i.vrid,
                      i.ifname or "any interface (unicast)", i.family, i.version, i.priority, i.advert_int_cs / 100,
                      ", unicast" if i.unicast else "",
-                     f", VMAC {i.vmac.name}{' (protodown)' if i.vmac.protodown else ''}" if i.vmac else "")
+                     f", {i.vmac.what} {i.vmac.name}{' (protodown)' if i.vmac.protodown else ''}" if i.vmac else "")
             if i.fixed:
                 self._nl.append(i.fixed_batch)  # vmac_protodown: the VIPs, on the held-down VMAC, once
             self._apply(i, i.sm.start(now_us), now_us)

@@ -241,6 +241,23 @@ def pack_macvlan(name: str, parent: int, mac: bytes, mode: str, seq: int, index:
     return _link_msg(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, index, 0, 0, attrs, seq)
 
 
+IFLA_IPVLAN_MODE, IFLA_IPVLAN_FLAGS = 1, 2
+IPVLAN_MODE_L2 = 0
+IPVLAN_FLAGS = {"bridge": 0, "private": 1, "vepa": 2}
+
+
+def pack_ipvlan(name: str, parent: int, flags: str, seq: int, index: int = 0) -> bytes:
+    """RTM_NEWLINK creating an ipvlan NAME in mode l2 on interface index PARENT, with
+    FLAGS bridge | private | vepa (left down; EEXIST if NAME exists); ``index`` as for
+    pack_macvlan. An ipvlan has its parent's MAC."""
+    data = (_attr(IFLA_IPVLAN_MODE, struct.pack("=H", IPVLAN_MODE_L2))
+            + _attr(IFLA_IPVLAN_FLAGS, struct.pack("=H", IPVLAN_FLAGS[flags])))
+    info = _attr(IFLA_INFO_KIND, b"ipvlan") + _attr(IFLA_INFO_DATA | NLA_F_NESTED, data)
+    attrs = [_attr(IFLA_IFNAME, name.encode() + b"\0"), _attr(IFLA_LINK, struct.pack("=I", parent)),
+             _attr(IFLA_LINKINFO | NLA_F_NESTED, info)]
+    return _link_msg(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, index, 0, 0, attrs, seq)
+
+
 def pack_addr_gen_none(index: int, seq: int) -> bytes:
     """RTM_NEWLINK setting IPv6 address generation to none (no link-local of its own)."""
     inet6 = _attr(IFLA_INET6_ADDR_GEN_MODE, struct.pack("=B", IN6_ADDR_GEN_MODE_NONE))

@@ -80,7 +80,7 @@ from .notify import command
 from .rules import pack_rules
 from .state_machine import Transition
 from .track import ScriptRunner
-from .vmac import Vmac, Vmacs, VmacError, vmac_mac, vmac_name
+from .vmac import Vmac, Vmacs, VmacError, link_spec
 from ..gcpause import gc_paused
 
 log = logging.getLogger("fastka.vrrp")
@@ -102,8 +102,8 @@ class Refused(Exception):
 
 def identity(inst: Any) -> tuple:
     """What an instance must keep to continue through a reload (else: removed + added)."""
-    return (str(inst.interface), inst.family, inst.virtual_router_id, inst.use_vmac, bool(inst.vmac_protodown),
-            bool(inst.vmac_xmit_base), inst.priority == 255)
+    return (str(inst.interface), inst.family, inst.virtual_router_id, inst.use_vmac, inst.use_ipvlan,
+            bool(inst.vmac_protodown), bool(inst.vmac_xmit_base), inst.priority == 255)
 
 
 def load(opts: dict) -> Optional[Any]:
@@ -286,7 +286,7 @@ def prepare(engine: Any, config: Any, force: bool = False, base: Any = None) -> 
         vmacs = {n: old_by_name[n].vmac for n in going_on if old_by_name[n].vmac}
         given = dict(_handed_on(engine, config, [new_models[n] for n in added], going_on))
         vmacs.update(given)
-        wanted = [new_models[n] for n in added if new_models[n].use_vmac is not None and n not in given]
+        wanted = [new_models[n] for n in added if link_spec(config, new_models[n]) is not None and n not in given]
         if wanted:
             new_vmacs = _make_vmacs(engine, config, wanted)  # the loop goes on: a socket of its own
             vmacs.update({v.owner: v for v in new_vmacs.links})
@@ -394,12 +394,6 @@ def _socket_view(i: Instance) -> tuple:
     return (i.auth_type, i.family, i.ifindex, i.tx_ifindex, tuple(i.dsts), i.unicast)
 
 
-def _vmac_spec(config: Any, inst: Any) -> tuple[str, bytes]:
-    gd = getattr(config, "global_defs", None)
-    return (vmac_name(inst.use_vmac, inst.virtual_router_id, gd.vmac_prefix if gd is not None else None),
-            vmac_mac(inst.use_vmac, inst.virtual_router_id, inst.family))
-
-
 def _handed_on(engine: Any, config: Any, added: list[Any], going_on: set[str]) -> list[tuple[str, Vmac]]:
     """The VMACs of instances the reload removes that an added instance asks for as they
     are (same name, parent, MAC, family, protodown: an instance renamed, say): kept for
@@ -407,10 +401,10 @@ def _handed_on(engine: Any, config: Any, added: list[Any], going_on: set[str]) -
     asked for differently, is refused (restart)."""
     out: list[tuple[str, Vmac]] = []
     for inst in added:
-        if inst.use_vmac is None:
+        spec = link_spec(config, inst)
+        if spec is None:
             continue
-        name, mac = _vmac_spec(config, inst)
-        v = engine.vmacs.by_name.get(name)
+        v = engine.vmacs.by_name.get(spec.name)
         if v is None:
             continue
         try:
@@ -418,9 +412,11 @@ def _handed_on(engine: Any, config: Any, added: list[Any], going_on: set[str]) -
         except OSError:
             raise Refused(f"vrrp_instance {inst.name}: interface {inst.interface} does not exist",
                           restart=False) from None
-        if v.owner in going_on or any(w is v for _, w in out) or (v.parent, v.mac, v.family, v.protodown) != (
-                parent, mac, inst.family, bool(inst.vmac_protodown)):
-            raise Refused(f"vrrp_instance {inst.name} asks for VMAC {name}, which is {v.owner}'s and made otherwise")
+        if v.owner in going_on or any(w is v for _, w in out) or (
+                v.parent, v.mac if v.kind == "macvlan" else b"", v.family, v.protodown, v.kind, v.flags,
+                v.address) != (parent, spec.mac, spec.family, spec.protodown, spec.kind, spec.flags, spec.address):
+            raise Refused(f"vrrp_instance {inst.name} asks for {v.what} {spec.name}, which is {v.owner}'s and made "
+                          "otherwise")
         out.append((inst.name, v))
     return out
 
@@ -434,11 +430,12 @@ def _make_vmacs(engine: Any, config: Any, wanted: list[Any]) -> Vmacs:
     vm.proto_down = engine.vmacs.proto_down
     try:
         for inst in wanted:
-            name, mac = _vmac_spec(config, inst)
-            other = engine.vmacs.by_name.get(name)
+            spec = link_spec(config, inst)
+            assert spec is not None
+            other = engine.vmacs.by_name.get(spec.name)
             if other is not None:
-                raise VmacError(f"vrrp_instance {inst.name}: VMAC {name} is already {other.owner}'s")
-            vm.add(name, inst.interface, mac, inst.family, bool(inst.vmac_protodown), inst.name)
+                raise VmacError(f"vrrp_instance {inst.name}: {other.what} {spec.name} is already {other.owner}'s")
+            vm.add_spec(spec, inst.name)
         vm.create(netlink.dump_addresses())
     except (VmacError, OSError) as e:
         _unmake(vm)
@@ -564,7 +561,7 @@ def _commit_rebuilt(engine: Any, plan: Plan, rebuilt: Rebuilt, t0: int) -> bool:
             continue
         log.info("(%s) VRID %d on %s, IPv%d, VRRPv%d, priority %d, advert_int %s s%s (added by the reload)", i.name,
                  i.vrid, i.ifname or "any interface (unicast)", i.family, i.version, i.priority, i.advert_int_cs / 100,
-                 f", VMAC {i.vmac.name}{' (protodown)' if i.vmac.protodown else ''}" if i.vmac else "")
+                 f", {i.vmac.what} {i.vmac.name}{' (protodown)' if i.vmac.protodown else ''}" if i.vmac else "")
         if i.fixed:
             engine._nl.append(i.fixed_batch)  # vmac_protodown: the VIPs, on the held-down VMAC, once
         engine._apply(i, i.sm.start(now_us), now_us)

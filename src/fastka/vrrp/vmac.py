@@ -25,6 +25,18 @@ What is set, as keepalived 2.2.7 does it (measured in a namespace):
   interface's link-local address copied onto it (nodad, deprecated), since an IPv6
   advert's link-local source must be an address of the interface it leaves by.
 
+``use_ipvlan [NAME] [ADDRESS] [bridge|private|vepa]`` (keepalived 2.2.7, observed in the
+QEMU guest; this host's kernel has no ipvlan) makes an ipvlan in mode l2 with those
+flags (bridge by default) on the instance's interface, named as a VMAC would be. It
+has its parent's MAC. Its address (an IPv4 instance must give one) goes on it and is
+the adverts' source; an IPv6 instance without one gets a link-local of its own, the
+parent's MAC with 00:01 between its halves (fe80::MMMM:MM00:01MM:MMMM, as keepalived
+makes it; the kernel's EUI-64 one would be the parent's address again). Adverts go out
+of the ipvlan and are received on it. The VIPs stay on the parent (keepalived 2.2.7
+puts them there too), and no sysctl is set but ``disable_ipv6`` on an IPv4 ipvlan.
+In this module an ipvlan is a ``Vmac`` of kind ``ipvlan``: made, followed, made again
+and removed the same way.
+
 ``vmac_protodown`` (fastka's, not keepalived's; like FRR's vrrpd): the VIPs are put on
 the macvlan once, at start, and never removed while fastka runs; the state is the
 macvlan's. A master's macvlan carries; a backup's is held with IFLA_PROTO_DOWN (the
@@ -51,6 +63,41 @@ VRRP_MAC_PREFIX = {4: bytes((0, 0, 0x5E, 0, 1)), 6: bytes((0, 0, 0x5E, 0, 2))}
 DEFAULT_PREFIX = "vrrp"
 SEQ_BASE = 0x4000_0000  # sequence numbers of VMAC requests (the VIPs' count up from 1000)
 PROC = "/proc/sys/net"
+
+
+@dataclass(frozen=True)
+class LinkSpec:
+    """The link an instance asks for: use_vmac's macvlan or use_ipvlan's ipvlan."""
+
+    name: str
+    parent_name: str
+    mac: bytes  # a macvlan's; an ipvlan has its parent's (b"" here)
+    family: int
+    protodown: bool
+    kind: str = "macvlan"  # or "ipvlan"
+    flags: str = "private"  # a macvlan's mode (keepalived: private); an ipvlan's bridge | private | vepa
+    address: Optional[str] = None  # an ipvlan's own address, ADDR[/LEN]
+
+
+def link_spec(config: Any, inst: Any) -> Optional[LinkSpec]:
+    """The VMAC or ipvlan a vrrp_instance asks for, or None."""
+    gd = getattr(config, "global_defs", None)
+    prefix = gd.vmac_prefix if gd is not None else None
+    if inst.use_vmac is not None:
+        return LinkSpec(vmac_name(inst.use_vmac, inst.virtual_router_id, prefix), inst.interface,
+                        vmac_mac(inst.use_vmac, inst.virtual_router_id, inst.family), inst.family,
+                        bool(inst.vmac_protodown))
+    if inst.use_ipvlan is not None:
+        return LinkSpec(vmac_name(inst.use_ipvlan, inst.virtual_router_id, prefix), inst.interface, b"",
+                        inst.family, False, "ipvlan", inst.use_ipvlan.mode or "bridge", inst.use_ipvlan.address)
+    return None
+
+
+def ipvlan_link_local(mac: bytes) -> str:
+    """An IPv6 ipvlan's own link-local (keepalived's form): the MAC with 00:01 inserted."""
+    import ipaddress
+
+    return str(ipaddress.IPv6Address(bytes((0xFE, 0x80)) + bytes(6) + mac[:3] + bytes((0, 1)) + mac[3:6]))
 
 
 class VmacError(Exception):
@@ -89,8 +136,20 @@ class Vmac:
     ifindex: int = 0
     up: tuple[int, bytes, list[int]] = (0, b"", [])  # master: carrier on
     down: tuple[int, bytes, list[int]] = (0, b"", [])  # backup: carrier off
-    link_local: Optional[netlink.Address] = None  # IPv6: the base's link-local, copied
+    link_local: Optional[netlink.Address] = None  # IPv6: the base's link-local, copied; an ipvlan's own address
     lost: bool = False  # deleted by someone else, not made again yet (Vmacs.recreate)
+    kind: str = "macvlan"  # or "ipvlan"
+    flags: str = "private"  # LinkSpec.flags
+    address: Optional[str] = None  # an ipvlan's configured address, ADDR[/LEN]
+
+    @property
+    def what(self) -> str:
+        return "VMAC" if self.kind == "macvlan" else "ipvlan"
+
+    def pack(self, seq: int, index: int = 0) -> bytes:
+        if self.kind == "ipvlan":
+            return netlink.pack_ipvlan(self.name, self.parent, self.flags, seq, index=index)
+        return netlink.pack_macvlan(self.name, self.parent, self.mac, self.flags, seq, index=index)
 
 
 @dataclass
@@ -104,6 +163,13 @@ class Vmacs:
     proto_down: bool = True  # False: the kernel refused IFLA_PROTO_DOWN, flips use IFF_UP
     _restore: list[tuple[str, str]] = field(default_factory=list)  # sysctls to put back
     _seq: int = SEQ_BASE
+
+    def add_spec(self, spec: LinkSpec, owner: str) -> Vmac:
+        v = self.add(spec.name, spec.parent_name, spec.mac, spec.family, spec.protodown, owner)
+        v.kind, v.flags, v.address = spec.kind, spec.flags, spec.address
+        if v.kind == "ipvlan":
+            v.mac = netlink.mac_address(spec.parent_name)
+        return v
 
     def add(self, name: str, parent_name: str, mac: bytes, family: int, protodown: bool, owner: str) -> Vmac:
         if name in self.by_name:
@@ -142,16 +208,16 @@ class Vmacs:
         for v in self.links:
             info = netlink.get_link(v.name)
             if info is not None:
-                if info.kind != "macvlan" or info.parent != v.parent or info.mac != v.mac:
-                    raise VmacError(f"vrrp_instance {v.owner}: interface {v.name} exists and is not a VMAC of "
-                                    f"{v.parent_name} with MAC {mac_text(v.mac)} ({info.kind or 'no macvlan'}, "
+                if info.kind != v.kind or info.parent != v.parent or info.mac != v.mac:
+                    raise VmacError(f"vrrp_instance {v.owner}: interface {v.name} exists and is not a {v.what} of "
+                                    f"{v.parent_name} with MAC {mac_text(v.mac)} ({info.kind or 'no ' + v.kind}, "
                                     f"MAC {mac_text(info.mac)})")
-                log.info("(%s) taking over the existing VMAC %s", v.owner, v.name)
+                log.info("(%s) taking over the existing %s %s", v.owner, v.what, v.name)
                 continue
             seq = self._next()
-            made.append((netlink.pack_macvlan(v.name, v.parent, v.mac, "private", seq), seq))
+            made.append((v.pack(seq), seq))
             mine[seq] = v
-            what[seq] = f"creating VMAC {v.name} on {v.parent_name}"
+            what[seq] = f"creating {v.what} {v.name} on {v.parent_name}"
         errors = self._run(netlink.RTM_NEWLINK, made)
         if errors:  # those made learn their index: remove() takes them away again
             failed = {seq for seq, _ in errors}
@@ -164,7 +230,9 @@ class Vmacs:
         self._sysctls()
         self._bring_up(self.links, what)
         for v in self.links:
-            if v.family == 6:
+            if v.kind == "ipvlan":
+                v.link_local = _ipvlan_address(v)
+            elif v.family == 6:
                 ll = next((a for index, fam, a, _, scope in addrs
                            if index == v.parent and fam == 6 and scope == netlink.SCOPES["link"]), None)
                 if ll is not None:
@@ -204,17 +272,19 @@ class Vmacs:
                 continue  # left down until it is master
             seq = self._next()
             up.append((netlink.pack_link_up(v.ifindex, True, seq), seq))
-            what[seq] = f"bringing VMAC {v.name} up"
+            what[seq] = f"bringing {v.what} {v.name} up"
         self._check(self._run(netlink.RTM_NEWLINK, up), what)
 
     def _copy_link_locals(self, links: list[Vmac]) -> None:
-        """The base's link-local onto each IPv6 VMAC that has one to copy."""
+        """The base's link-local onto each IPv6 VMAC that has one to copy; each ipvlan's
+        own address onto it."""
         lls = [v.link_local for v in links if v.link_local is not None]
         if lls:
             data, seqs = netlink.pack_addresses(netlink.RTM_NEWADDR, lls, self._seq + 1)
             self._seq += len(seqs)
             self._check(self.rtnl.execute([(netlink.RTM_NEWADDR, data, seqs)]),
-                        {s: f"copying {a.address} to a VMAC" for s, a in zip(seqs, lls, strict=True)})
+                        {s: f"adding {a.address} to {v.what} {v.name}"
+                         for s, a, v in zip(seqs, lls, [v for v in links if v.link_local is not None], strict=True)})
 
     def _check(self, errors: list[tuple[int, int]], what: dict[int, str]) -> None:
         if errors:
@@ -243,7 +313,7 @@ class Vmacs:
             self._restore.append((path, old))
 
     def _sysctls(self) -> None:
-        v4 = [v for v in self.links if v.family == 4]
+        v4 = [v for v in self.links if v.family == 4 and v.kind == "macvlan"]
         if v4:
             all_rp = self._read("ipv4/conf/all/rp_filter")
             if all_rp not in (None, "0"):
@@ -256,7 +326,7 @@ class Vmacs:
                         if int(own) < int(all_rp):
                             self._write(f"ipv4/conf/{name}/rp_filter", all_rp, restore=True)
                 self._write("ipv4/conf/all/rp_filter", "0", restore=True)
-        for base in sorted({v.parent_name for v in self.links}):
+        for base in sorted({v.parent_name for v in self.links if v.kind == "macvlan"}):
             # as keepalived: the base answers no ARP for addresses on its VMACs; and fastka's
             # own: its ARP requests name its own address, never a VIP (arp_announce 2), or
             # neighbours would learn a VIP at the base's MAC
@@ -268,6 +338,10 @@ class Vmacs:
     def _own_sysctls(self, links: list[Vmac]) -> None:
         """What each VMAC itself is set to."""
         for v in links:
+            if v.kind == "ipvlan":  # as keepalived: only an IPv4 ipvlan's IPv6 is turned off
+                if v.family == 4:
+                    self._write(f"ipv6/conf/{v.name}/disable_ipv6", "1")
+                continue
             # every VMAC answers ARP only for its own addresses (an IPv6 VMAC has none: with
             # the default it would answer for an IPv4 VMAC's VIPs, with its own MAC)
             self._write(f"ipv4/conf/{v.name}/arp_ignore", "1")
@@ -297,9 +371,11 @@ class Vmacs:
         except OSError:
             raise VmacError(f"its interface {v.parent_name} does not exist") from None
         seq = self._next()
-        self._check(self._run(netlink.RTM_NEWLINK, [(netlink.pack_macvlan(v.name, v.parent, v.mac, "private", seq,
-                                                                          index=v.ifindex), seq)]),
-                    {seq: f"making VMAC {v.name} on {v.parent_name} again"})
+        if v.kind == "ipvlan":
+            v.mac = netlink.mac_address(v.parent_name)  # a parent made again has a MAC of its own
+            v.link_local = _ipvlan_address(v)
+        self._check(self._run(netlink.RTM_NEWLINK, [(v.pack(seq, index=v.ifindex), seq)]),
+                    {seq: f"making {v.what} {v.name} on {v.parent_name} again"})
         self._own_sysctls([v])
         self._bring_up([v], {})
         self._copy_link_locals([v])
@@ -354,12 +430,25 @@ class Vmacs:
         self._restore.clear()
 
 
+def _ipvlan_address(v: Vmac) -> netlink.Address:
+    """An ipvlan's own address: the configured one (no prefix: /32 or /128), else (IPv6)
+    its link-local."""
+    if v.address is not None:
+        addr, _, plen = v.address.partition("/")
+        v6 = ":" in addr
+        return netlink.Address(ifindex=v.ifindex, address=addr, prefixlen=int(plen) if plen else (128 if v6 else 32),
+                               flags=netlink.IFA_F_NODAD if v6 else 0)
+    return netlink.Address(ifindex=v.ifindex, address=ipvlan_link_local(v.mac), prefixlen=64,
+                           scope=netlink.SCOPES["link"], flags=netlink.IFA_F_NODAD)
+
+
 def family_of(address: str) -> int:
     return 6 if ":" in address else 4
 
 
 def on_vmac(vip: Any, inst: Any, family: int) -> bool:
     """Does this VIP go on the instance's VMAC? keepalived: the VIPs of the instance's family
-    that name no other interface."""
-    return family_of(vip.address) == family and (vip.dev is None or vip.dev == inst.interface)
+    that name no other interface; never on an ipvlan (keepalived 2.2.7, observed)."""
+    return (inst.use_vmac is not None and family_of(vip.address) == family
+            and (vip.dev is None or vip.dev == inst.interface))
 
