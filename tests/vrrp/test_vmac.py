@@ -414,3 +414,68 @@ def test_fastka_t_accepts_vmac_protodown(tmp_path):
     r = subprocess.run([sys.executable, "-m", "fastka", "-t", "-f", str(conf)], capture_output=True, text=True,
                        timeout=60)
     assert r.returncode == 3 and "vmac_protodown needs use_vmac" in r.stderr
+
+
+def _reports(ns: str, seconds: float) -> list[tuple[str, str]]:
+    """(source MAC, "igmp" | "mld" | "rs") of the IGMP, MLDv2 report and router
+    solicitation frames namespace ns's eth0 receives for a while."""
+
+    def capture() -> list[tuple[str, str]]:
+        out = []
+        with socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0003)) as s:
+            s.bind(("eth0", 0))
+            s.settimeout(0.2)
+            end = time.monotonic() + seconds
+            while time.monotonic() < end:
+                try:
+                    f = s.recv(2048)
+                except TimeoutError:
+                    continue
+                src, kind = ":".join(f"{b:02x}" for b in f[6:12]), struct.unpack("!H", f[12:14])[0]
+                if kind == 0x0800 and f[14 + 9] == 2:
+                    out.append((src, "igmp"))
+                elif kind == 0x86DD:
+                    nxt, off = f[14 + 6], 14 + 40
+                    if nxt == 0:  # hop-by-hop options (router alert)
+                        nxt, off = f[off], off + 8 * (f[off + 1] + 1)
+                    if nxt == 58 and f[off] in (143, 133):
+                        out.append((src, "mld" if f[off] == 143 else "rs"))
+        return out
+
+    return in_netns(ns, capture, timeout=seconds + 30)
+
+
+@pytest.mark.parametrize("local_igmp", ["reported", "disable_local_igmp"])
+def test_igmp_and_mld_leave_by_the_parent_not_the_vmac(tmp_path, local_igmp):
+    """A VMAC joins the VRRP group: its membership reports must not carry the virtual MAC
+    (a switch would send the VIPs' traffic to a backup). As keepalived: nftables send the
+    IGMP / MLD reports of a VMAC by its parent, with the parent's MAC, and drop its router
+    solicitations; disable_local_igmp stops IGMP reports for 224.0.0.0/24 altogether
+    while fastka runs."""
+    import threading
+
+    with lan(tmp_path, ["a", "c"]) as net:
+        a, c = net.nodes
+        before = sysctl(a.ns, "net.ipv4.igmp_link_local_mcast_reports")
+        got: list[tuple[str, str]] = []
+        t = threading.Thread(target=lambda: got.extend(_reports(c.ns, 6)))
+        t.start()
+        time.sleep(0.3)
+        extra = "global_defs {\n    disable_local_igmp\n}\n" if local_igmp == "disable_local_igmp" else ""
+        a.start(extra + config(200))
+        wait_for(lambda: VIP in addrs(a.ns, "vrrp.51"), 15, "a to be master on its VMAC")
+        tables = ip("netns", "exec", a.ns, "nft", "list", "tables")
+        if local_igmp == "disable_local_igmp":
+            assert sysctl(a.ns, "net.ipv4.igmp_link_local_mcast_reports") == "0"
+            assert "table ip6 fastka" in tables and "table ip fastka" not in tables
+        else:
+            assert "table ip fastka" in tables and "table ip6 fastka" in tables
+        t.join()
+        parent = "02:00:00:99:00:01"
+        assert not [g for g in got if g[0].startswith("00:00:5e")], got
+        kinds = {k for src, k in got if src == parent}
+        assert "mld" in kinds, got
+        assert ("igmp" in kinds) == (local_igmp == "reported"), got
+        assert a.stop() == 0
+        assert "fastka" not in ip("netns", "exec", a.ns, "nft", "list", "tables")
+        assert sysctl(a.ns, "net.ipv4.igmp_link_local_mcast_reports") == before

@@ -57,6 +57,7 @@ from .track_file import FileTracker
 from .track_process import ProcessTracker
 from .tracking import Resolver
 from .vmac import Vmacs, VmacError, link_spec, on_vmac
+from .vmac_filter import VmacFilter
 from .instance import (
     AUTH_AH,
     AUTH_NONE,
@@ -224,6 +225,8 @@ class Engine:
         self._reloading = False
         self.rtnl = netlink.Rtnl()
         self.vmacs = Vmacs(self.rtnl)
+        self.vmac_filter = VmacFilter(config)  # IGMP / MLD off the VMACs (vmac_filter.py)
+        self.vmacs.before_up = self._vmacs_coming_up
         try:
             self._build(config)
         except BaseException:
@@ -1123,6 +1126,11 @@ class Engine:
         if actions:  # a failover's flips come back as events: nothing to do for them
             self._apply(i, actions, now_us)
 
+    def _vmacs_coming_up(self, links: list[Any]) -> None:
+        """Vmacs.before_up: the filter's map gets every VMAC, these among them (a reload's
+        are made on a Vmacs of their own, in the loader thread, and taken in at commit)."""
+        self.vmac_filter.sync(list({v.name: v for v in [*self.vmacs.links, *links]}.values()))
+
     def _remake_vmac(self, i: Instance, now_us: int) -> None:
         v = i.vmac
         if not v.lost or self._stopping:
@@ -1140,7 +1148,7 @@ class Engine:
                       e.strerror)
         if i.fixed:
             self._nl.append(i.fixed_batch)  # vmac_protodown: the VIPs went with the link
-        log.info("(%s) VMAC %s made again", i.name, v.name)
+        log.info("(%s) %s %s made again", i.name, v.what, v.name)
         if self._by_vmac[v.ifindex][1]:
             self._apply(i, i.sm.interface_up(now_us, v.name), now_us)  # flushed by this step
 
@@ -1190,6 +1198,8 @@ class Engine:
     def start(self) -> None:
         now_us = self.clock() // 1000
         self.events.start()
+        self.vmac_filter.start()
+        self.vmac_filter.sync(self.vmacs.links)
         if self._static:
             self._nl.extend(self._static.adds)  # static addresses, routes, rules: for as long as fastka runs
         self._tracked_ifaces = {t.name for i in self.instances for t in i.tracked if t.kind == "interface"}
@@ -1407,6 +1417,7 @@ class Engine:
     def close(self) -> None:
         if self.release_vips:
             self.vmacs.remove()  # keepalived removes the VMACs it made (-V keeps them, with the VIPs)
+        self.vmac_filter.stop(keep_rules=not self.release_vips)
         self.scripts.stop()
         self.files.close()
         self.processes.close()

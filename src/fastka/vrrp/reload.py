@@ -428,6 +428,7 @@ def _make_vmacs(engine: Any, config: Any, wanted: list[Any]) -> Vmacs:
     vm = Vmacs(netlink.Rtnl())
     vm._seq = engine.vmacs._seq + 0x10_0000  # apart from what the loop's own may number meanwhile
     vm.proto_down = engine.vmacs.proto_down
+    vm.before_up = engine._vmacs_coming_up
     try:
         for inst in wanted:
             spec = link_spec(config, inst)
@@ -678,16 +679,17 @@ def _vmacs_changed(engine: Any, plan: Plan, removed: list[Instance]) -> None:
     if gone:
         engine.vmacs.drop(gone)
         for v in gone:
-            log.info("(%s) VMAC %s removed with its instance", v.owner, v.name)
+            log.info("(%s) %s %s removed with its instance", v.owner, v.what, v.name)
     for name, owner in plan.handed_on.items():
         engine.vmacs.by_name[name].owner = owner
         log.info("(%s) takes on VMAC %s", owner, name)
     if plan.new_vmacs is not None:
         engine.vmacs.take(plan.new_vmacs)
         for v in plan.new_vmacs.links:
-            log.info("(%s) VMAC %s made on %s%s", v.owner, v.name, v.parent_name, " (protodown)" if v.protodown
-                     else "")
+            log.info("(%s) %s %s made on %s%s", v.owner, v.what, v.name, v.parent_name,
+                     " (protodown)" if v.protodown else "")
         plan.new_vmacs.rtnl.close()
+    engine.vmac_filter.sync(engine.vmacs.links)
 
 
 def _defs(config: Any, key: str, used: set[str]) -> dict[str, Any]:

@@ -53,7 +53,7 @@ import errno
 import logging
 import os
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from . import netlink
 
@@ -163,6 +163,9 @@ class Vmacs:
     proto_down: bool = True  # False: the kernel refused IFLA_PROTO_DOWN, flips use IFF_UP
     _restore: list[tuple[str, str]] = field(default_factory=list)  # sysctls to put back
     _seq: int = SEQ_BASE
+    # called with the VMACs about to come up (made, still down): the IGMP / MLD rules
+    # (vmac_filter.py) must be in before a VMAC sends its first report
+    before_up: Optional[Callable[[list[Vmac]], None]] = None
 
     def add_spec(self, spec: LinkSpec, owner: str) -> Vmac:
         v = self.add(spec.name, spec.parent_name, spec.mac, spec.family, spec.protodown, owner)
@@ -228,6 +231,8 @@ class Vmacs:
         for v in self.links:
             v.ifindex = netlink.ifindex(v.name)
         self._sysctls()
+        if self.before_up is not None:
+            self.before_up(self.links)
         self._bring_up(self.links, what)
         for v in self.links:
             if v.kind == "ipvlan":
@@ -377,6 +382,8 @@ class Vmacs:
         self._check(self._run(netlink.RTM_NEWLINK, [(v.pack(seq, index=v.ifindex), seq)]),
                     {seq: f"making {v.what} {v.name} on {v.parent_name} again"})
         self._own_sysctls([v])
+        if self.before_up is not None:
+            self.before_up([v])
         self._bring_up([v], {})
         self._copy_link_locals([v])
         v.lost = False

@@ -1,0 +1,120 @@
+"""IGMP, MLD and router solicitations off the VMACs, as keepalived 2.2.7 does it (observed
+in a namespace).
+
+A VMAC joins the VRRP group, so the kernel sends IGMP / MLD membership reports from it,
+with the virtual MAC as their source, on the backup as well: a learning switch then sends
+the virtual MAC's traffic to the backup. keepalived keeps those reports off the VMACs
+with nftables, and fastka does the same: tables ``ip fastka`` and ``ip6 fastka`` (the
+``dup`` statement has no inet form; the no_accept table is ``inet fastka``) hold a map
+from each VMAC to its parent and an output chain just before the filter priority:
+
+- IGMP leaving by a VMAC is sent by its parent instead (``dup to <daddr> device <parent>``,
+  the original dropped): the reports carry the parent's MAC;
+- MLD version 2 reports likewise;
+- router solicitations from a VMAC are dropped.
+
+``disable_local_igmp`` (global_defs) sets ``net.ipv4.igmp_link_local_mcast_reports`` to
+0 while fastka runs (no reports at all for 224.0.0.0/24 groups; restored at stop), and
+then, as keepalived, no IGMP rule is made.
+
+The tables are written again (``nft -f -``) only when the set of VMACs or a parent's
+index changes: at start, after a reload or a refresh that changes them, after a VMAC is
+made again. ipvlans share their parent's MAC and get no rules. Without the ``nft`` tool
+the error is logged once and fastka runs on without the rules.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import subprocess
+from typing import Any, Optional
+
+log = logging.getLogger("fastka.vrrp")
+
+TABLE = "fastka"
+SYSCTL = "/proc/sys/net/ipv4/igmp_link_local_mcast_reports"
+# both tables deleted, whether they are there or not (one nft transaction: all or nothing)
+_DELETE = "".join(f"table {f} {TABLE}\ndelete table {f} {TABLE}\n" for f in ("ip", "ip6"))
+
+
+def ruleset(pairs: list[tuple[str, str]], igmp: bool) -> str:
+    """The two tables for (VMAC, parent) name pairs."""
+    elements = ", ".join(f'"{v}" : "{p}"' for v, p in pairs)
+    names = ", ".join(f'"{v}"' for v, _ in pairs)
+    out = []
+    for fam, rules in (("ip", ['ip protocol igmp meta oifkind "macvlan" dup to ip daddr device oif map @vmacs drop']
+                        if igmp else []),
+                       ("ip6", ['icmpv6 type mld2-listener-report meta oifkind "macvlan" '
+                                'dup to ip6 daddr device oif map @vmacs drop',
+                                'icmpv6 type nd-router-solicit meta oifkind "macvlan" oif @vmac_set drop'])):
+        if not rules:
+            continue
+        out.append(f"table {fam} {TABLE} {{\n"
+                   f"  map vmacs {{ type iface_index : iface_index; elements = {{ {elements} }}; }}\n"
+                   + (f"  set vmac_set {{ type iface_index; elements = {{ {names} }}; }}\n" if fam == "ip6" else "")
+                   + "  chain out { type filter hook output priority filter - 1; policy accept;\n"
+                   + "".join(f"    {r}\n" for r in rules) + "  }\n}\n")
+    return "".join(out)
+
+
+class VmacFilter:
+    def __init__(self, config: Any) -> None:
+        gd = getattr(config, "global_defs", None)
+        self.local_igmp_off = bool(gd is not None and gd.disable_local_igmp)
+        self._made: tuple = ()  # what the tables were written for
+        self._old_sysctl: Optional[str] = None
+        self._no_nft = False
+
+    def start(self) -> None:
+        if not self.local_igmp_off:
+            return
+        try:
+            with open(SYSCTL) as f:
+                self._old_sysctl = f.read().strip()
+            with open(SYSCTL, "w") as f:
+                f.write("0")
+            log.info("disable_local_igmp: no IGMP reports for 224.0.0.0/24 groups while fastka runs")
+        except OSError as e:
+            log.warning("disable_local_igmp: cannot set %s: %s", SYSCTL, e.strerror)
+
+    def sync(self, links: list[Any]) -> None:
+        """Write the tables for these VMACs (Vmac objects) if they changed."""
+        made = tuple(sorted((v.name, v.parent_name, v.parent) for v in links if v.kind == "macvlan" and v.ifindex))
+        if made == self._made:
+            return
+        self._made = made
+        pairs = [(v, p) for v, p, _ in made]
+        script = _DELETE
+        if pairs:
+            script += ruleset(pairs, igmp=not self.local_igmp_off)
+        if self._nft(script) and pairs:
+            log.info("VMACs: IGMP / MLD reports of %d VMACs leave by their parents (nftables tables ip / ip6 %s)",
+                     len(pairs), TABLE)
+
+    def _nft(self, script: str) -> bool:
+        nft = shutil.which("nft")
+        if nft is None:
+            if not self._no_nft:
+                log.error("VMACs: the nft tool (nftables) is missing: IGMP / MLD reports leave the VMACs with the "
+                          "virtual MAC")
+            self._no_nft = True
+            return False
+        p = subprocess.run([nft, "-f", "-"], input=script, capture_output=True, text=True, timeout=30)
+        if p.returncode != 0:
+            log.error("VMACs: nft refused the IGMP / MLD rules: %s", p.stderr.strip() or f"exit {p.returncode}")
+            return False
+        return True
+
+    def stop(self, keep_rules: bool = False) -> None:
+        """Delete the tables (kept with the VMACs under -V) and put the sysctl back."""
+        if self._made and not keep_rules:
+            self._nft(_DELETE)
+            self._made = ()
+        if self._old_sysctl is not None:
+            try:
+                with open(SYSCTL, "w") as f:
+                    f.write(self._old_sysctl)
+            except OSError as e:
+                log.warning("disable_local_igmp: cannot restore %s: %s", SYSCTL, e.strerror)
+            self._old_sysctl = None
