@@ -334,6 +334,39 @@ def test_static_addresses_and_routes_for_as_long_as_fastka_runs(tmp_path):
         assert "10.50.0.0/16" not in ip("-n", a.ns, "route", "show")
 
 
+@pytest.mark.parametrize("kind", ["fastka", "keepalived"])
+def test_static_track_group_faults_its_instances_while_a_static_link_is_down(tmp_path, kind):
+    """track_group on static lines (keepalived 2.2.7, observed): the group's instances
+    track the statics' interfaces (an address's dev, a route's dev, a rule's iif) and
+    are in FAULT while one is down; when it comes back the statics are added again
+    (the kernel dropped the route with the link) and the instance leaves FAULT. An
+    instance outside the group does not care. The same file runs on keepalived."""
+    if kind == "keepalived":
+        from .cluster import need_keepalived
+
+        need_keepalived()
+    top = ("track_group TG {\n    group {\n        VI_1\n    }\n}\n"
+           "static_ipaddress {\n    10.98.7.1/32 dev eth1 track_group TG\n}\n"
+           "static_routes {\n    10.51.0.0/16 via 10.98.0.254 dev eth1 track_group TG\n}\n")
+    with lan(tmp_path, ["a"], links=2) as net:
+        a, = net.nodes
+        a.kind = kind
+        a.start(top + instance(priority=200) + instance(name="VI_2", vrid=52, priority=200,
+                                                         vips=("10.99.0.102/24",)))
+        wait_for(lambda: a.has(VIP) and a.has("10.99.0.102"), 15, "a to be master of both")
+        assert "10.51.0.0/16 via 10.98.0.254 dev eth1" in ip("-n", a.ns, "route", "show")
+        a.link(False, "eth1")
+        wait_for(lambda: not a.has(VIP), 5, "VI_1 to leave MASTER (FAULT) with eth1 down")
+        assert a.has("10.99.0.102"), "VI_2 is in no track group"
+        assert "10.51.0.0/16" not in ip("-n", a.ns, "route", "show")
+        a.link(True, "eth1")
+        wait_for(lambda: "10.51.0.0/16 via 10.98.0.254 dev eth1" in ip("-n", a.ns, "route", "show"), 5,
+                 "the static route to be added again with eth1 up")
+        wait_for(lambda: a.has(VIP), 10, "VI_1 to be master again")
+        assert "10.98.7.1" in a.addresses("eth1")
+        assert a.stop() == 0
+
+
 def listener(node) -> socket.socket:
     """A TCP listener on every address of node's namespace."""
     def make() -> socket.socket:

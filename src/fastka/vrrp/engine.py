@@ -55,7 +55,7 @@ from .loopext import LoopExtras
 from .track import ScriptRunner, effective
 from .track_file import FileTracker
 from .track_process import ProcessTracker
-from .tracking import Resolver
+from .tracking import Resolver, static_devs
 from .vmac import Vmacs, VmacError, link_spec, on_vmac
 from .vmac_filter import VmacFilter
 from .instance import (
@@ -360,6 +360,9 @@ class Engine:
         prefs = Preferences()
         try:
             self._static, seq = static.build(config, seq, prefs)
+            # the statics' interfaces: one coming up gets them all again (the kernel drops a
+            # route through a link that went down, and IPv6 addresses with the link)
+            self._static_devs = set().union(*static_devs(config, tracked_only=False).values())
         except OSError as e:  # an interface named by a static address or route is missing
             raise ConfigError(f"static addresses / routes: {e}") from None
         for inst in config.vrrp_instances:
@@ -965,6 +968,7 @@ class Engine:
         self._apply(i, i.sm.advert_received(now_us, a.priority, addr_int(d.src), a.advert_int_cs), now_us)
 
     def _links(self, now_us: int) -> None:
+        statics_up: set[str] = set()  # static interfaces that came up (their statics re-added once)
         for data in _datagrams(self._link):
             if data is None:
                 self.counters["link_events_lost"] += 1
@@ -983,7 +987,7 @@ class Engine:
                             and index not in self._dev_index.values():
                         self._made_again(index)
                     up = kind == RTM_NEWLINK and bool(flags & IFF_UP) and bool(flags & IFF_LOWER_UP)
-                    if self._tracked_ifaces:
+                    if self._tracked_ifaces or self._static_devs:
                         try:
                             name = socket.if_indextoname(index)
                         except OSError:
@@ -992,6 +996,9 @@ class Engine:
                             self._ifnames[index] = name
                         if name in self._tracked_ifaces:
                             self._track_changed("interface", name, up, now_us)
+                        if up and name in self._static_devs and self._static and name not in statics_up:
+                            statics_up.add(name)
+                            self._nl.extend(self._static.adds)  # what is there already is replaced
                     for i in self._by_ifindex.get(index, ()):
                         if up and i.state == State.FAULT:
                             self._apply(i, i.sm.interface_up(now_us, i.ifname), now_us)

@@ -45,14 +45,6 @@ class Static:
 def unsupported(config: Any) -> list[str]:
     """Lines for engine.not_implemented_uses."""
     out = []
-    for a in getattr(config, "static_ipaddress", ()):
-        if a.track_group:
-            out.append(f"static_ipaddress {a.address}: track_group {a.track_group} (the address is set up)")
-    for what, items in (("static_routes", getattr(config, "static_routes", ())),
-                        ("static_rules", getattr(config, "static_rules", ()))):
-        for r in items:
-            if r.track_group:
-                out.append(f"{what}: track_group {r.track_group} (set up without it)")
     for r in getattr(config, "static_routes", ()):
         extra = route_unsupported(r)
         if extra:

@@ -14,6 +14,13 @@ keepalived 2.2.7, as observed (and keepalived.conf(5), vrrp_sync_group):
   priority by it (observed: 207 -> 200 with eth1 weight 7 going down); fastka does
   the same, without the misleading line.
 
+Static track groups (keepalived.conf(5), and keepalived 2.2.7 observed): a
+static_ipaddress / static_routes / static_rules line with ``track_group NAME`` makes
+every instance that group lists track the line's interfaces (an address's dev, else
+default_interface; a route's dev and nexthop devs; a rule's iif) with weight 0: FAULT
+while one is down or gone, out of FAULT when it is back. A re-add that fails puts no
+instance in FAULT.
+
 A line's weight is the line's, else the tracked block's (vrrp_script: 0, track_file:
 1, vrrp_track_process: as apply_defaults filled it), with that block's reverse.
 """
@@ -56,6 +63,11 @@ class Resolver:
         self.processes = {p.name: p for p in getattr(config, "vrrp_track_processes", ())}
         self.groups = {g.name: g for g in getattr(config, "vrrp_sync_groups", ())}
         self.used = Used()
+        self.static_devs = static_devs(config)
+        self.track_groups: dict[str, list[str]] = {}  # instance -> the track groups listing it
+        for tg in getattr(config, "track_groups", ()):
+            for member in tg.group:
+                self.track_groups.setdefault(str(member), []).append(tg.name)
 
     def of(self, owner: Any) -> list[Tracked]:
         out = []
@@ -76,6 +88,8 @@ class Resolver:
         """An instance's tracking: its own lines (weighted ones dropped in a sync group
         without sync_group_tracking_weight, as keepalived), then its group's."""
         own = self.of(inst)
+        for tg in self.track_groups.get(inst.name, ()):
+            own.extend(Tracked("interface", dev, 0, False) for dev in sorted(self.static_devs.get(tg, ())))
         g = self.groups.get(group) if group is not None else None
         if g is None:
             return own
@@ -90,3 +104,23 @@ class Resolver:
                     kept.append(t)
             own = kept
         return own + self.of(g)
+
+
+def static_devs(config: Any, tracked_only: bool = True) -> dict[Optional[str], set[str]]:
+    """The interfaces of the static addresses, routes and rules, by their track_group
+    (None: without one; left out when tracked_only)."""
+    gd = getattr(config, "global_defs", None)
+    default = (gd.default_interface if gd is not None else None) or "eth0"
+    out: dict[Optional[str], set[str]] = {}
+
+    def add(group: Optional[str], *devs: Optional[str]) -> None:
+        if group is not None or not tracked_only:
+            out.setdefault(group, set()).update(d for d in devs if d)
+
+    for a in getattr(config, "static_ipaddress", ()):
+        add(a.track_group, a.dev or default)
+    for r in getattr(config, "static_routes", ()):
+        add(r.track_group, r.dev, *(nh.dev for nh in r.nexthops))
+    for r in getattr(config, "static_rules", ()):
+        add(r.track_group, r.iif)
+    return out
