@@ -99,3 +99,25 @@ def test_use_ipvlan_ipv6_without_an_address(tmp_path):
                 assert advert_sources(k.ns, 6) == {want}
         a.kill()
         wait_for(lambda: k.has("fd00:99::100"), SLOW, "keepalived to take over")
+
+
+def test_route_in_a_vrf_goes_in_the_vrfs_table(tmp_path):
+    """static_routes / virtual_routes ``vrf NAME``: the route goes in the VRF's table, as
+    ``ip route add ... vrf NAME`` puts it (the VRF device made with table 1010)."""
+    with lan(tmp_path, ["a"]) as net:
+        a, = net.nodes
+        ip("-n", a.ns, "link", "add", "blue", "type", "vrf", "table", "1010")
+        ip("-n", a.ns, "link", "set", "blue", "up")
+        virtual = "virtual_routes {\n    10.61.0.0/24 via 10.99.0.254 dev eth0 vrf blue\n}"
+        a.start("static_routes {\n    10.60.0.0/24 via 10.99.0.254 dev eth0 vrf blue\n}\n"
+                + instance(priority=200, extra=virtual))
+        wait_for(lambda: a.has(VIP), SLOW, "a to be master")
+        wait_for(lambda: "10.61.0.0/24" in ip("-n", a.ns, "route", "show", "table", "1010"), 10, "the virtual route")
+        got = ip("-n", a.ns, "route", "show", "table", "1010")
+        assert "10.60.0.0/24 via 10.99.0.254 dev eth0 proto keepalived" in got, got
+        assert "10.61.0.0/24 via 10.99.0.254 dev eth0 proto keepalived" in got, got
+        assert "10.60.0.0" not in ip("-n", a.ns, "route", "show")  # not in main
+        ip("-n", a.ns, "route", "add", "10.62.0.0/24", "via", "10.99.0.254", "dev", "eth0", "vrf", "blue")
+        assert "10.62.0.0/24 via 10.99.0.254 dev eth0" in ip("-n", a.ns, "route", "show", "table", "1010")
+        assert a.stop(timeout=60) == 0
+        assert "10.60.0.0" not in ip("-n", a.ns, "route", "show", "table", "1010")

@@ -58,6 +58,16 @@ vrrp_instance C {
         10.0.0.3
     }
 }
+vrrp_instance D {
+    vrf blue
+    virtual_router_id 4
+    unicast_peer {
+        10.0.0.9
+    }
+    virtual_ipaddress {
+        10.0.0.4 dev eth0
+    }
+}
 """
 
 
@@ -66,9 +76,9 @@ def test_every_unimplemented_use_is_reported_with_its_owner():
     assert not r.diagnostics.has_errors, [d.format() for d in r.diagnostics.errors]
     lines = not_implemented_uses(r.config)
     assert lines == [
-        "vrrp_instance B: virtual_routes options vrf (route 10.2.0.0/16 is set up without them)",
         "vrrp_instance B: virtual_rules names iproute2's files do not know: table custom (the rule is left out)",
         "vrrp_instance B: use_vmac_addr / a VIP's use_vmac (those VIPs go on their interface itself)",
+        "vrrp_instance D: vrf (the instance's adverts go by the default VRF's routes)",
         "static_rules: names iproute2's files do not know: table elsewhere (the rule is left out)",
     ]
     assert not any("vrrp_instance C" in line for line in lines)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import socket
 import subprocess
+import time
 
 import pytest
 
@@ -211,7 +212,6 @@ def _capture(ns: str, proto: int):
 def _frames(sock, want: int, timeout: float, keep) -> list[tuple[float, bytes]]:
     """(kernel receive time, frame) of the first `want` frames keep() accepts."""
     import struct
-    import time
 
     out: list[tuple[float, bytes]] = []
     end = time.monotonic() + timeout
@@ -347,7 +347,9 @@ def test_static_track_group_faults_its_instances_while_a_static_link_is_down(tmp
         need_keepalived()
     top = ("track_group TG {\n    group {\n        VI_1\n    }\n}\n"
            "static_ipaddress {\n    10.98.7.1/32 dev eth1 track_group TG\n}\n"
-           "static_routes {\n    10.51.0.0/16 via 10.98.0.254 dev eth1 track_group TG\n}\n")
+           "static_routes {\n    10.51.0.0/16 via 10.98.0.254 dev eth1 track_group TG\n"
+           "    10.52.0.0/16 via 10.98.0.254 dev eth1\n}\n"
+           "static_rules {\n    from 10.88.0.0/24 table 100 iif eth1 priority 100 track_group TG\n}\n")
     with lan(tmp_path, ["a"], links=2) as net:
         a, = net.nodes
         a.kind = kind
@@ -355,6 +357,16 @@ def test_static_track_group_faults_its_instances_while_a_static_link_is_down(tmp
                                                          vips=("10.99.0.102/24",)))
         wait_for(lambda: a.has(VIP) and a.has("10.99.0.102"), 15, "a to be master of both")
         assert "10.51.0.0/16 via 10.98.0.254 dev eth1" in ip("-n", a.ns, "route", "show")
+        # deleted by hand: with a track group in the file, every static route or rule is added
+        # again at once, tracked or not (keepalived 2.2.7, observed)
+        ip("-n", a.ns, "route", "del", "10.51.0.0/16")
+        ip("-n", a.ns, "route", "del", "10.52.0.0/16")
+        ip("-n", a.ns, "rule", "del", "priority", "100")
+        wait_for(lambda: "10.51.0.0/16 via" in ip("-n", a.ns, "route", "show")
+                 and "10.52.0.0/16 via" in ip("-n", a.ns, "route", "show")
+                 and "100:\tfrom 10.88.0.0/24 iif eth1 lookup 100" in ip("-n", a.ns, "rule", "show"), 3,
+                 "the static routes and rule to be added again")
+        assert a.has(VIP), "VI_1 stays master"
         a.link(False, "eth1")
         wait_for(lambda: not a.has(VIP), 5, "VI_1 to leave MASTER (FAULT) with eth1 down")
         assert a.has("10.99.0.102"), "VI_2 is in no track group"

@@ -1006,6 +1006,12 @@ class Engine:
                             self._apply(i, i.sm.interface_down(now_us, i.ifname), now_us)
                 off += (n + 3) & ~3
 
+    def _follow_statics(self) -> None:
+        """With a track_group on some static line, static route and rule deletions are
+        heard too (at start and after a reload)."""
+        if self._static and self._static.tracked_keys:
+            netlink.follow_route_deletes(self._addr_gone)
+
     def _addresses_gone(self) -> None:
         """Addresses deleted (the socket passes only RTM_DELADDR): a VIP of an instance
         that holds its VIPs (a master), or a vmac_protodown VIP (on its VMAC in every
@@ -1017,6 +1023,7 @@ class Engine:
         (the link events say what follows)."""
         gone: dict[int, list[tuple[int, bytes]]] = {}  # instance index -> deleted VIP keys
         statics: list[netlink.Address] = []  # static_ipaddress deleted
+        routes_gone: dict[str, int] = {}  # "route" / "rule" -> how many tracked ones were deleted
         lost = False
         for data in _datagrams(self._addr_gone):
             if data is None:
@@ -1028,6 +1035,11 @@ class Engine:
                     gone.setdefault(k, []).append(key)
                 elif self._static is not None and key in self._static_keys:
                     statics.append(self._static_keys[key])
+            if self._static is not None and self._static.tracked_keys:
+                for rkey in netlink.deleted_routes(data):
+                    kind = self._static.tracked_keys.get(rkey)
+                    if kind is not None:
+                        routes_gone[kind] = routes_gone.get(kind, 0) + 1
         if lost:  # some deletes were not seen: what is missing now, by a dump
             self.counters["address_events_lost"] += 1
             present = {(x, socket.inet_pton(socket.AF_INET6 if fam == 6 else socket.AF_INET, addr))
@@ -1038,8 +1050,16 @@ class Engine:
                     if keys:
                         gone[i.index] = keys
             statics = [a for k, a in self._static_keys.items() if k not in present]
+            if self._static is not None:  # routes and rules are not dumped: the tracked ones are put back
+                routes_gone = {kind: 0 for kind in self._static.tracked_adds}
         if self._stopping:
             return
+        for kind, n in routes_gone.items():
+            assert self._static is not None
+            self._nl.append(self._static.tracked_adds[kind])  # what is there already is replaced
+            self.counters[f"static_{kind}s_restored"] += n
+            log.warning("static %s%s deleted by someone else: the static %ss added again", kind,
+                        "s" if n != 1 else "", kind)
         statics = [a for a in statics if _link_exists(a.ifindex)]
         if statics:  # put back as keepalived 2.2.7 does (observed); the add replaces one that is there
             data, seqs = netlink.pack_addresses(netlink.RTM_NEWADDR, statics, self._seq_next)
@@ -1209,6 +1229,7 @@ class Engine:
         self.vmac_filter.sync(self.vmacs.links)
         if self._static:
             self._nl.extend(self._static.adds)  # static addresses, routes, rules: for as long as fastka runs
+        self._follow_statics()
         self._tracked_ifaces = {t.name for i in self.instances for t in i.tracked if t.kind == "interface"}
         for name in self._tracked_ifaces:
             self.track_state[("interface", name)] = netlink.link_is_up(name)

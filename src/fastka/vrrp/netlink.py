@@ -556,17 +556,19 @@ SO_ATTACH_FILTER = 26
 
 
 def deleted_addresses_socket() -> socket.socket:
-    """A non-blocking socket on the address groups that receives only RTM_DELADDR: a
-    socket filter (classic BPF on the message type) drops the RTM_NEWADDRs in the
+    """A non-blocking socket on the address groups that receives only deletions
+    (RTM_DELADDR, and RTM_DELROUTE / RTM_DELRULE once follow_route_deletes joined their
+    groups): a socket filter (classic BPF on the message type) drops the rest in the
     kernel, so a failover's thousands of added VIPs queue nothing and wake no one."""
     s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_CLOEXEC, NETLINK_ROUTE)
     s.setblocking(False)
-    # BPF loads halfwords in network order; nlmsg_type is in host order
-    kind = RTM_DELADDR if sys.byteorder == "big" else ((RTM_DELADDR & 0xFF) << 8) | (RTM_DELADDR >> 8)
-    prog = [(0x28, 0, 0, 4),  # ld h [4]: nlmsg_type
-            (0x15, 0, 1, kind),  # jeq kind ? next : drop
-            (0x06, 0, 0, 0xFFFFFFFF),  # ret: all of it
-            (0x06, 0, 0, 0)]  # ret 0: dropped
+    kinds = (RTM_DELADDR, RTM_DELROUTE, RTM_DELRULE)
+    prog = [(0x28, 0, 0, 4)]  # ld h [4]: nlmsg_type
+    for k, kind in enumerate(kinds):  # BPF loads halfwords in network order; nlmsg_type is in host order
+        be = kind if sys.byteorder == "big" else ((kind & 0xFF) << 8) | (kind >> 8)
+        prog.append((0x15, len(kinds) - k, 0, be))  # jeq kind ? keep : next
+    prog += [(0x06, 0, 0, 0),  # ret 0: dropped
+             (0x06, 0, 0, 0xFFFFFFFF)]  # keep: all of it
     code = ctypes.create_string_buffer(b"".join(struct.pack("=HBBI", *ins) for ins in prog))
     fprog = struct.pack("=HxxxxxxQ" if struct.calcsize("P") == 8 else "=HxxI", len(prog), ctypes.addressof(code))
     try:
@@ -576,6 +578,43 @@ def deleted_addresses_socket() -> socket.socket:
     sockbuf.grow(s, 16 << 20)  # a node leaving MASTER hears its own 10,000 deletes (about 8 MB)
     s.bind((0, RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR))
     return s
+
+
+SOL_NETLINK, NETLINK_ADD_MEMBERSHIP = 270, 1
+ROUTE_RULE_GROUPS = (7, 11, 8, 19)  # RTNLGRP_IPV4_ROUTE, _IPV6_ROUTE, _IPV4_RULE, _IPV6_RULE
+
+
+def follow_route_deletes(s: socket.socket) -> None:
+    """deleted_addresses_socket hears route and rule deletions too (joining twice is no
+    error)."""
+    for group in ROUTE_RULE_GROUPS:
+        s.setsockopt(SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, group)
+
+
+def route_key(r: Route) -> tuple:
+    """What identifies a route in an RTM_DELROUTE: family, destination, length, table."""
+    return ("route", r.family, socket.inet_pton(r.family, r.dst) if r.dst is not None else b"", r.dst_len, r.table)
+
+
+def deleted_routes(data: bytes) -> Iterator[tuple]:
+    """route_key()-shaped keys of each RTM_DELROUTE in data, ("rule", family, priority)
+    of each RTM_DELRULE."""
+    off = 0
+    while off + _NLMSG.size <= len(data):
+        n, kind, _, _, _ = _NLMSG.unpack_from(data, off)
+        if n < _NLMSG.size or off + n > len(data):
+            return
+        body = off + _NLMSG.size
+        if kind in (RTM_DELROUTE, RTM_DELRULE) and body + _RTMSG.size <= off + n:
+            fam, dst_len, _, _, table = _RTMSG.unpack_from(data, body)[:5]
+            a = _attrs(data, body + _RTMSG.size, off + n)  # a rule's header has the same size
+            if kind == RTM_DELROUTE:
+                if RTA_TABLE in a and len(a[RTA_TABLE]) == 4:
+                    table = struct.unpack("=I", a[RTA_TABLE])[0]
+                yield ("route", fam, a.get(RTA_DST, b""), dst_len, table)
+            elif 6 in a and len(a[6]) == 4:  # FRA_PRIORITY
+                yield ("rule", fam, struct.unpack("=I", a[6])[0])
+        off += (n + 3) & ~3
 
 
 def deleted_addresses(data: bytes) -> Iterator[tuple[int, bytes]]:

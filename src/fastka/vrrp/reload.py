@@ -569,6 +569,7 @@ def _commit_rebuilt(engine: Any, plan: Plan, rebuilt: Rebuilt, t0: int) -> bool:
         if i in engine._by_ifindex.get(i.ifindex, ()) and not netlink.link_is_up(i.ifname):
             engine._apply(i, i.sm.interface_down(now_us, i.ifname), now_us)
         engine._retrack(i, now_us)
+    engine._follow_statics()
     engine.flush()
     engine.counters["reloads"] += 1
     log.info("reload: %d instances kept (%d of them changed), %d added, %d removed (applied in %.1f ms)",
@@ -665,6 +666,7 @@ def _commit_in_place(engine: Any, plan: Plan, swaps: list[Swap], t0: int) -> boo
         _tracked_interfaces(engine)
     for w in swaps:
         _reprioritise(engine, w.new, now_us)
+    engine._follow_statics()
     engine.flush()
     engine.counters["reloads"] += 1
     log.info("reload: %d instances kept (%d of them changed), 0 added, 0 removed; changed in place "

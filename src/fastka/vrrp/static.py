@@ -37,6 +37,10 @@ class Static:
     removes: list[Batch] = field(default_factory=list)  # in removal order
     words: dict[int, str] = field(default_factory=dict)  # seq -> what the request does
     addresses: list[netlink.Address] = field(default_factory=list)  # static_ipaddress, resolved
+    # the routes and rules added again when deleted (when some static line has a
+    # track_group: build): netlink.route_key / ("rule", family, priority) -> kind
+    tracked_keys: dict[tuple, str] = field(default_factory=dict)
+    tracked_adds: dict[str, Batch] = field(default_factory=dict)  # "route" / "rule" -> their add requests
 
     def __bool__(self) -> bool:
         return bool(self.adds)
@@ -61,20 +65,24 @@ def build(config: Any, first_seq: int, prefs: Preferences) -> tuple[Optional[Sta
     gd = getattr(config, "global_defs", None)
     default_dev = (gd.default_interface if gd is not None else None) or DEFAULT_INTERFACE
     addrs = list(getattr(config, "static_ipaddress", ()))
+    routes = list(getattr(config, "static_routes", ()))
     default_index = netlink.ifindex(default_dev) if any(a.dev is None for a in addrs) else 0
     addresses = [vip_address(a, default_index, default_dev) for a in addrs]
     groups: list[tuple[str, int, int, Callable[..., tuple[bytes, list[int]]], list, list[str]]] = [
         ("address", netlink.RTM_NEWADDR, netlink.RTM_DELADDR, netlink.pack_addresses, addresses,
          [a.address for a in addrs]),
-        ("route", netlink.RTM_NEWROUTE, netlink.RTM_DELROUTE, netlink.pack_routes,
-         [route_of(r) for r in getattr(config, "static_routes", ())],
-         [r.dest for r in getattr(config, "static_routes", ())]),
+        ("route", netlink.RTM_NEWROUTE, netlink.RTM_DELROUTE, netlink.pack_routes, [route_of(r) for r in routes],
+         [r.dest for r in routes]),
     ]
-    rules = [rule_of(r, prefs) for r in getattr(config, "static_rules", ()) if not rule_unsupported(r)]
+    rule_lines = [r for r in getattr(config, "static_rules", ()) if not rule_unsupported(r)]
+    rules = [rule_of(r, prefs) for r in rule_lines]
     groups.append(("rule", netlink.RTM_NEWRULE, netlink.RTM_DELRULE, pack_rules, rules,
                    [r.describe() for r in rules]))
     out = Static(addresses=addresses)
     seq = first_seq
+    # keepalived 2.2.7 (observed): with a track_group on some static line, every static
+    # route or rule deleted is added again; with none, none is
+    followed = any(x.track_group for x in [*addrs, *routes, *rule_lines])
     for kind, add_op, del_op, pack, items, names in groups:
         if not items:
             continue
@@ -86,4 +94,8 @@ def build(config: Any, first_seq: int, prefs: Preferences) -> tuple[Optional[Sta
         out.removes.insert(0, (del_op, rm, seqs_rm))
         out.words.update({s: f"adding static {kind} {n}" for s, n in zip(seqs_add, names, strict=True)})
         out.words.update({s: f"removing static {kind} {n}" for s, n in zip(seqs_rm, names, strict=True)})
+        if kind != "address" and followed:
+            out.tracked_adds[kind] = (add_op, add, seqs_add)
+            out.tracked_keys.update({(netlink.route_key(x) if kind == "route" else ("rule", x.family, x.priority)):
+                                     kind for x in items})
     return (out if out else None), seq
