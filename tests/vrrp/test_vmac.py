@@ -8,6 +8,7 @@ import json
 import select
 import socket
 import struct
+import subprocess
 import time
 
 import pytest
@@ -479,3 +480,57 @@ def test_igmp_and_mld_leave_by_the_parent_not_the_vmac(tmp_path, local_igmp):
         assert a.stop() == 0
         assert "fastka" not in ip("netns", "exec", a.ns, "nft", "list", "tables")
         assert sysctl(a.ns, "net.ipv4.igmp_link_local_mcast_reports") == before
+
+
+@pytest.mark.parametrize("kind", ["fastka", "keepalived"])
+@pytest.mark.parametrize("how", ["use_vmac_addr", "vip_use_vmac"])
+def test_extra_vmacs_for_vips_on_other_interfaces_and_families(tmp_path, kind, how):
+    """use_vmac_addr (or use_vmac on a VIP line): a VIP on another interface, or an eVIP
+    of the other family, goes on a VMAC of its own there, with the family's virtual MAC,
+    and its gratuitous ARP carries that MAC. fastka makes what keepalived 2.2.7 makes of
+    the same file: the same links, names and MACs, the addresses in the same places."""
+    if kind == "keepalived":
+        need_keepalived()
+    other = "10.98.0.100/24 dev eth1" + (" use_vmac" if how == "vip_use_vmac" else "")
+    extra = "use_vmac\n" + ("use_vmac_addr\n" if how == "use_vmac_addr" else "") + \
+        "virtual_ipaddress_excluded {\n    fd00:99::100/64 dev eth0\n}"
+    with lan(tmp_path, ["a", "c"], links=2) as net:
+        a, c = net.nodes
+        a.kind = kind
+        subprocess.run(["ip", "netns", "exec", c.ns, "sysctl", "-qw", "net.ipv4.conf.eth1.arp_accept=1"],
+                       check=True, timeout=10)
+        a.start(instance(priority=200, vips=(f"{VIP}/24", other), extra=extra))
+        wait_for(lambda: VIP in addrs(a.ns, "vrrp.51") and "10.98.0.100" in addrs(a.ns, "vrrp1.51"), 15,
+                 "a to be master with its VIPs on its VMACs")
+        v4, v4b = link(a.ns, "vrrp.51"), link(a.ns, "vrrp1.51")
+        assert v4["link"] == "eth0" and v4b["link"] == "eth1" and v4["address"] == v4b["address"] == MAC4
+        v6 = link(a.ns, "vrrp6.51")
+        if how == "use_vmac_addr":
+            assert v6 is not None and v6["link"] == "eth0" and v6["address"] == "00:00:5e:00:02:33"
+            wait_for(lambda: VIP6 in addrs(a.ns, "vrrp6.51"), 5, "the eVIP on the IPv6 VMAC")
+        else:
+            assert v6 is None
+            wait_for(lambda: VIP6 in a.addresses("eth0"), 5, "the eVIP on eth0 itself")
+        assert "10.98.0.100" not in a.addresses("eth1")
+        wait_for(lambda: MAC4 in ip("-n", c.ns, "neigh", "show", "10.98.0.100"), 5,
+                 "the gratuitous ARP for the eth1 VIP, from the virtual MAC")
+        assert a.stop() == 0
+        assert link(a.ns, "vrrp1.51") is None and link(a.ns, "vrrp6.51") is None
+
+
+def test_reload_adds_and_removes_extra_vmacs(tmp_path):
+    """A reload that gives an instance use_vmac_addr makes its extra VMAC and moves the
+    VIP onto it; one that takes use_vmac_addr away deletes it, and the VIP is on its
+    interface again."""
+    with lan(tmp_path, ["a"], links=2) as net:
+        a, = net.nodes
+        vips = (f"{VIP}/24", "10.98.0.100/24 dev eth1")
+        a.start(instance(priority=200, vips=vips, extra="use_vmac"))
+        wait_for(lambda: "10.98.0.100" in a.addresses("eth1"), 15, "a to be master, the eth1 VIP on eth1")
+        a.reload(instance(priority=200, vips=vips, extra="use_vmac\nuse_vmac_addr"))
+        wait_for(lambda: "10.98.0.100" in addrs(a.ns, "vrrp1.51"), 10, "the VIP on the new extra VMAC")
+        assert "10.98.0.100" not in a.addresses("eth1")
+        a.reload(instance(priority=200, vips=vips, extra="use_vmac"))
+        wait_for(lambda: link(a.ns, "vrrp1.51") is None and "10.98.0.100" in a.addresses("eth1"), 10,
+                 "the extra VMAC gone, the VIP on eth1 again")
+        assert a.stop() == 0

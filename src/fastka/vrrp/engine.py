@@ -56,7 +56,7 @@ from .track import ScriptRunner, effective
 from .track_file import FileTracker
 from .track_process import ProcessTracker
 from .tracking import Resolver, static_devs
-from .vmac import Vmacs, VmacError, link_spec, on_vmac
+from .vmac import Vmacs, VmacError, extra_for, link_specs, on_vmac
 from .vmac_filter import VmacFilter
 from .instance import (
     AUTH_AH,
@@ -117,7 +117,6 @@ class ConfigError(Exception):
 # reported at startup (never silently ignored), with the instance it belongs to.
 NOT_YET = {
     "virtual_routes": "virtual_routes options",
-    "use_vmac_addr": "use_vmac_addr / a VIP's use_vmac (those VIPs go on their interface itself)",
     "vrf": "vrf (the instance's adverts go by the default VRF's routes)",
 }
 
@@ -138,8 +137,6 @@ def not_implemented_uses(config: Any) -> list[str]:
                            f"{', '.join(extra)} (the rule is left out)")
         if i.vrf is not None:
             out.append(f"vrrp_instance {i.name}: {NOT_YET['vrf']}")
-        if i.use_vmac_addr or any(v.use_vmac for v in [*i.virtual_ipaddress, *i.virtual_ipaddress_excluded]):
-            out.append(f"vrrp_instance {i.name}: {NOT_YET['use_vmac_addr']}")
     out.extend(static.unsupported(config))
     return out
 
@@ -327,9 +324,10 @@ class Engine:
 
     # -- building ----------------------------------------------------------------------
 
-    def _build(self, config: Any, vmacs: Optional[dict[str, Any]] = None) -> None:
+    def _build(self, config: Any, vmacs: Optional[dict[str, list[Any]]] = None) -> None:
         """The instances of config, resolved against this host. ``vmacs`` (a reload): the
-        VMACs of the instances that have one, made already; none is made here then."""
+        VMACs (and ipvlans) of the instances that have some, by instance, made already;
+        none is made here then."""
         names.forget()  # iproute2's name files as they are now
         addrs = netlink.dump_addresses()
         gd = getattr(config, "global_defs", None)
@@ -347,12 +345,10 @@ class Engine:
         # a VMAC's index -> its instance, and whether its link state counts (not with
         # dont_track_primary)
         self._by_vmac: dict[int, tuple[Instance, bool]] = {}
-        vmac_of: dict[str, Any] = dict(vmacs or {})
+        links_of: dict[str, list[Any]] = dict(vmacs or {})
         try:
             for inst in config.vrrp_instances if vmacs is None else ():
-                spec = link_spec(config, inst)
-                if spec is not None:
-                    vmac_of[inst.name] = self.vmacs.add_spec(spec, inst.name)
+                links_of[inst.name] = [self.vmacs.add_spec(spec, inst.name) for spec in link_specs(config, inst)]
             if vmacs is None:
                 self.vmacs.create(addrs)
         except (VmacError, OSError) as e:
@@ -379,7 +375,8 @@ class Engine:
                 index = netlink.ifindex(ifname) if ifname else 0
             except OSError:
                 raise ConfigError(f"vrrp_instance {inst.name}: interface {ifname} does not exist") from None
-            vmac = vmac_of.get(inst.name)
+            vmac = next((v for v in links_of.get(inst.name, ()) if not v.extra), None)
+            extras = [v for v in links_of.get(inst.name, ()) if v.extra]
             src = inst.unicast_src_ip or inst.mcast_src_ip
             src = str(src) if src is not None else None
             if src is None and vmac is not None and vmac.kind == "ipvlan":
@@ -407,9 +404,12 @@ class Engine:
             vips: list[netlink.Address] = []
             fixed: list[netlink.Address] = []
             for v in [*inst.virtual_ipaddress, *inst.virtual_ipaddress_excluded]:
+                x = extra_for(v, inst, extras)
                 if vmac is not None and on_vmac(v, inst, family):
                     (fixed if vmac.protodown else vips).append(vip_address(replace(v, dev=None), vmac.ifindex,
                                                                            vmac.name))
+                elif x is not None:  # use_vmac_addr / the VIP's use_vmac
+                    vips.append(vip_address(replace(v, dev=None), x.ifindex, x.name))
                 else:
                     vips.append(vip_address(v, vip_index, vip_dev))
             advertised = tuple(v.address for v in inst.virtual_ipaddress if (":" in v.address) == (family == 6))
@@ -430,6 +430,9 @@ class Engine:
                 i.macs[vmac.ifindex] = vmac.mac
                 if not inst.vmac_xmit_base:
                     i.tx_ifindex = vmac.ifindex
+            i.extra_vmacs = extras
+            for x in extras:  # their VIPs' gratuitous ARP / NA carry the virtual MAC
+                i.macs[x.ifindex] = x.mac
             for a in [*vips, *fixed]:  # each VIP's GARP carries its own interface's MAC
                 if a.ifindex != index and a.ifindex not in i.macs:
                     i.macs[a.ifindex] = netlink.mac_address(socket.if_indextoname(a.ifindex))

@@ -220,6 +220,7 @@ class Instance:
     # MAC of each VIP interface other than ifname (GARP); fixed are vmac_protodown's VIPs,
     # added once at start (fixed_batch) and kept, the VMAC's state flipped instead
     vmac: Any = None
+    extra_vmacs: list = field(default_factory=list)  # use_vmac_addr / a VIP's use_vmac: vmac.Vmac
     tx_ifindex: int = 0
     macs: dict = field(default_factory=dict)
     fixed: list = field(default_factory=list)
@@ -230,6 +231,11 @@ class Instance:
     def __post_init__(self) -> None:
         self.src_packed = ipaddress.ip_address(self.src).packed
         self.tx_ifindex = self.tx_ifindex or self.ifindex
+
+    @property
+    def links(self) -> list:
+        """Its VMAC or ipvlan, then its extra VMACs."""
+        return ([self.vmac] if self.vmac is not None else []) + self.extra_vmacs
 
     @property
     def state(self) -> State:

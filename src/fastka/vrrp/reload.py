@@ -80,7 +80,7 @@ from .notify import command
 from .rules import pack_rules
 from .state_machine import Transition
 from .track import ScriptRunner
-from .vmac import Vmac, Vmacs, VmacError, link_spec
+from .vmac import LinkSpec, Vmac, Vmacs, VmacError, extra_specs, link_specs
 from ..gcpause import gc_paused
 
 log = logging.getLogger("fastka.vrrp")
@@ -103,7 +103,8 @@ class Refused(Exception):
 def identity(inst: Any) -> tuple:
     """What an instance must keep to continue through a reload (else: removed + added)."""
     return (str(inst.interface), inst.family, inst.virtual_router_id, inst.use_vmac, inst.use_ipvlan,
-            bool(inst.vmac_protodown), bool(inst.vmac_xmit_base), inst.priority == 255)
+            bool(inst.vmac_protodown), bool(inst.vmac_xmit_base), inst.priority == 255,
+            tuple((x.parent_name, x.family) for x in extra_specs(None, inst)))
 
 
 def load(opts: dict) -> Optional[Any]:
@@ -283,13 +284,17 @@ def prepare(engine: Any, config: Any, force: bool = False, base: Any = None) -> 
     added = [n for n in new_models if n not in going_on]
     new_vmacs: Optional[Vmacs] = None
     try:
-        vmacs = {n: old_by_name[n].vmac for n in going_on if old_by_name[n].vmac}
-        given = dict(_handed_on(engine, config, [new_models[n] for n in added], going_on))
-        vmacs.update(given)
-        wanted = [new_models[n] for n in added if link_spec(config, new_models[n]) is not None and n not in given]
+        vmacs: dict[str, list[Vmac]] = {n: old_by_name[n].links for n in going_on if old_by_name[n].links}
+        given = _handed_on(engine, config, [new_models[n] for n in added], going_on)
+        for owner, v in given:
+            vmacs.setdefault(owner, []).append(v)
+        taken = {v.name for _, v in given}
+        wanted = [(new_models[n], spec) for n in added for spec in link_specs(config, new_models[n])
+                  if spec.name not in taken]
         if wanted:
-            new_vmacs = _make_vmacs(engine, config, wanted)  # the loop goes on: a socket of its own
-            vmacs.update({v.owner: v for v in new_vmacs.links})
+            new_vmacs = _make_vmacs(engine, wanted)  # the loop goes on: a socket of its own
+            for v in new_vmacs.links:
+                vmacs.setdefault(v.owner, []).append(v)
         shadow = _Shadow(engine)
         try:
             Engine._build(cast(Any, shadow), config, vmacs=vmacs)
@@ -331,7 +336,7 @@ def prepare(engine: Any, config: Any, force: bool = False, base: Any = None) -> 
             _unmake(new_vmacs)
             raise
     return Plan(config, going_on, added, built, changed, old_cfg, new_vmacs=new_vmacs,
-                handed_on={v.name: owner for owner, v in given.items()},
+                handed_on={v.name: owner for owner, v in given},
                 swaps=_swaps(engine, config, built, changed) if in_place else None, rebuilt=rebuilt, force=force)
 
 
@@ -400,28 +405,26 @@ def _handed_on(engine: Any, config: Any, added: list[Any], going_on: set[str]) -
     it, owner changed at commit. A name still used by an instance that goes on, or one
     asked for differently, is refused (restart)."""
     out: list[tuple[str, Vmac]] = []
-    for inst in added:
-        spec = link_spec(config, inst)
-        if spec is None:
-            continue
+    for inst, spec in [(m, spec) for m in added for spec in link_specs(config, m)]:
         v = engine.vmacs.by_name.get(spec.name)
         if v is None:
             continue
         try:
-            parent = netlink.ifindex(inst.interface)
+            parent = netlink.ifindex(spec.parent_name)
         except OSError:
-            raise Refused(f"vrrp_instance {inst.name}: interface {inst.interface} does not exist",
+            raise Refused(f"vrrp_instance {inst.name}: interface {spec.parent_name} does not exist",
                           restart=False) from None
         if v.owner in going_on or any(w is v for _, w in out) or (
                 v.parent, v.mac if v.kind == "macvlan" else b"", v.family, v.protodown, v.kind, v.flags,
-                v.address) != (parent, spec.mac, spec.family, spec.protodown, spec.kind, spec.flags, spec.address):
+                v.address, v.extra) != (parent, spec.mac, spec.family, spec.protodown, spec.kind, spec.flags,
+                                        spec.address, spec.extra):
             raise Refused(f"vrrp_instance {inst.name} asks for {v.what} {spec.name}, which is {v.owner}'s and made "
                           "otherwise")
         out.append((inst.name, v))
     return out
 
 
-def _make_vmacs(engine: Any, config: Any, wanted: list[Any]) -> Vmacs:
+def _make_vmacs(engine: Any, wanted: list[tuple[Any, LinkSpec]]) -> Vmacs:
     """The VMACs of the instances a reload adds, made (as at start: sysctls, brought up
     or held down, IPv6 link-locals copied) on a netlink socket of the loader thread's
     own; merged into the engine's at commit, removed if the reload does not happen."""
@@ -430,9 +433,7 @@ def _make_vmacs(engine: Any, config: Any, wanted: list[Any]) -> Vmacs:
     vm.proto_down = engine.vmacs.proto_down
     vm.before_up = engine._vmacs_coming_up
     try:
-        for inst in wanted:
-            spec = link_spec(config, inst)
-            assert spec is not None
+        for inst, spec in wanted:
             other = engine.vmacs.by_name.get(spec.name)
             if other is not None:
                 raise VmacError(f"vrrp_instance {inst.name}: {other.what} {spec.name} is already {other.owner}'s")
@@ -677,7 +678,7 @@ def _commit_in_place(engine: Any, plan: Plan, swaps: list[Swap], t0: int) -> boo
 def _vmacs_changed(engine: Any, plan: Plan, removed: list[Instance]) -> None:
     """The engine's VMACs after a reload: those of removed instances deleted (unless an
     added instance takes one on), those made for added ones taken in."""
-    gone = [i.vmac for i in removed if i.vmac is not None and i.vmac.name not in plan.handed_on]
+    gone = [v for i in removed for v in i.links if v.name not in plan.handed_on]
     if gone:
         engine.vmacs.drop(gone)
         for v in gone:

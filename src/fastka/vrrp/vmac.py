@@ -77,6 +77,47 @@ class LinkSpec:
     kind: str = "macvlan"  # or "ipvlan"
     flags: str = "private"  # a macvlan's mode (keepalived: private); an ipvlan's bridge | private | vepa
     address: Optional[str] = None  # an ipvlan's own address, ADDR[/LEN]
+    extra: bool = False  # use_vmac_addr / a VIP's use_vmac: for VIPs of another interface or family
+
+
+def link_specs(config: Any, inst: Any) -> list[LinkSpec]:
+    """Every link a vrrp_instance asks for: its own VMAC or ipvlan first, then its extra
+    VMACs."""
+    own = link_spec(config, inst)
+    return ([own] if own is not None else []) + extra_specs(config, inst)
+
+
+def extra_specs(config: Any, inst: Any) -> list[LinkSpec]:
+    """use_vmac_addr, or ``use_vmac`` on a VIP line (keepalived 2.2.7, observed): a VMAC
+    with the family's virtual MAC on each (interface, family) of those VIPs that is not
+    the instance's own interface and family. Named as keepalived names them: the prefix,
+    ``6`` for IPv6, the other interface's number (1, 2, ... in the order the VIPs name
+    them; none on the instance's own interface), ``.VRID`` - vrrp1.51 on a second
+    interface, vrrp6.51 for IPv6 on the instance's own."""
+    gd = getattr(config, "global_defs", None)
+    prefix = (gd.vmac_prefix if gd is not None else None) or DEFAULT_PREFIX
+    vrid = inst.virtual_router_id
+    out: dict[tuple[str, int], LinkSpec] = {}
+    others: list[str] = []
+    for v in [*inst.virtual_ipaddress, *inst.virtual_ipaddress_excluded]:
+        dev, fam = v.dev or inst.interface, family_of(v.address)
+        if not (inst.use_vmac_addr or v.use_vmac) or dev is None or (dev == inst.interface and fam == inst.family):
+            continue
+        if dev != inst.interface and dev not in others:
+            others.append(dev)
+        if (dev, fam) not in out:
+            number = str(others.index(dev) + 1) if dev != inst.interface else ""
+            out[(dev, fam)] = LinkSpec(f"{prefix}{'6' if fam == 6 else ''}{number}.{vrid}", dev,
+                                       VRRP_MAC_PREFIX[fam] + bytes((vrid,)), fam, False, extra=True)
+    return list(out.values())
+
+
+def extra_for(vip: Any, inst: Any, extras: list["Vmac"]) -> Optional["Vmac"]:
+    """The extra VMAC a VIP goes on, if any."""
+    if not (inst.use_vmac_addr or vip.use_vmac):
+        return None
+    dev, fam = vip.dev or inst.interface, family_of(vip.address)
+    return next((x for x in extras if x.parent_name == dev and x.family == fam), None)
 
 
 def link_spec(config: Any, inst: Any) -> Optional[LinkSpec]:
@@ -141,6 +182,7 @@ class Vmac:
     kind: str = "macvlan"  # or "ipvlan"
     flags: str = "private"  # LinkSpec.flags
     address: Optional[str] = None  # an ipvlan's configured address, ADDR[/LEN]
+    extra: bool = False  # LinkSpec.extra
 
     @property
     def what(self) -> str:
@@ -169,7 +211,7 @@ class Vmacs:
 
     def add_spec(self, spec: LinkSpec, owner: str) -> Vmac:
         v = self.add(spec.name, spec.parent_name, spec.mac, spec.family, spec.protodown, owner)
-        v.kind, v.flags, v.address = spec.kind, spec.flags, spec.address
+        v.kind, v.flags, v.address, v.extra = spec.kind, spec.flags, spec.address, spec.extra
         if v.kind == "ipvlan":
             v.mac = netlink.mac_address(spec.parent_name)
         return v
