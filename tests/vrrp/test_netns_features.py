@@ -4,6 +4,7 @@ notify_master_rx_lower_pri, GARP pacing, track_process."""
 
 from __future__ import annotations
 
+import signal
 import socket
 import subprocess
 import time
@@ -377,6 +378,33 @@ def test_static_track_group_faults_its_instances_while_a_static_link_is_down(tmp
         wait_for(lambda: a.has(VIP), 10, "VI_1 to be master again")
         assert "10.98.7.1" in a.addresses("eth1")
         assert a.stop() == 0
+
+
+def test_a_masters_deleted_virtual_routes_and_rules_are_added_again(tmp_path, loop_kind):
+    """A master's virtual route or rule someone deletes is added again (keepalived goes
+    BACKUP and MASTER to do it; fastka, as for a VIP, without a transition); one with
+    no_track is not; a backup's routes are not its to restore."""
+    routes = ("virtual_routes {\n    10.55.0.0/16 via 10.99.0.254 dev eth0\n"
+              "    10.56.0.0/16 via 10.99.0.254 dev eth0 no_track\n}\n"
+              "virtual_rules {\n    from 10.99.0.100 table 100 preference 100\n}")
+    with lan(tmp_path, ["a", "b"]) as net:
+        a, b = net.nodes
+        a.start(instance(priority=200, extra=routes))
+        b.start(instance(priority=100, extra=routes))
+        wait_for(lambda: a.has(VIP) and "10.56.0.0/16" in ip("-n", a.ns, "route", "show"), 10, "a to be master")
+        ip("-n", a.ns, "route", "del", "10.55.0.0/16")
+        ip("-n", a.ns, "route", "del", "10.56.0.0/16")
+        ip("-n", a.ns, "rule", "del", "priority", "100")
+        wait_for(lambda: "10.55.0.0/16 via 10.99.0.254" in ip("-n", a.ns, "route", "show")
+                 and "100:\tfrom 10.99.0.100 lookup 100" in ip("-n", a.ns, "rule", "show"), 3,
+                 "the tracked route and the rule to be added again")
+        assert "10.56.0.0/16" not in ip("-n", a.ns, "route", "show"), "no_track: left deleted"
+        st = a.stats()["instances"][0]["counters"]
+        assert st.get("routes_restored") == 1 and st.get("rules_restored") == 1, st
+        assert "Entering BACKUP" not in a.log_text().split("Entering MASTER")[-1]
+        a.signal(signal.SIGTERM)  # b takes over; a removes its routes on the way out
+        wait_for(lambda: b.has(VIP) and "10.55.0.0/16" in ip("-n", b.ns, "route", "show"), 5, "b to take over")
+        assert "10.55.0.0/16" not in ip("-n", a.ns, "route", "show")
 
 
 def listener(node) -> socket.socket:

@@ -46,7 +46,7 @@ from ..wire import AdvertError, link_local_first, parse_advert, parse_ah_packet
 from ..core.state import JSON_SIGNAL, VRRP_JSON, state_file, write_atomic
 from . import names, netlink, static
 from .gratuitous import Announcer, arp_frame, na_message
-from .rules import Preferences, rule_of
+from .rules import Preferences, pack_rules, rule_of
 from .rules import unsupported as rule_unsupported
 from .notify import STATE_WORD, Notifier, state_scripts
 from .events import Events
@@ -354,6 +354,8 @@ class Engine:
         except (VmacError, OSError) as e:
             raise ConfigError(str(e)) from None
         prefs = Preferences()
+        # netlink.route_key / ("rule", family, priority) -> (instance index, its Route / FibRule)
+        route_owner: dict[tuple, tuple[int, Any]] = {}
         try:
             self._static, seq = static.build(config, seq, prefs)
             # the statics' interfaces: one coming up gets them all again (the kernel drops a
@@ -438,7 +440,13 @@ class Engine:
                     i.macs[a.ifindex] = netlink.mac_address(socket.if_indextoname(a.ifindex))
             i.notify_state, i.notify_any = state_scripts(inst, script_user)
             i.routes = [route_of(r) for r in inst.virtual_routes]
-            i.rules = [rule_of(r, prefs) for r in inst.virtual_rules if not rule_unsupported(r)]
+            rule_lines = [r for r in inst.virtual_rules if not rule_unsupported(r)]
+            i.rules = [rule_of(r, prefs) for r in rule_lines]
+            # a master's routes and rules someone deletes are added again, unless no_track
+            route_owner.update({netlink.route_key(x): (len(self.instances), x)
+                                for x, r in zip(i.routes, inst.virtual_routes, strict=True) if not r.no_track})
+            route_owner.update({("rule", x.family, x.priority): (len(self.instances), x)
+                                for x, r in zip(i.rules, rule_lines, strict=True) if not r.no_track})
             i.build_adverts(sm.priority)
             i.group = groups.get(inst.name)
             i.tracked = tracking.for_instance(inst, i.group)
@@ -462,6 +470,7 @@ class Engine:
         # every VIP by (interface, packed address) -> its instance's index, and the static
         # addresses: _addresses_gone
         self._vip_owner: dict[tuple[int, bytes], int] = {k: i.index for i in self.instances for k in _vip_keys(i)}
+        self._route_owner = route_owner
         self._static_keys = {_address_key(a): a for a in (self._static.addresses if self._static else ())}
         # every interface the instances name, by its index now (_made_again)
         devs = {i.ifname for i in self.instances if i.ifname}
@@ -1010,9 +1019,9 @@ class Engine:
                 off += (n + 3) & ~3
 
     def _follow_statics(self) -> None:
-        """With a track_group on some static line, static route and rule deletions are
-        heard too (at start and after a reload)."""
-        if self._static and self._static.tracked_keys:
+        """Route and rule deletions are heard too (at start and after a reload) when an
+        instance has virtual routes or rules, or a static line a track_group."""
+        if self._route_owner or (self._static and self._static.tracked_keys):
             netlink.follow_route_deletes(self._addr_gone)
 
     def _addresses_gone(self) -> None:
@@ -1027,6 +1036,7 @@ class Engine:
         gone: dict[int, list[tuple[int, bytes]]] = {}  # instance index -> deleted VIP keys
         statics: list[netlink.Address] = []  # static_ipaddress deleted
         routes_gone: dict[str, int] = {}  # "route" / "rule" -> how many tracked ones were deleted
+        virtual_gone: dict[int, dict[tuple, Any]] = {}  # instance index -> its tracked routes / rules deleted
         lost = False
         for data in _datagrams(self._addr_gone):
             if data is None:
@@ -1038,11 +1048,14 @@ class Engine:
                     gone.setdefault(k, []).append(key)
                 elif self._static is not None and key in self._static_keys:
                     statics.append(self._static_keys[key])
-            if self._static is not None and self._static.tracked_keys:
+            if self._route_owner or (self._static is not None and self._static.tracked_keys):
                 for rkey in netlink.deleted_routes(data):
-                    kind = self._static.tracked_keys.get(rkey)
+                    kind = self._static.tracked_keys.get(rkey) if self._static is not None else None
                     if kind is not None:
                         routes_gone[kind] = routes_gone.get(kind, 0) + 1
+                    owner = self._route_owner.get(rkey)
+                    if owner is not None:
+                        virtual_gone.setdefault(owner[0], {})[rkey] = owner[1]
         if lost:  # some deletes were not seen: what is missing now, by a dump
             self.counters["address_events_lost"] += 1
             present = {(x, socket.inet_pton(socket.AF_INET6 if fam == 6 else socket.AF_INET, addr))
@@ -1057,6 +1070,23 @@ class Engine:
                 routes_gone = {kind: 0 for kind in self._static.tracked_adds}
         if self._stopping:
             return
+        for k, items in virtual_gone.items():  # keepalived: as for a VIP (fastka: without a transition)
+            i = self.instances[k]
+            if not (i.holds_vips and i.state == State.MASTER):
+                continue  # fastka's own deletes as it left MASTER
+            for kind, op, pack in (("route", netlink.RTM_NEWROUTE, netlink.pack_routes),
+                                   ("rule", netlink.RTM_NEWRULE, pack_rules)):
+                these = [x for key, x in items.items() if key[0] == kind]
+                if these:
+                    data, seqs = pack(op, these, self._seq_next)
+                    self._seq_next += len(seqs)
+                    for seq in seqs:
+                        self._nl_owner[seq] = i
+                    self._nl.append((op, data, seqs))
+                    i.counters[f"{kind}s_restored"] += len(these)
+                    log.warning("(%s) virtual %s %s deleted by someone else: added again", i.name, kind,
+                                ", ".join(x.describe() if kind == "rule" else f"{x.dst or 'default'}/{x.dst_len}"
+                                          for x in these))
         for kind, n in routes_gone.items():
             assert self._static is not None
             self._nl.append(self._static.tracked_adds[kind])  # what is there already is replaced

@@ -87,7 +87,7 @@ log = logging.getLogger("fastka.vrrp")
 
 # what _build sets on the engine: saved, replaced, restored by a reload
 BUILT = ("instances", "by_key", "groups", "_by_ifindex", "_by_vmac", "_nl_owner", "_used", "_static", "_static_devs",
-         "_seq_next", "_dev_index", "_vip_owner", "_static_keys")
+         "_seq_next", "_dev_index", "_vip_owner", "_route_owner", "_static_keys")
 CARRIED = ("counters", "ah_seq", "ip_id", "holds_vips", "garp_left", "backup_since_us", "held_back_us")
 
 
