@@ -8,6 +8,7 @@ is made again on the new parent. Both loops; an engine in a namespace of the tes
 from __future__ import annotations
 
 import contextlib
+import socket
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -269,3 +270,43 @@ def test_an_interface_made_again_without_its_address_yet(loop_kind):
                 return engine.instances[0].state.name
 
         assert in_netns(ns, run) == "MASTER"
+
+
+def test_the_deletions_socket_passes_keepalived_route_and_rule_deletes_only():
+    """Once it follows routes and rules: a deleted route of protocol keepalived and a
+    deleted rule pass, each read back by its key; a deleted address's local route (the
+    kernel's) and every add stay out."""
+    skip_unless_netns()
+    from fastka.vrrp import netlink
+
+    with netns("fk-mkr") as ns:
+        make(ns)
+
+        def run() -> tuple[list[int], list[tuple]]:
+            s = netlink.deleted_addresses_socket()
+            try:
+                netlink.follow_route_deletes(s)
+                ip("-n", ns, "addr", "add", "10.66.2.1/32", "dev", "vA")
+                ip("-n", ns, "route", "add", "10.67.0.0/16", "dev", "vA", "protocol", "keepalived", "table", "7")
+                ip("-n", ns, "route", "add", "10.68.0.0/16", "dev", "vA")
+                ip("-n", ns, "rule", "add", "from", "10.66.2.1", "table", "7", "priority", "77")
+                ip("-n", ns, "route", "del", "10.68.0.0/16")
+                ip("-n", ns, "route", "del", "10.67.0.0/16", "table", "7")
+                ip("-n", ns, "rule", "del", "priority", "77")
+                ip("-n", ns, "addr", "del", "10.66.2.1/32", "dev", "vA")
+                time.sleep(0.1)
+                kinds, keys = [], []
+                while True:
+                    try:
+                        data = s.recv(1 << 16)
+                    except BlockingIOError:
+                        break
+                    kinds.append(int.from_bytes(data[4:6], "little"))
+                    keys += list(netlink.deleted_routes(data))
+                return kinds, keys
+            finally:
+                s.close()
+
+        kinds, keys = in_netns(ns, run)
+        assert kinds == [netlink.RTM_DELROUTE, netlink.RTM_DELRULE, netlink.RTM_DELADDR], kinds
+        assert keys == [("route", socket.AF_INET, socket.inet_aton("10.67.0.0"), 16, 7), ("rule", socket.AF_INET, 77)]

@@ -562,13 +562,19 @@ def deleted_addresses_socket() -> socket.socket:
     kernel, so a failover's thousands of added VIPs queue nothing and wake no one."""
     s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_CLOEXEC, NETLINK_ROUTE)
     s.setblocking(False)
-    kinds = (RTM_DELADDR, RTM_DELROUTE, RTM_DELRULE)
-    prog = [(0x28, 0, 0, 4)]  # ld h [4]: nlmsg_type
-    for k, kind in enumerate(kinds):  # BPF loads halfwords in network order; nlmsg_type is in host order
-        be = kind if sys.byteorder == "big" else ((kind & 0xFF) << 8) | (kind >> 8)
-        prog.append((0x15, len(kinds) - k, 0, be))  # jeq kind ? keep : next
-    prog += [(0x06, 0, 0, 0),  # ret 0: dropped
-             (0x06, 0, 0, 0xFFFFFFFF)]  # keep: all of it
+    def be(kind: int) -> int:  # BPF loads halfwords in network order; nlmsg_type is in host order
+        return kind if sys.byteorder == "big" else ((kind & 0xFF) << 8) | (kind >> 8)
+
+    prog = [(0x28, 0, 0, 4),  # 0 ld h [4]: nlmsg_type
+            (0x15, 5, 0, be(RTM_DELADDR)),  # 1 jeq ? keep
+            (0x15, 4, 0, be(RTM_DELRULE)),  # 2 jeq ? keep
+            (0x15, 0, 2, be(RTM_DELROUTE)),  # 3 jeq ? 4 : drop
+            # 4 ld b [16 + 5]: rtm_protocol - a deleted address's local route (kernel's) is
+            # no one's business here, a failover's 10,000 of them would wake the loop
+            (0x30, 0, 0, _NLMSG.size + 5),
+            (0x15, 1, 0, RTPROT_KEEPALIVED),  # 5 jeq keepalived ? keep : drop
+            (0x06, 0, 0, 0),  # 6 ret 0: dropped
+            (0x06, 0, 0, 0xFFFFFFFF)]  # 7 keep: all of it
     code = ctypes.create_string_buffer(b"".join(struct.pack("=HBBI", *ins) for ins in prog))
     fprog = struct.pack("=HxxxxxxQ" if struct.calcsize("P") == 8 else "=HxxI", len(prog), ctypes.addressof(code))
     try:
