@@ -121,3 +121,34 @@ def test_route_in_a_vrf_goes_in_the_vrfs_table(tmp_path):
         assert "10.62.0.0/24 via 10.99.0.254 dev eth0" in ip("-n", a.ns, "route", "show", "table", "1010")
         assert a.stop(timeout=60) == 0
         assert "10.60.0.0" not in ip("-n", a.ns, "route", "show", "table", "1010")
+
+
+def test_unicast_instance_without_an_interface_in_a_vrf(tmp_path):
+    """keepalived.conf(5): a unicast instance without an interface may name the VRF it
+    runs in: its adverts go by the VRF's routes (none in the default table reach the
+    peer), from the address routing picks there; those of its peer arrive on the VRF's
+    interface. Two fastka nodes, each with its eth0 in a VRF: election, failover."""
+    with lan(tmp_path, ["a", "b"]) as net:
+        for n in net.nodes:
+            ip("-n", n.ns, "link", "add", "blue", "type", "vrf", "table", "10")
+            ip("-n", n.ns, "link", "set", "blue", "up")
+            ip("-n", n.ns, "link", "set", "eth0", "master", "blue")  # its routes move to table 10
+        a, b = net.nodes
+        assert "10.99.0.0/24" not in ip("-n", a.ns, "route", "show")
+
+        def conf(n, priority) -> str:
+            peer = b if n is a else a
+            return instance(priority=priority, interface=None, vips=("10.99.0.100/24 dev eth0",),
+                            unicast=(n.ipv4, [peer.ipv4]), extra="vrf blue").replace(
+                f"    unicast_src_ip {n.ipv4}\n", "")
+
+        a.start(conf(a, 200))
+        b.start(conf(b, 100))
+        wait_for(lambda: a.has(VIP), SLOW, "a to be master")
+        time.sleep(3)
+        assert not b.has(VIP), "b hears a's adverts through the VRF"
+        st = b.stats()["instances"][0]
+        assert st["state"] == "BACKUP" and st["counters"].get("rx", 0) > 0, st
+        a.kill()
+        wait_for(lambda: b.has(VIP), SLOW, "b to take over")
+        assert b.stop(timeout=60) == 0

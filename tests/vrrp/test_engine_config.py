@@ -77,7 +77,6 @@ def test_every_unimplemented_use_is_reported_with_its_owner():
     lines = not_implemented_uses(r.config)
     assert lines == [
         "vrrp_instance B: virtual_rules names iproute2's files do not know: table custom (the rule is left out)",
-        "vrrp_instance D: vrf (the instance's adverts go by the default VRF's routes)",
         "static_rules: names iproute2's files do not know: table elsewhere (the rule is left out)",
     ]
     assert not any("vrrp_instance C" in line for line in lines)

@@ -117,7 +117,6 @@ class ConfigError(Exception):
 # reported at startup (never silently ignored), with the instance it belongs to.
 NOT_YET = {
     "virtual_routes": "virtual_routes options",
-    "vrf": "vrf (the instance's adverts go by the default VRF's routes)",
 }
 
 
@@ -135,8 +134,6 @@ def not_implemented_uses(config: Any) -> list[str]:
             if extra:
                 out.append(f"vrrp_instance {i.name}: virtual_rules names iproute2's files do not know: "
                            f"{', '.join(extra)} (the rule is left out)")
-        if i.vrf is not None:
-            out.append(f"vrrp_instance {i.name}: {NOT_YET['vrf']}")
     out.extend(static.unsupported(config))
     return out
 
@@ -145,11 +142,13 @@ def _now_us() -> int:
     return time.monotonic_ns() // 1000
 
 
-def _route_source(peer: str, family: int) -> Optional[str]:
-    """The source address routing picks for packets to PEER (a connected UDP socket sends
-    nothing), or None when there is no route."""
+def _route_source(peer: str, family: int, vrf: Optional[str] = None) -> Optional[str]:
+    """The source address routing (in VRF, if given) picks for packets to PEER (a
+    connected UDP socket sends nothing), or None when there is no route."""
     with socket.socket(socket.AF_INET6 if family == 6 else socket.AF_INET, socket.SOCK_DGRAM) as s:
         try:
+            if vrf:
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, vrf.encode())
             s.connect((peer, 9))
         except OSError:
             return None
@@ -313,7 +312,7 @@ class Engine:
         self.loop = loop
 
     def _native_adverts(self, loop: Any, i: Instance) -> None:
-        loop.set_adverts(i.index, [(bytes(m), d, i.src, 0 if i.unicast and i.auth_type != AUTH_AH else i.tx_ifindex)
+        loop.set_adverts(i.index, [(bytes(m), d, i.src, i.send_ifindex)
                                    for m, d in zip(i.adverts, i.dsts, strict=True)])
 
     def _sync_view(self, i: Instance) -> None:
@@ -377,6 +376,11 @@ class Engine:
                 index = netlink.ifindex(ifname) if ifname else 0
             except OSError:
                 raise ConfigError(f"vrrp_instance {inst.name}: interface {ifname} does not exist") from None
+            vrf = inst.vrf if not ifname else None  # unicast without an interface, in this VRF
+            try:
+                vrf_index = netlink.ifindex(vrf) if vrf else 0
+            except OSError:
+                raise ConfigError(f"vrrp_instance {inst.name}: vrf {vrf} does not exist") from None
             vmac = next((v for v in links_of.get(inst.name, ()) if not v.extra), None)
             extras = [v for v in links_of.get(inst.name, ()) if v.extra]
             src = inst.unicast_src_ip or inst.mcast_src_ip
@@ -386,7 +390,7 @@ class Engine:
             elif family == 6 and not inst.unicast_peer:
                 src = _primary(addrs, index, 6)  # adverts come from the link-local address
             if src is None:
-                src = _primary(addrs, index, family) if index else _route_source(dsts[0], family)
+                src = _primary(addrs, index, family) if index else _route_source(dsts[0], family, vrf)
             if src is None:
                 raise ConfigError(f"vrrp_instance {inst.name}: " + (
                     f"interface {ifname} has no {'IPv6 link-local' if family == 6 else 'IPv4'} address to send "
@@ -433,6 +437,7 @@ class Engine:
                 if not inst.vmac_xmit_base:
                     i.tx_ifindex = vmac.ifindex
             i.extra_vmacs = extras
+            i.vrf_ifindex = vrf_index
             for x in extras:  # their VIPs' gratuitous ARP / NA carry the virtual MAC
                 i.macs[x.ifindex] = x.mac
             for a in [*vips, *fixed]:  # each VIP's GARP carries its own interface's MAC

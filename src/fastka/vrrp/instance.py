@@ -222,6 +222,7 @@ class Instance:
     vmac: Any = None
     extra_vmacs: list = field(default_factory=list)  # use_vmac_addr / a VIP's use_vmac: vmac.Vmac
     tx_ifindex: int = 0
+    vrf_ifindex: int = 0  # an instance without an interface, in a VRF: its device (routing in its table)
     macs: dict = field(default_factory=dict)
     fixed: list = field(default_factory=list)
     fixed_batch: tuple[int, bytes, list[int]] = (0, b"", [])
@@ -267,8 +268,16 @@ class Instance:
                 self.ip_id = self.ip_id % 0xFFFF + 1
                 data = build_ah_packet(message=data, src=self.src, dst=dst, seq=self.ah_seq,
                                        auth_data=self.auth_key, ip_id=self.ip_id, unicast=self.unicast)
-            out.append((data, dst, 0 if self.unicast and self.auth_type != AUTH_AH else self.tx_ifindex, self.src))
+            out.append((data, dst, self.send_ifindex, self.src))
         return out
+
+    @property
+    def send_ifindex(self) -> int:
+        """The interface adverts leave by (their IP_PKTINFO): an instance's vrf; routing's
+        choice (0) for unicast but AH; else tx_ifindex."""
+        if self.vrf_ifindex:
+            return self.vrf_ifindex
+        return 0 if self.unicast and self.auth_type != AUTH_AH else self.tx_ifindex
 
     def prepare_addresses(self, first_seq: int) -> int:
         """Prebuild the netlink requests and the GARP / NA frames; returns the next free seq."""

@@ -102,7 +102,7 @@ class Refused(Exception):
 
 def identity(inst: Any) -> tuple:
     """What an instance must keep to continue through a reload (else: removed + added)."""
-    return (str(inst.interface), inst.family, inst.virtual_router_id, inst.use_vmac, inst.use_ipvlan,
+    return (str(inst.interface), inst.vrf, inst.family, inst.virtual_router_id, inst.use_vmac, inst.use_ipvlan,
             bool(inst.vmac_protodown), bool(inst.vmac_xmit_base), inst.priority == 255,
             tuple((x.parent_name, x.family) for x in extra_specs(None, inst)))
 
@@ -396,7 +396,7 @@ def _interfaces(i: Instance) -> set[str]:
 
 def _socket_view(i: Instance) -> tuple:
     """What Engine._open_sockets reads of an instance."""
-    return (i.auth_type, i.family, i.ifindex, i.tx_ifindex, tuple(i.dsts), i.unicast)
+    return (i.auth_type, i.family, i.ifindex, i.tx_ifindex, i.vrf_ifindex, tuple(i.dsts), i.unicast)
 
 
 def _handed_on(engine: Any, config: Any, added: list[Any], going_on: set[str]) -> list[tuple[str, Vmac]]:
