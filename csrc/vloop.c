@@ -480,7 +480,11 @@ static int drain(struct fk_vloop *L, struct fk_wheel *W, int slot, struct fk_vlo
     int nev = 0, complete = 0;
     int64_t start = fk_vloop_now_ns(), floor = L->drained_ns[slot];
     for (int round = 0; round < 64 && nev < max_ev; round++) {
+        /* a datagram makes at most one event: read no more than there is room for, so
+         * none is read and then dropped; the rest wait in the socket for the next poll */
         uint32_t want = RECV_BATCH;
+        if ((uint32_t)(max_ev - nev) < want)
+            want = (uint32_t)(max_ev - nev);
         int r = fk_mmsg_recv(L->fd[slot], L->rx, want, MSG_DONTWAIT);
         if (r <= 0) {
             complete = 1;
@@ -503,8 +507,7 @@ static int drain(struct fk_vloop *L, struct fk_wheel *W, int slot, struct fk_vlo
             } else if (at < floor) {
                 at = floor;
             }
-            if (nev < max_ev)
-                nev += datagram(L, W, slot, fk_mmsg_slot(L->rx, (uint32_t)j), md, at, &ev[nev]);
+            nev += datagram(L, W, slot, fk_mmsg_slot(L->rx, (uint32_t)j), md, at, &ev[nev]);
         }
         if ((uint32_t)r < want) {
             complete = 1;
