@@ -66,6 +66,7 @@ from .instance import (
     addr_int,
     make_params,
     route_of,
+    route_left_out,
     route_unsupported,
     vip_address,
 )
@@ -129,6 +130,10 @@ def not_implemented_uses(config: Any) -> list[str]:
             if extra:
                 out.append(f"vrrp_instance {i.name}: {NOT_YET['virtual_routes']} {', '.join(extra)} "
                            f"(route {r.dest} is set up without them)")
+            why = route_left_out(r)
+            if why:
+                out.append(f"vrrp_instance {i.name}: virtual_routes names iproute2's files do not know: {why} "
+                           f"(route {r.dest} is left out)")
         for r in i.virtual_rules:
             extra = rule_unsupported(r)
             if extra:
@@ -444,12 +449,13 @@ class Engine:
                 if a.ifindex != index and a.ifindex not in i.macs:
                     i.macs[a.ifindex] = netlink.mac_address(socket.if_indextoname(a.ifindex))
             i.notify_state, i.notify_any = state_scripts(inst, script_user)
-            i.routes = [route_of(r) for r in inst.virtual_routes]
+            route_lines = [r for r in inst.virtual_routes if not route_left_out(r)]
+            i.routes = [route_of(r) for r in route_lines]
             rule_lines = [r for r in inst.virtual_rules if not rule_unsupported(r)]
             i.rules = [rule_of(r, prefs) for r in rule_lines]
             # a master's routes and rules someone deletes are added again, unless no_track
             route_owner.update({netlink.route_key(x): (len(self.instances), x)
-                                for x, r in zip(i.routes, inst.virtual_routes, strict=True) if not r.no_track})
+                                for x, r in zip(i.routes, route_lines, strict=True) if not r.no_track})
             route_owner.update({("rule", x.family, x.priority): (len(self.instances), x)
                                 for x, r in zip(i.rules, rule_lines, strict=True) if not r.no_track})
             i.build_adverts(sm.priority)

@@ -57,7 +57,7 @@ ROUTE_FIELDS_DONE = {"dest", "type", "src", "via", "or_via", "dev", "onlink", "s
                      "pos", "no_track", "track_group", "protocol", "mtu", "advmss", "rtt", "rttvar", "reordering",
                      "window", "cwnd", "ssthresh", "rto_min", "initcwnd", "initrwnd", "hoplimit", "congctl", "locked",
                      "features_ecn", "quickack", "fastopen_no_cookie", "pref", "expires", "realms", "nexthops",
-                     "append", "vrf", "ttl_propagate"}
+                     "append", "vrf", "ttl_propagate", "inet6"}
 # ip-route(8): a TIME with a unit is milliseconds, kept by the kernel in these units
 _TIME_SCALE = {"rtt": 8, "rttvar": 4, "rto_min": 1}
 _PREF = {"low": 3, "medium": 0, "high": 1}  # ICMPV6_ROUTER_PREF_*
@@ -72,9 +72,8 @@ def route_unsupported(route: Any) -> list[str]:
     for name, value in vars(route).items():
         if name not in ROUTE_FIELDS_DONE and value not in (None, False, (), []):
             out.append(name)
-    for kind, what, value in (("rt_tables", "table", route.table), ("rt_protos", "protocol", route.protocol)):
-        if value is not None and names.number(kind, value) is None:
-            out.append(f"{what} {value}")
+    if route.protocol is not None and names.number("rt_protos", route.protocol) is None:
+        out.append(f"protocol {route.protocol}")
     if route.realms is not None and _realms(route.realms) is None:
         out.append(f"realms {route.realms}")
     return out
@@ -120,11 +119,19 @@ def _route_metrics(route: Any) -> tuple[tuple[int, "int | bytes"], ...]:
     return tuple(sorted(out, key=lambda m: m[0]))
 
 
+def route_left_out(route: Any) -> Optional[str]:
+    """Why a config Route cannot be set up at all (a table name iproute2's files do not
+    know: main would be the wrong table), or None."""
+    if route.vrf is None and route.table is not None and names.number("rt_tables", route.table) is None:
+        return f"table {route.table}"
+    return None
+
+
 def route_of(route: Any) -> netlink.Route:
     """A config Route (ip route syntax) as a netlink Route; the route must have no
     route_unsupported()."""
-    v6 = ":" in route.dest or any(a is not None and ":" in a for a in (route.via, route.or_via, route.src,
-                                                                        *(nh.via for nh in route.nexthops)))
+    v6 = route.family == 6 or any(a is not None and ":" in a for a in (route.via, route.or_via, route.src,
+                                                                         *(nh.via for nh in route.nexthops)))
     fam = socket.AF_INET6 if v6 else socket.AF_INET
     if route.dest == "default":
         dst, plen = None, 0

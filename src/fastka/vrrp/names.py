@@ -7,7 +7,10 @@ iproute2's files, and so does fastka. Each kind is read from ``KIND`` and ``KIND
 in the directories of DIRS, later ones overriding earlier ones (the distribution's
 defaults under /usr, the administrator's under /etc), over the names iproute2 itself
 knows without a file (BUILTIN). A line is ``NUMBER NAME``; ``#`` starts a comment;
-numbers may be hexadecimal (0x...). The files are read once per load (``forget`` clears
+a number there is 0x... hexadecimal, else decimal, leading zeros and all (ip reads
+"010 name" as 10, measured); a number given as an argument in place of a name is read
+as ip reads its arguments, with strtoul's base 0 (``table 010`` is table 8, measured).
+The files are read once per load (``forget`` clears
 what was read: a reload reads them again).
 """
 
@@ -38,10 +41,25 @@ def _read(path: str, into: dict[str, int]) -> None:
         words = line.split("#", 1)[0].split()
         if len(words) < 2:
             continue
-        try:
-            into[words[1]] = int(words[0], 0)
-        except ValueError:
-            continue
+        w = words[0].lower()
+        if w.startswith("0x") and len(w) > 2 and all(c in "0123456789abcdef" for c in w[2:]):
+            into[words[1]] = int(w[2:], 16)
+        elif w.isdigit():
+            into[words[1]] = int(w)
+
+
+def c_number(text: str) -> Optional[int]:
+    """An unsigned number as strtoul(text, &end, 0) reads a whole word (ip's arguments):
+    0x1f hexadecimal, 010 octal (8), 10 decimal; None otherwise."""
+    t = text.lower()
+    try:
+        if t.startswith("0x"):
+            return int(t[2:], 16) if t[2:] and not t[2:].startswith(("+", "-")) else None
+        if len(t) > 1 and t.startswith("0"):
+            return int(t[1:], 8) if t[1:].isdigit() else None
+        return int(t) if t.isdigit() else None
+    except ValueError:
+        return None
 
 
 @functools.lru_cache(maxsize=None)
@@ -61,10 +79,8 @@ def number(kind: str, name: "str | int") -> Optional[int]:
     """The number a name (or a number, as text or int) stands for; None if unknown."""
     if isinstance(name, int):
         return name
-    try:
-        return int(name, 0)
-    except ValueError:
-        return table(kind).get(name)
+    n = c_number(name)
+    return n if n is not None else table(kind).get(name)
 
 
 def forget() -> None:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
 from . import netlink
-from .instance import route_of, route_unsupported, vip_address
+from .instance import route_left_out, route_of, route_unsupported, vip_address
 from .rules import Preferences, pack_rules, rule_of
 from .rules import unsupported as rule_unsupported
 
@@ -53,6 +53,9 @@ def unsupported(config: Any) -> list[str]:
         extra = route_unsupported(r)
         if extra:
             out.append(f"static_routes: options {', '.join(extra)} (route {r.dest} is set up without them)")
+        why = route_left_out(r)
+        if why:
+            out.append(f"static_routes: names iproute2's files do not know: {why} (route {r.dest} is left out)")
     for r in getattr(config, "static_rules", ()):
         extra = rule_unsupported(r)
         if extra:
@@ -65,7 +68,7 @@ def build(config: Any, first_seq: int, prefs: Preferences) -> tuple[Optional[Sta
     gd = getattr(config, "global_defs", None)
     default_dev = (gd.default_interface if gd is not None else None) or DEFAULT_INTERFACE
     addrs = list(getattr(config, "static_ipaddress", ()))
-    routes = list(getattr(config, "static_routes", ()))
+    routes = [r for r in getattr(config, "static_routes", ()) if not route_left_out(r)]
     default_index = netlink.ifindex(default_dev) if any(a.dev is None for a in addrs) else 0
     addresses = [vip_address(a, default_index, default_dev) for a in addrs]
     groups: list[tuple[str, int, int, Callable[..., tuple[bytes, list[int]]], list, list[str]]] = [
