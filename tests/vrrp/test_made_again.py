@@ -184,6 +184,19 @@ def test_a_vip_deleted_by_someone_else_is_added_again(loop_kind, mode):
         assert f"{VIP}/24" not in ip("-n", ns, "addr", "show")
 
 
+def _queued(s, parse) -> tuple[list[int], list]:
+    """What a non-blocking netlink socket holds: each datagram's first message type, and
+    what parse makes of them all."""
+    kinds, out = [], []
+    while True:
+        try:
+            data = s.recv(1 << 16)
+        except BlockingIOError:
+            return kinds, out
+        kinds.append(int.from_bytes(data[4:6], "little"))
+        out += list(parse(data))
+
+
 def test_the_deleted_addresses_socket_passes_only_deletes():
     """Its socket filter keeps RTM_NEWADDR out: a failover's added VIPs queue nothing."""
     skip_unless_netns()
@@ -199,14 +212,7 @@ def test_the_deleted_addresses_socket_passes_only_deletes():
                     ip("-n", ns, "addr", "add", f"10.66.1.{k + 1}/32", "dev", "vA")
                 ip("-n", ns, "addr", "del", "10.66.1.2/32", "dev", "vA")
                 time.sleep(0.1)
-                got, kinds = [], []
-                while True:
-                    try:
-                        data = s.recv(1 << 16)
-                    except BlockingIOError:
-                        break
-                    kinds.append(int.from_bytes(data[4:6], "little"))
-                    got += list(netlink.deleted_addresses(data))
+                kinds, got = _queued(s, netlink.deleted_addresses)
                 assert kinds == [netlink.RTM_DELADDR], kinds
                 return got
             finally:
@@ -295,15 +301,7 @@ def test_the_deletions_socket_passes_keepalived_route_and_rule_deletes_only():
                 ip("-n", ns, "rule", "del", "priority", "77")
                 ip("-n", ns, "addr", "del", "10.66.2.1/32", "dev", "vA")
                 time.sleep(0.1)
-                kinds, keys = [], []
-                while True:
-                    try:
-                        data = s.recv(1 << 16)
-                    except BlockingIOError:
-                        break
-                    kinds.append(int.from_bytes(data[4:6], "little"))
-                    keys += list(netlink.deleted_routes(data))
-                return kinds, keys
+                return _queued(s, netlink.deleted_routes)
             finally:
                 s.close()
 

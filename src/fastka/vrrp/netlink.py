@@ -289,6 +289,7 @@ class LinkInfo:
     kind: str  # IFLA_INFO_KIND, "" if none
     mode: int  # IFLA_MACVLAN_MODE, 0 if none
     proto_down: bool
+    table: int = 0  # a VRF's IFLA_VRF_TABLE
 
 
 def _attrs(data: bytes, off: int, end: int) -> dict[int, bytes]:
@@ -320,36 +321,25 @@ def get_link(name: str) -> Optional[LinkInfo]:
     a = _attrs(data, _NLMSG.size + _IFINFOMSG.size, n)
     info = _attrs(a.get(IFLA_LINKINFO, b""), 0, len(a.get(IFLA_LINKINFO, b"")))
     idata = info.get(IFLA_INFO_DATA, b"")
-    mode = _attrs(idata, 0, len(idata)).get(IFLA_MACVLAN_MODE, b"")
+    kind = info.get(IFLA_INFO_KIND, b"").rstrip(b"\0").decode(errors="replace")
+    # attribute 1 of the kind's data: a macvlan's IFLA_MACVLAN_MODE, a VRF's IFLA_VRF_TABLE
+    first = _attrs(idata, 0, len(idata)).get(IFLA_MACVLAN_MODE, b"")
+    value = struct.unpack("=I", first)[0] if len(first) == 4 else 0
     return LinkInfo(index=index, name=name, flags=flags, mac=a.get(IFLA_ADDRESS, b""),
-                    parent=struct.unpack("=I", a[IFLA_LINK])[0] if IFLA_LINK in a else 0,
-                    kind=info.get(IFLA_INFO_KIND, b"").rstrip(b"\0").decode(errors="replace"),
-                    mode=struct.unpack("=I", mode)[0] if len(mode) == 4 else 0,
-                    proto_down=bool(a.get(IFLA_PROTO_DOWN, b"\0")[0]))
-
-
-IFLA_VRF_TABLE = 1
+                    parent=struct.unpack("=I", a[IFLA_LINK])[0] if IFLA_LINK in a else 0, kind=kind,
+                    mode=value if kind == "macvlan" else 0, proto_down=bool(a.get(IFLA_PROTO_DOWN, b"\0")[0]),
+                    table=value if kind == "vrf" else 0)
 
 
 def vrf_table(name: str) -> int:
     """The routing table of VRF device NAME (ip route's ``vrf NAME``); OSError if there is
     no such device or it is no VRF."""
-    with socket.socket(socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_CLOEXEC, NETLINK_ROUTE) as s:
-        s.bind((0, 0))
-        s.settimeout(10)
-        body = _IFINFOMSG.pack(0, 0, 0, 0, 0) + _attr(IFLA_IFNAME, name.encode() + b"\0")
-        s.send(_NLMSG.pack(_NLMSG.size + len(body), RTM_GETLINK, NLM_F_REQUEST, 1, 0) + body)
-        data = s.recv(1 << 16)
-    n, kind, _, _, _ = _NLMSG.unpack_from(data, 0)
-    if kind == NLMSG_ERROR:
+    info = get_link(name)
+    if info is None:
         raise NetlinkError(_errno.ENODEV, f"vrf {name}: no such device")
-    a = _attrs(data, _NLMSG.size + _IFINFOMSG.size, n)
-    info = _attrs(a.get(IFLA_LINKINFO, b""), 0, len(a.get(IFLA_LINKINFO, b"")))
-    idata = info.get(IFLA_INFO_DATA, b"")
-    table = _attrs(idata, 0, len(idata)).get(IFLA_VRF_TABLE, b"")
-    if info.get(IFLA_INFO_KIND, b"").rstrip(b"\0") != b"vrf" or len(table) != 4:
+    if info.kind != "vrf" or not info.table:
         raise NetlinkError(_errno.EINVAL, f"vrf {name}: the device is no VRF")
-    return int(struct.unpack("=I", table)[0])
+    return info.table
 
 
 class NetlinkError(OSError):

@@ -20,11 +20,24 @@ from __future__ import annotations
 import logging
 import shutil
 import subprocess
-from typing import Any
+from typing import Any, Optional
 
 log = logging.getLogger("fastka.vrrp")
 
 TABLE = "fastka"
+MISSING = "the nft tool (nftables) is missing"
+
+
+def run_nft(script: str) -> Optional[str]:
+    """``nft -f -`` with script: None if it went in (one transaction), else why not
+    (MISSING, or nft's complaint)."""
+    nft = shutil.which("nft")
+    if nft is None:
+        return MISSING
+    p = subprocess.run([nft, "-f", "-"], input=script, capture_output=True, text=True, timeout=30)
+    if p.returncode != 0:
+        return p.stderr.strip() or f"exit status {p.returncode}"
+    return None
 
 
 def vips(config: Any) -> tuple[list[str], list[str]]:
@@ -62,16 +75,12 @@ class NoAccept:
         return bool(self.v4 or self.v6)
 
     def _nft(self, script: str) -> bool:
-        nft = shutil.which("nft")
-        if nft is None:
-            log.error("no_accept: the nft tool (nftables) is missing: the VIPs of no_accept instances accept "
-                      "packets")
-            return False
-        p = subprocess.run([nft, "-f", "-"], input=script, capture_output=True, text=True, timeout=30)
-        if p.returncode != 0:
-            log.error("no_accept: nft refused the rules: %s", p.stderr.strip() or f"exit status {p.returncode}")
-            return False
-        return True
+        err = run_nft(script)
+        if err == MISSING:
+            log.error("no_accept: %s: the VIPs of no_accept instances accept packets", err)
+        elif err is not None:
+            log.error("no_accept: nft refused the rules: %s", err)
+        return err is None
 
     def start(self) -> None:
         """Make the table (replacing one a killed fastka left behind)."""

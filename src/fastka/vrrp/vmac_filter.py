@@ -26,9 +26,9 @@ the error is logged once and fastka runs on without the rules.
 from __future__ import annotations
 
 import logging
-import shutil
-import subprocess
 from typing import Any, Optional
+
+from .no_accept import MISSING, run_nft
 
 log = logging.getLogger("fastka.vrrp")
 
@@ -93,18 +93,13 @@ class VmacFilter:
                      len(pairs), TABLE)
 
     def _nft(self, script: str) -> bool:
-        nft = shutil.which("nft")
-        if nft is None:
-            if not self._no_nft:
-                log.error("VMACs: the nft tool (nftables) is missing: IGMP / MLD reports leave the VMACs with the "
-                          "virtual MAC")
-            self._no_nft = True
-            return False
-        p = subprocess.run([nft, "-f", "-"], input=script, capture_output=True, text=True, timeout=30)
-        if p.returncode != 0:
-            log.error("VMACs: nft refused the IGMP / MLD rules: %s", p.stderr.strip() or f"exit {p.returncode}")
-            return False
-        return True
+        err = run_nft(script)
+        if err == MISSING and not self._no_nft:
+            log.error("VMACs: %s: IGMP / MLD reports leave the VMACs with the virtual MAC", err)
+        elif err is not None and err != MISSING:
+            log.error("VMACs: nft refused the IGMP / MLD rules: %s", err)
+        self._no_nft = err == MISSING
+        return err is None
 
     def stop(self, keep_rules: bool = False) -> None:
         """Delete the tables (kept with the VMACs under -V) and put the sysctl back."""
