@@ -1,7 +1,8 @@
 """VRRP at scale, fastka and keepalived side by side on the same topology.
 
 Two nodes, each in its own network namespace, joined by bridges in a third: one veth
-pair and one bridge per 250 instances (IFACES = ceil(N / 250)). N VRRPv3 instances
+pair and one bridge per 250 instances (IFACES = ceil(N / 250); --per-iface sets another
+number, 1 to 255). N VRRPv3 instances
 with V /32 VIPs each, master priority 200, backup 100, both started as BACKUP. For
 each daemon, in the same run:
 
@@ -23,6 +24,7 @@ each daemon, in the same run:
     python bench/vrrp_scale.py --instances 1000 --vips 1 --advert-int 0.1
     python bench/vrrp_scale.py --instances 1000 --vips 10 --daemons fastka,keepalived
     python bench/vrrp_scale.py --instances 1000 --vips 10 --vmac protodown
+    python bench/vrrp_scale.py --instances 1000 --vips 10 --per-iface 25
 
 --vmac vmac gives every instance a VMAC (use_vmac NAME, both daemons); --vmac protodown
 adds fastka's vmac_protodown (keepalived, which has no such mode, runs plain use_vmac):
@@ -367,6 +369,7 @@ def run_one(kind: str, n: int, v: int, advert_int: float, window: float, converg
 
 
 def main(argv: Optional[list[str]] = None) -> int:
+    global PER_IFACE
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--instances", "-n", type=int, default=1000, help="VRRP instances per node (default 1000)")
     ap.add_argument("--vips", "-v", type=int, default=1, help="/32 VIPs per instance (default 1)")
@@ -374,11 +377,15 @@ def main(argv: Optional[list[str]] = None) -> int:
     ap.add_argument("--window", type=float, default=10.0, help="steady window for CPU and adverts, s (default 10)")
     ap.add_argument("--converge-timeout", type=float, default=90.0, help="give up converging after this many s")
     ap.add_argument("--daemons", default="fastka,keepalived", help="comma list: fastka, keepalived")
+    ap.add_argument("--per-iface", type=int, default=250, choices=range(1, 256), metavar="1..255",
+                    help="instances per interface (default 250): the kernel's cost of adding an address "
+                         "grows with the addresses its interface has")
     ap.add_argument("--vmac", choices=("none", "vmac", "protodown"), default="none",
                     help="use_vmac for every instance (vmac), with fastka's vmac_protodown (protodown)")
     ap.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     ap.add_argument("--keep", metavar="DIR", help="keep configurations and logs in DIR/<daemon>/")
     a = ap.parse_args(argv)
+    PER_IFACE = a.per_iface  # iface(), config() and Topology read it
     if os.geteuid() != 0:
         print("vrrp_scale: needs root (network namespaces)", file=sys.stderr)
         return 2
@@ -393,8 +400,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     keys = ["vmac", "converge_s", "master_cpu_pct", "backup_cpu_pct", "adverts_per_s", "adverts_pct_of_expected",
             "spurious_transitions", "master_down_interval_ms", "failover_first_vip_ms", "failover_all_vips_ms",
             "kernel_add_all_vips_ms", "note"]
-    print(f"\n{a.instances} instances x {a.vips} VIPs, VRRPv3 @ {a.advert_int} s "
-          f"(expected {a.instances / a.advert_int:.0f} adverts/s)")
+    print(f"\n{a.instances} instances x {a.vips} VIPs, VRRPv3 @ {a.advert_int} s, {PER_IFACE} instances per "
+          f"interface (expected {a.instances / a.advert_int:.0f} adverts/s)")
     print(f"{'':28}" + "".join(f"{r['daemon']:>14}" for r in results))
     for k in keys:
         if any(k in r for r in results):

@@ -460,3 +460,29 @@ def test_vmac_protodown_needs_use_vmac():
     assert "vmac_protodown needs use_vmac" in msg and line == 7
     assert diags(inst(body="    use_vmac\n    vmac_protodown\n")) == []
     assert diags(inst(body="    use_vmac vrrp.x 02:00:5e:00:09\n    vmac_protodown\n")) == []
+
+
+def test_an_instance_without_interface_needs_a_vrid_of_its_own():
+    """Its adverts are taken from any interface: no other instance of its family may use
+    its VRID (the check used to pass and the engine refused, or both went master)."""
+    loose = ("vrrp_instance V {\n    virtual_router_id 3\n    unicast_peer {\n        10.0.0.2\n    }\n"
+             "    virtual_ipaddress {\n        10.0.0.1 dev eth0\n    }\n}\n")
+    got = one(loose + inst("W", vrid=3, vip="10.0.0.9"))
+    assert got[1:3] == (2, 5)
+    assert "has no interface, and its virtual_router_id 3 (IPv4) is vrrp_instance 'W''s" in got[3]
+    assert diags(loose + inst("W", vrid=4, vip="10.0.0.9")) == []
+
+
+def test_vmac_names_two_instances_would_share_are_refused():
+    """use_vmac's default name and use_vmac_addr's extra VMACs (vrrp1.52 on a second
+    interface) must not be two instances' at once: refused by the check, not at start."""
+    body = "    use_vmac\n    use_vmac_addr\n    virtual_ipaddress_excluded {\n        10.9.0.1 dev eth2\n    }\n"
+    a = inst("A", body=body, vrid=52, vip="10.0.0.1")
+    b = inst("B", body=body, vrid=52, vip="10.0.0.2").replace("interface eth0", "interface eth1")
+    got = diags(a + b)
+    assert [m for *_, m in got] == [
+        "vrrp_instance 'B': the interface vrrp.52 it would make (on eth1) is also vrrp_instance 'A''s",
+        "vrrp_instance 'B': the interface vrrp1.52 it would make (on eth2) is also vrrp_instance 'A''s"], got
+    named = a + b.replace("    use_vmac\n", "    use_vmac vb52\n")
+    assert [m for *_, m in diags(named)] == [
+        "vrrp_instance 'B': the interface vrrp1.52 it would make (on eth2) is also vrrp_instance 'A''s"]

@@ -402,6 +402,15 @@ def test_a_masters_deleted_virtual_routes_and_rules_are_added_again(tmp_path, lo
         st = a.stats()["instances"][0]["counters"]
         assert st.get("routes_restored") == 1 and st.get("rules_restored") == 1, st
         assert "Entering BACKUP" not in a.log_text().split("Entering MASTER")[-1]
+        # a reload that changes the route in place: deleted, it comes back as it is now
+        changed = routes.replace("10.55.0.0/16 via 10.99.0.254", "10.55.0.0/16 via 10.99.0.253")
+        a.reload(instance(priority=200, extra=changed))
+        assert "changed in place" in a.log_text().split("reload: ")[-1]
+        wait_for(lambda: "10.55.0.0/16 via 10.99.0.253" in ip("-n", a.ns, "route", "show"), 3, "the changed route")
+        ip("-n", a.ns, "route", "del", "10.55.0.0/16")
+        wait_for(lambda: "10.55.0.0/16 via" in ip("-n", a.ns, "route", "show"), 3, "the route to be added again")
+        time.sleep(0.3)
+        assert "10.55.0.0/16 via 10.99.0.253" in ip("-n", a.ns, "route", "show"), "the reloaded route, not the old one"
         a.signal(signal.SIGTERM)  # b takes over; a removes its routes on the way out
         wait_for(lambda: b.has(VIP) and "10.55.0.0/16" in ip("-n", b.ns, "route", "show"), 5, "b to take over")
         assert "10.55.0.0/16" not in ip("-n", a.ns, "route", "show")

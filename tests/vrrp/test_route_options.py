@@ -135,7 +135,7 @@ def test_names_from_iproute2_files(tmp_path, monkeypatch):
     (low / "rt_tables.d").mkdir(parents=True)
     (high / "rt_tables.d").mkdir(parents=True)
     (low / "rt_tables").write_text("# tables\n100 green\n101\tblue # a comment\nnot-a-number red\n"
-                                   "010 octal\n0x1F hexa\n08 bad-octal\n")
+                                   "010 octal\n0x1F hexa\n08 bad-octal\n\u00b2 sup\n")
     (low / "rt_tables.d" / "extra.conf").write_text("0x66 cyan\n")
     (low / "rt_tables.d" / "ignored.txt").write_text("103 ignored\n")
     (high / "rt_tables").write_text("200 green\n")
@@ -148,11 +148,12 @@ def test_names_from_iproute2_files(tmp_path, monkeypatch):
         assert names.number("rt_tables", "main") == 254  # iproute2's own, without a file
         assert names.number("rt_tables", "ignored") is None
         assert names.number("rt_tables", "red") is None
-        # as ip reads them (measured): in a file 010 is ten and 08 eight; an argument is
-        # read with strtoul's base 0, so 010 there is eight and 08 no number
+        # as ip reads them (measured): in a file 010 is ten and 08 eight; a realm written
+        # as a number is read as ip reads an argument, strtoul's base 0: 010 is eight
         assert names.number("rt_tables", "octal") == 10 and names.number("rt_tables", "hexa") == 31
-        assert names.number("rt_tables", "bad-octal") == 8 and names.number("rt_tables", "010") == 8
-        assert names.number("rt_tables", "08") is None
+        assert names.number("rt_tables", "bad-octal") == 8 and names.number("rt_tables", "sup") is None
+        assert names.number("rt_realms", "010") == 8 and names.number("rt_realms", "0x14") == 20
+        assert names.number("rt_realms", "08") is None
         assert names.number("rt_tables", "42") == 42 and names.number("rt_tables", 7) == 7
         assert names.number("group", "default") == 0
         (high / "rt_tables.d" / "late.conf").write_text("300 late\n")

@@ -90,6 +90,7 @@ class _Validator:
         for inst in c.vrrp_instances:
             self.instance(inst)
         self.duplicate_vrids()
+        self.link_names()
         self.statics()
         self.garp_groups()
         self.up_down_delays()
@@ -536,6 +537,41 @@ class _Validator:
                              hint="each VRID must be unique per interface and address family")
             for k in keys:
                 seen.setdefault(k, inst)
+        # fastka takes an instance without an interface its adverts from any interface
+        # no other instance's (interface, family, VRID) names: the two would share them
+        by_vrid: dict[tuple[int, Any], list[VrrpInstance]] = {}
+        for inst in self.c.vrrp_instances:
+            if inst.virtual_router_id is not None:
+                by_vrid.setdefault((inst.family, inst.virtual_router_id), []).append(inst)
+        for insts in by_vrid.values():
+            loose = [i for i in insts if i.interface is None]
+            if loose and len(insts) > 1:
+                inst = loose[0]
+                other = next(i for i in insts if i is not inst)
+                self.d.error(f"vrrp_instance '{inst.name}' has no interface, and its virtual_router_id "
+                             f"{inst.virtual_router_id} (IPv{inst.family}) is vrrp_instance '{other.name}''s too "
+                             f"({other.pos_of('virtual_router_id')})", inst.pos_of("virtual_router_id"),
+                             hint="fastka takes the adverts of an instance without an interface from every "
+                                  "interface: give it a VRID of its own in its address family")
+
+    def link_names(self) -> None:
+        """The VMACs and ipvlans the instances ask for (their own and use_vmac_addr's) need
+        names of their own."""
+        from ..vrrp.vmac import link_specs
+
+        seen: dict[str, VrrpInstance] = {}
+        for inst in self.c.vrrp_instances:
+            if inst.virtual_router_id is None or (inst.interface is None and inst.use_vmac is not None):
+                continue
+            for spec in link_specs(self.c, inst):
+                other = seen.get(spec.name)
+                if other is not None:
+                    self.d.error(f"vrrp_instance '{inst.name}': the interface {spec.name} it would make (on "
+                                 f"{spec.parent_name}) is also vrrp_instance '{other.name}''s",
+                                 inst.pos_of("use_vmac_addr" if spec.extra else
+                                             ("use_vmac" if inst.use_vmac is not None else "use_ipvlan")),
+                                 hint="name it (use_vmac NAME / use_ipvlan NAME), or use vmac_prefix")
+                seen[spec.name] = inst
 
     def statics(self) -> None:
         c = self.c

@@ -226,12 +226,13 @@ class Engine:
         self._reloading = False
         self.rtnl = netlink.Rtnl()
         self.vmacs = Vmacs(self.rtnl)
-        self.vmac_filter = VmacFilter(config)  # IGMP / MLD off the VMACs (vmac_filter.py)
-        self.vmacs.before_up = self._vmacs_coming_up
+        self.vmac_filter = VmacFilter(config, lambda: self.vmacs.links)  # IGMP / MLD off the VMACs
+        self.vmacs.before_up = self.vmac_filter.sync
         try:
             self._build(config)
         except BaseException:
             self.vmacs.remove()  # the VMACs made before the failure
+            self.vmac_filter.stop()
             self.rtnl.close()
             raise
         gd = getattr(config, "global_defs", None)
@@ -242,6 +243,7 @@ class Engine:
         self.track_state: dict[tuple[str, str], int] = {}  # up / down (bool); a track_file's value
         self._tracked_ifaces: set[str] = set()
         self._ifnames: dict[int, str] = {}
+        self._static_up: dict[str, bool] = {}  # the statics' interfaces: up? (start, _links)
         self.wheel = TimerWheel(max(1, TIMERS_PER_INSTANCE * len(self.instances)), start_ns=clock(), tick_ns=100_000)
         self.batch = batchio.Batch(1024, slot_size=4096)
         self.announcer = Announcer()
@@ -360,6 +362,7 @@ class Engine:
         prefs = Preferences()
         # netlink.route_key / ("rule", family, priority) -> (instance index, its Route / FibRule)
         route_owner: dict[tuple, tuple[int, Any]] = {}
+        vip_devs: set[str] = set()  # default_interface, where it takes instances' VIPs
         try:
             self._static, seq = static.build(config, seq, prefs)
             # the statics' interfaces: one coming up gets them all again (the kernel drops a
@@ -403,6 +406,7 @@ class Engine:
             vip_dev, vip_index = ifname, index
             if not index and any(v.dev is None for v in [*inst.virtual_ipaddress, *inst.virtual_ipaddress_excluded]):
                 vip_dev = (gd.default_interface if gd is not None else None) or static.DEFAULT_INTERFACE
+                vip_devs.add(vip_dev)  # followed by its name, as an instance's own interface (_made_again)
                 try:
                     vip_index = netlink.ifindex(vip_dev)
                 except OSError:
@@ -484,7 +488,7 @@ class Engine:
         self._route_owner = route_owner
         self._static_keys = {_address_key(a): a for a in (self._static.addresses if self._static else ())}
         # every interface the instances name, by its index now (_made_again)
-        devs = {i.ifname for i in self.instances if i.ifname}
+        devs = {i.ifname for i in self.instances if i.ifname} | vip_devs
         for inst in config.vrrp_instances:
             devs.update(v.dev for v in [*inst.virtual_ipaddress, *inst.virtual_ipaddress_excluded] if v.dev)
             for r in inst.virtual_routes:
@@ -1019,15 +1023,23 @@ class Engine:
                             self._ifnames[index] = name
                         if name in self._tracked_ifaces:
                             self._track_changed("interface", name, up, now_us)
-                        if up and name in self._static_devs and self._static and name not in statics_up:
-                            statics_up.add(name)
-                            self._nl.extend(self._static.adds)  # what is there already is replaced
+                        if name in self._static_devs:
+                            was_up = self._static_up.get(name, True)
+                            self._static_up[name] = up
+                            if up and not was_up and self._static and name not in statics_up:
+                                statics_up.add(name)
+                                self._nl.extend(self._static.adds)  # what is there already is replaced
                     for i in self._by_ifindex.get(index, ()):
                         if up and i.state == State.FAULT:
                             self._apply(i, i.sm.interface_up(now_us, i.ifname), now_us)
                         elif not up and i.state != State.FAULT:
                             self._apply(i, i.sm.interface_down(now_us, i.ifname), now_us)
                 off += (n + 3) & ~3
+
+    def _link_followed(self) -> set[int]:
+        """The id() of every instance its interface's link state puts in FAULT (not with
+        dont_track_primary): a set, for the lists are long at scale (a dataclass's == is slow)."""
+        return {id(x) for insts in self._by_ifindex.values() for x in insts}
 
     def _follow_statics(self) -> None:
         """Route and rule deletions are heard too (at start and after a reload) when an
@@ -1197,11 +1209,6 @@ class Engine:
         if actions:  # a failover's flips come back as events: nothing to do for them
             self._apply(i, actions, now_us)
 
-    def _vmacs_coming_up(self, links: list[Any]) -> None:
-        """Vmacs.before_up: the filter's map gets every VMAC, these among them (a reload's
-        are made on a Vmacs of their own, in the loader thread, and taken in at commit)."""
-        self.vmac_filter.sync(list({v.name: v for v in [*self.vmacs.links, *links]}.values()))
-
     def _remake_vmac(self, i: Instance, now_us: int) -> None:
         v = i.vmac
         if not v.lost or self._stopping:
@@ -1270,10 +1277,11 @@ class Engine:
         now_us = self.clock() // 1000
         self.events.start()
         self.vmac_filter.start()
-        self.vmac_filter.sync(self.vmacs.links)
+        self.vmac_filter.sync()
         if self._static:
             self._nl.extend(self._static.adds)  # static addresses, routes, rules: for as long as fastka runs
         self._follow_statics()
+        self._static_up = {name: netlink.link_is_up(name) for name in self._static_devs}  # _links: down -> up
         self._tracked_ifaces = {t.name for i in self.instances for t in i.tracked if t.kind == "interface"}
         for name in self._tracked_ifaces:
             self.track_state[("interface", name)] = netlink.link_is_up(name)
@@ -1288,6 +1296,7 @@ class Engine:
                              lambda name, up, now_us: self._track_changed("process", name, up, now_us))
         for p in self.processes.specs.values():
             self.track_state[("process", p.name)] = p.up
+        link_followed = self._link_followed()
         for i in self.instances:
             log.info("(%s) VRID %d on %s, IPv%d, VRRPv%d, priority %d, advert_int %s s%s%s", i.name, i.vrid,
                      i.ifname or "any interface (unicast)", i.family, i.version, i.priority, i.advert_int_cs / 100,
@@ -1296,7 +1305,7 @@ class Engine:
             if i.fixed:
                 self._nl.append(i.fixed_batch)  # vmac_protodown: the VIPs, on the held-down VMAC, once
             self._apply(i, i.sm.start(now_us), now_us)
-            if i in self._by_ifindex.get(i.ifindex, ()) and not netlink.link_is_up(i.ifname):
+            if id(i) in link_followed and not netlink.link_is_up(i.ifname):
                 self._apply(i, i.sm.interface_down(now_us, i.ifname), now_us)
             self._retrack(i, now_us)
         self.flush()

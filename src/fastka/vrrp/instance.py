@@ -171,7 +171,7 @@ def _dev_index(name: str) -> int:
         raise OSError(e.errno, f"route dev {name}: {e.strerror}") from None
 
 
-@dataclass
+@dataclass(eq=False)  # one running instance is itself: identity, not a comparison of every field
 class Instance:
     """One running vrrp_instance. ``index`` numbers it in the engine (timer ids)."""
 

@@ -8,8 +8,10 @@ in the directories of DIRS, later ones overriding earlier ones (the distribution
 defaults under /usr, the administrator's under /etc), over the names iproute2 itself
 knows without a file (BUILTIN). A line is ``NUMBER NAME``; ``#`` starts a comment;
 a number there is 0x... hexadecimal, else decimal, leading zeros and all (ip reads
-"010 name" as 10, measured); a number given as an argument in place of a name is read
-as ip reads its arguments, with strtoul's base 0 (``table 010`` is table 8, measured).
+"010 name" as 10, measured); a number written in place of a name where the
+configuration keeps it as text (a realm, an interface group) is read as ip reads its
+arguments, with strtoul's base 0 (``ip route ... table 010`` is table 8, measured; the
+configuration reads a table number as decimal itself).
 The files are read once per load (``forget`` clears
 what was read: a reload reads them again).
 """
@@ -44,7 +46,7 @@ def _read(path: str, into: dict[str, int]) -> None:
         w = words[0].lower()
         if w.startswith("0x") and len(w) > 2 and all(c in "0123456789abcdef" for c in w[2:]):
             into[words[1]] = int(w[2:], 16)
-        elif w.isdigit():
+        elif w.isascii() and w.isdigit():
             into[words[1]] = int(w)
 
 
@@ -52,6 +54,8 @@ def c_number(text: str) -> Optional[int]:
     """An unsigned number as strtoul(text, &end, 0) reads a whole word (ip's arguments):
     0x1f hexadecimal, 010 octal (8), 10 decimal; None otherwise."""
     t = text.lower()
+    if not t.isascii():
+        return None
     try:
         if t.startswith("0x"):
             return int(t[2:], 16) if t[2:] and not t[2:].startswith(("+", "-")) else None

@@ -589,7 +589,9 @@ def follow_route_deletes(s: socket.socket) -> None:
 
 def route_key(r: Route) -> tuple:
     """What identifies a route in an RTM_DELROUTE: family, destination, length, table."""
-    return ("route", r.family, socket.inet_pton(r.family, r.dst) if r.dst is not None else b"", r.dst_len, r.table)
+    # the kernel leaves RTA_DST out of a /0's notification
+    dst = socket.inet_pton(r.family, r.dst) if r.dst is not None and r.dst_len else b""
+    return ("route", r.family, dst, r.dst_len, r.table)
 
 
 def deleted_routes(data: bytes) -> Iterator[tuple]:

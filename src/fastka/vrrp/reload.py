@@ -431,7 +431,8 @@ def _make_vmacs(engine: Any, wanted: list[tuple[Any, LinkSpec]]) -> Vmacs:
     vm = Vmacs(netlink.Rtnl())
     vm._seq = engine.vmacs._seq + 0x10_0000  # apart from what the loop's own may number meanwhile
     vm.proto_down = engine.vmacs.proto_down
-    vm.before_up = engine._vmacs_coming_up
+    vm.before_up = engine.vmac_filter.pending
+    vm.on_removed = engine.vmac_filter.settled
     try:
         for inst, spec in wanted:
             other = engine.vmacs.by_name.get(spec.name)
@@ -450,6 +451,8 @@ def _unmake(vm: Optional[Vmacs]) -> None:
     if vm is not None:
         vm.remove()
         vm.rtnl.close()
+        if vm.on_removed is not None:
+            vm.on_removed(vm.links)
 
 
 def commit(engine: Any, plan: Plan) -> bool:
@@ -556,6 +559,7 @@ def _commit_rebuilt(engine: Any, plan: Plan, rebuilt: Rebuilt, t0: int) -> bool:
             engine._sync_view(i)
 
     # 3. the new effective priorities, the new instances started
+    link_followed = engine._link_followed()
     for i, k in zip(engine.instances, index_map, strict=True):
         if k >= 0:
             if i.tracked or i.name in plan.changed:  # else its priority is the configured one, as it was
@@ -567,7 +571,7 @@ def _commit_rebuilt(engine: Any, plan: Plan, rebuilt: Rebuilt, t0: int) -> bool:
         if i.fixed:
             engine._nl.append(i.fixed_batch)  # vmac_protodown: the VIPs, on the held-down VMAC, once
         engine._apply(i, i.sm.start(now_us), now_us)
-        if i in engine._by_ifindex.get(i.ifindex, ()) and not netlink.link_is_up(i.ifname):
+        if id(i) in link_followed and not netlink.link_is_up(i.ifname):
             engine._apply(i, i.sm.interface_down(now_us, i.ifname), now_us)
         engine._retrack(i, now_us)
     engine._follow_statics()
@@ -623,6 +627,9 @@ def _commit_in_place(engine: Any, plan: Plan, swaps: list[Swap], t0: int) -> boo
     engine._seq_next = max(engine._seq_next, plan.built["_seq_next"])  # the new objects' requests are numbered
     wheel, now_ns, loop, ev = engine.wheel, engine.clock(), engine.loop, engine.events
     engine.config = plan.config
+    # the routes and rules a master puts back when deleted: the new objects' (same indices);
+    # the old table would restore a route the reload changed or removed
+    engine._route_owner = plan.built["_route_owner"]
     for w in swaps:
         o, i = w.old, w.new
         engine.instances[i.index] = i
@@ -692,7 +699,9 @@ def _vmacs_changed(engine: Any, plan: Plan, removed: list[Instance]) -> None:
             log.info("(%s) %s %s made on %s%s", v.owner, v.what, v.name, v.parent_name,
                      " (protodown)" if v.protodown else "")
         plan.new_vmacs.rtnl.close()
-    engine.vmac_filter.sync(engine.vmacs.links)
+    if plan.new_vmacs is not None:
+        engine.vmac_filter.settled(plan.new_vmacs.links)  # the engine's now
+    engine.vmac_filter.sync()
 
 
 def _defs(config: Any, key: str, used: set[str]) -> dict[str, Any]:

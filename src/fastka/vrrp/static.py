@@ -99,6 +99,8 @@ def build(config: Any, first_seq: int, prefs: Preferences) -> tuple[Optional[Sta
         out.words.update({s: f"removing static {kind} {n}" for s, n in zip(seqs_rm, names, strict=True)})
         if kind != "address" and followed:
             out.tracked_adds[kind] = (add_op, add, seqs_add)
+            # a deleted route is heard only if its protocol is keepalived (the socket's filter)
             out.tracked_keys.update({(netlink.route_key(x) if kind == "route" else ("rule", x.family, x.priority)):
-                                     kind for x in items})
+                                     kind for x in items
+                                     if kind == "rule" or x.protocol == netlink.RTPROT_KEEPALIVED})
     return (out if out else None), seq

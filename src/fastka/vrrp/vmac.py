@@ -93,7 +93,8 @@ def extra_specs(config: Any, inst: Any) -> list[LinkSpec]:
     the instance's own interface and family. Named as keepalived names them: the prefix,
     ``6`` for IPv6, the other interface's number (1, 2, ... in the order the VIPs name
     them; none on the instance's own interface), ``.VRID`` - vrrp1.51 on a second
-    interface, vrrp6.51 for IPv6 on the instance's own."""
+    interface, vrrp6.51 for IPv6 on the instance's own (an IPv4 one there, for an IPv6
+    instance: vrrp4.51, fastka's name; the validator refuses names two instances share)."""
     gd = getattr(config, "global_defs", None)
     prefix = (gd.vmac_prefix if gd is not None else None) or DEFAULT_PREFIX
     vrid = inst.virtual_router_id
@@ -106,7 +107,8 @@ def extra_specs(config: Any, inst: Any) -> list[LinkSpec]:
         if dev != inst.interface and dev not in others:
             others.append(dev)
         if (dev, fam) not in out:
-            number = str(others.index(dev) + 1) if dev != inst.interface else ""
+            # an IPv4 one on an IPv6 instance's own interface: vrrp4.51 (vrrp.51 is the instance's own)
+            number = str(others.index(dev) + 1) if dev != inst.interface else ("" if fam == 6 else "4")
             out[(dev, fam)] = LinkSpec(f"{prefix}{'6' if fam == 6 else ''}{number}.{vrid}", dev,
                                        VRRP_MAC_PREFIX[fam] + bytes((vrid,)), fam, False, extra=True)
     return list(out.values())
@@ -208,6 +210,7 @@ class Vmacs:
     # called with the VMACs about to come up (made, still down): the IGMP / MLD rules
     # (vmac_filter.py) must be in before a VMAC sends its first report
     before_up: Optional[Callable[[list[Vmac]], None]] = None
+    on_removed: Optional[Callable[[list[Vmac]], None]] = None  # after remove(): a reload's, dropped
 
     def add_spec(self, spec: LinkSpec, owner: str) -> Vmac:
         v = self.add(spec.name, spec.parent_name, spec.mac, spec.family, spec.protodown, owner)
@@ -419,8 +422,9 @@ class Vmacs:
             raise VmacError(f"its interface {v.parent_name} does not exist") from None
         seq = self._next()
         if v.kind == "ipvlan":
-            v.mac = netlink.mac_address(v.parent_name)  # a parent made again has a MAC of its own
-            v.link_local = _ipvlan_address(v)
+            # a parent made again may have another MAC; the ipvlan keeps the address it had
+            # (the instance's adverts come from it)
+            v.mac = netlink.mac_address(v.parent_name)
         self._check(self._run(netlink.RTM_NEWLINK, [(v.pack(seq, index=v.ifindex), seq)]),
                     {seq: f"making {v.what} {v.name} on {v.parent_name} again"})
         self._own_sysctls([v])

@@ -26,7 +26,8 @@ the error is logged once and fastka runs on without the rules.
 from __future__ import annotations
 
 import logging
-from typing import Any, Optional
+import threading
+from typing import Any, Callable, Optional, Sequence
 
 from .no_accept import MISSING, run_nft
 
@@ -59,10 +60,17 @@ def ruleset(pairs: list[tuple[str, str]], igmp: bool) -> str:
 
 
 class VmacFilter:
-    def __init__(self, config: Any) -> None:
+    """The tables for the engine's VMACs (``links`` says which they are now) and those a
+    reload in preparation has made (``pending`` until it commits or is dropped:
+    ``settled``). A reload's loader thread and the loop both write: one lock."""
+
+    def __init__(self, config: Any, links: Callable[[], list[Any]]) -> None:
         gd = getattr(config, "global_defs", None)
         self.local_igmp_off = bool(gd is not None and gd.disable_local_igmp)
-        self._made: tuple = ()  # what the tables were written for
+        self._links = links
+        self._pending: dict[str, Any] = {}
+        self._lock = threading.Lock()
+        self._made: tuple = ()  # what the tables were last written for
         self._old_sysctl: Optional[str] = None
         self._no_nft = False
 
@@ -78,17 +86,35 @@ class VmacFilter:
         except OSError as e:
             log.warning("disable_local_igmp: cannot set %s: %s", SYSCTL, e.strerror)
 
-    def sync(self, links: list[Any]) -> None:
-        """Write the tables for these VMACs (Vmac objects) if they changed."""
-        made = tuple(sorted((v.name, v.parent_name, v.parent) for v in links if v.kind == "macvlan" and v.ifindex))
-        if made == self._made:
-            return
-        self._made = made
-        pairs = [(v, p) for v, p, _ in made]
-        script = _DELETE
+    def pending(self, links: list[Any]) -> None:
+        """A reload made these (still down): in the tables until settled."""
+        with self._lock:
+            self._pending.update((v.name, v) for v in links)
+        self.sync(links)
+
+    def settled(self, links: list[Any]) -> None:
+        """A reload committed these (the engine's now) or removed them."""
+        with self._lock:
+            for v in links:
+                self._pending.pop(v.name, None)
+        self.sync()
+
+    def sync(self, coming: Sequence[Any] = ()) -> None:
+        """Write the tables for the VMACs there are (and ``coming``, about to come up), if
+        they changed since the last write that went in. A VMAC deleted and not made
+        again yet is left out (nft resolves each name when it loads the table)."""
+        with self._lock:
+            every = {v.name: v for v in [*self._links(), *self._pending.values(), *coming]}
+            made = tuple(sorted((v.name, v.ifindex, v.parent_name, v.parent) for v in every.values()
+                                if v.kind == "macvlan" and v.ifindex and not v.lost))
+            if made == self._made:
+                return
+            pairs = [(v, p) for v, _, p, _ in made]
+            script = _DELETE + (ruleset(pairs, igmp=not self.local_igmp_off) if pairs else "")
+            if not self._nft(script):
+                return  # tried again at the next sync
+            self._made = made
         if pairs:
-            script += ruleset(pairs, igmp=not self.local_igmp_off)
-        if self._nft(script) and pairs:
             log.info("VMACs: IGMP / MLD reports of %d VMACs leave by their parents (nftables tables ip / ip6 %s)",
                      len(pairs), TABLE)
 
