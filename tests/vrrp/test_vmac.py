@@ -534,3 +534,21 @@ def test_reload_adds_and_removes_extra_vmacs(tmp_path):
         wait_for(lambda: link(a.ns, "vrrp1.51") is None and "10.98.0.100" in a.addresses("eth1"), 10,
                  "the extra VMAC gone, the VIP on eth1 again")
         assert a.stop() == 0
+
+
+def test_a_deleted_extra_vmac_is_made_again_with_its_vips(tmp_path, loop_kind):
+    """An extra VMAC someone deletes is made again, with the same index, and a master's
+    VIPs go back on it (announced); its instance stays master: the extras' link state is
+    not the instance's."""
+    with lan(tmp_path, ["a"], links=2) as net:
+        a, = net.nodes
+        a.start(instance(priority=200, vips=(f"{VIP}/24", "10.98.0.100/24 dev eth1"),
+                         extra="use_vmac\nuse_vmac_addr"))
+        wait_for(lambda: "10.98.0.100" in addrs(a.ns, "vrrp1.51"), 15, "a to be master, the VIP on vrrp1.51")
+        index = link(a.ns, "vrrp1.51")["ifindex"]
+        ip("-n", a.ns, "link", "del", "vrrp1.51")
+        wait_for(lambda: "10.98.0.100" in addrs(a.ns, "vrrp1.51"), 5, "vrrp1.51 made again with its VIP")
+        assert link(a.ns, "vrrp1.51")["ifindex"] == index
+        assert "Entering FAULT" not in a.log_text() and a.stats()["instances"][0]["state"] == "MASTER"
+        assert a.stop() == 0
+        assert link(a.ns, "vrrp1.51") is None

@@ -220,6 +220,7 @@ class Engine:
         self.by_key: dict[tuple[int, int, int], Instance] = {}
         self.counters: Counter = Counter()  # drops before an instance is known
         self._nl_owner: dict[int, Instance] = {}  # netlink seq -> the instance whose VIP it is
+        self._once: list[int] = []  # seqs of _nl_owner dropped after the next netlink flush (_own_once)
         self.config = config  # the configuration running (a reload replaces it: fastka.vrrp.reload)
         self._seq_next = 1000  # the next free netlink sequence number of prebuilt requests
         self._joined: set[tuple[str, str, int]] = set()  # (socket, group, ifindex) memberships
@@ -446,6 +447,8 @@ class Engine:
                 if not inst.vmac_xmit_base:
                     i.tx_ifindex = vmac.ifindex
             i.extra_vmacs = extras
+            for x in extras:  # followed for deletion (made again), not for their link state
+                self._by_vmac[x.ifindex] = (i, False)
             i.vrf_ifindex = vrf_index
             for x in extras:  # their VIPs' gratuitous ARP / NA carry the virtual MAC
                 i.macs[x.ifindex] = x.mac
@@ -850,6 +853,15 @@ class Engine:
             self._netlink_errors(self.rtnl.execute(batches))
         except OSError as e:
             log.error("netlink batch failed: %s", e)
+        for seq in self._once:
+            self._nl_owner.pop(seq, None)
+        self._once.clear()
+
+    def _own_once(self, i: Instance, seqs: list[int]) -> None:
+        """Requests made once (a restore): their errors are i's, and then they are forgotten."""
+        for seq in seqs:
+            self._nl_owner[seq] = i
+        self._once.extend(seqs)
 
     def _netlink_errors(self, errors: Iterable[tuple[int, int]]) -> None:
         for seq, err in errors:
@@ -1009,7 +1021,7 @@ class Engine:
                 if kind in (RTM_NEWLINK, RTM_DELLINK) and off + 16 + _IFINFOMSG.size <= len(data):
                     _, _, index, flags, _ = _IFINFOMSG.unpack_from(data, off + 16)
                     if index in self._by_vmac:
-                        self._vmac_event(*self._by_vmac[index], kind == RTM_DELLINK, flags, now_us)
+                        self._vmac_event(*self._by_vmac[index], kind == RTM_DELLINK, flags, now_us, index)
                     elif kind == RTM_NEWLINK and index not in self._by_ifindex and not self._refreshing \
                             and index not in self._dev_index.values():
                         self._made_again(index)
@@ -1103,8 +1115,7 @@ class Engine:
                 if these:
                     data, seqs = pack(op, these, self._seq_next)
                     self._seq_next += len(seqs)
-                    for seq in seqs:
-                        self._nl_owner[seq] = i
+                    self._own_once(i, seqs)
                     self._nl.append((op, data, seqs))
                     i.counters[f"{kind}s_restored"] += len(these)
                     log.warning("(%s) virtual %s %s deleted by someone else: added again", i.name, kind,
@@ -1134,8 +1145,7 @@ class Engine:
                 continue
             data, seqs = netlink.pack_addresses(netlink.RTM_NEWADDR, addrs, self._seq_next)
             self._seq_next += len(seqs)
-            for seq in seqs:
-                self._nl_owner[seq] = i
+            self._own_once(i, seqs)
             self._nl.append((netlink.RTM_NEWADDR, data, seqs))
             if master and i.routes:
                 self._nl.append(i.route_add)
@@ -1189,17 +1199,17 @@ class Engine:
     # -- VMACs: as keepalived 2.2.7 (observed), a VMAC taken down puts its instance in FAULT
     # until it is up again; one deleted puts it in FAULT and is made again
 
-    def _vmac_event(self, i: Instance, tracked: bool, deleted: bool, flags: int, now_us: int) -> None:
-        v = i.vmac
+    def _vmac_event(self, i: Instance, tracked: bool, deleted: bool, flags: int, now_us: int, index: int) -> None:
+        v = next((x for x in i.links if x.ifindex == index), i.vmac)  # its own, or an extra VMAC
         if deleted:
             if v.lost or self._stopping:
                 return
             v.lost = True
-            log.error("(%s) VMAC %s was deleted; making it again", i.name, v.name)
+            log.error("(%s) %s %s was deleted; making it again", i.name, v.what, v.name)
             if tracked:
                 self._apply(i, i.sm.interface_down(now_us, v.name), now_us)
             # after this iteration's flush (the VIPs it held went with it)
-            self.extras.call_at(self.clock(), functools.partial(self._remake_vmac, i))
+            self.extras.call_at(self.clock(), functools.partial(self._remake_vmac, i, v=v))
             return
         if v.lost or not tracked or (v.protodown and not self.vmacs.proto_down):
             return  # without protodown fastka flips IFF_UP itself: its state is the instance's
@@ -1209,8 +1219,8 @@ class Engine:
         if actions:  # a failover's flips come back as events: nothing to do for them
             self._apply(i, actions, now_us)
 
-    def _remake_vmac(self, i: Instance, now_us: int) -> None:
-        v = i.vmac
+    def _remake_vmac(self, i: Instance, now_us: int, v: Any = None) -> None:
+        v = v if v is not None else i.vmac
         if not v.lost or self._stopping:
             return
         try:
@@ -1224,8 +1234,15 @@ class Engine:
         except OSError as e:
             log.error("(%s) VMAC %s made again, but joining its multicast group failed: %s", i.name, v.name,
                       e.strerror)
-        if i.fixed:
+        if i.fixed and v is i.vmac:
             self._nl.append(i.fixed_batch)  # vmac_protodown: the VIPs went with the link
+        if v.extra and i.holds_vips:  # a master's VIPs on an extra VMAC went with it: back, announced
+            back = [a for a in i.vips if a.ifindex == v.ifindex]
+            data, seqs = netlink.pack_addresses(netlink.RTM_NEWADDR, back, self._seq_next)
+            self._seq_next += len(seqs)
+            self._own_once(i, seqs)
+            self._nl.append((netlink.RTM_NEWADDR, data, seqs))
+            self.announce(i, back)
         log.info("(%s) %s %s made again", i.name, v.what, v.name)
         if self._by_vmac[v.ifindex][1]:
             self._apply(i, i.sm.interface_up(now_us, v.name), now_us)  # flushed by this step
@@ -1256,11 +1273,12 @@ class Engine:
 
     def _resync_links(self, now_us: int) -> None:
         for index, (i, tracked) in list(self._by_vmac.items()):
-            info = netlink.get_link(i.vmac.name)
+            v = next((x for x in i.links if x.ifindex == index), i.vmac)
+            info = netlink.get_link(v.name)
             if info is None or info.index != index:
-                self._vmac_event(i, tracked, True, 0, now_us)
+                self._vmac_event(i, tracked, True, 0, now_us, index)
             else:
-                self._vmac_event(i, tracked, False, info.flags, now_us)
+                self._vmac_event(i, tracked, False, info.flags, now_us, index)
         for name in self._tracked_ifaces:
             self._track_changed("interface", name, netlink.link_is_up(name), now_us)
         for insts in self._by_ifindex.values():

@@ -230,10 +230,11 @@ def _refreshed(engine: Any, plan: Optional[Plan]) -> None:
         moved = {x for name, x in engine._dev_index.items() if before.get(name) != x}
         now_us = engine.clock() // 1000
         for i in engine.instances:
-            if i.vmac is not None and i.vmac.lost:
-                engine._remake_vmac(i, now_us)
-            elif i.holds_vips and (any(a.ifindex in moved for a in i.vips)
-                                   or any(r.oif in moved for r in i.routes)):
+            own_lost = i.vmac is not None and i.vmac.lost  # the instance is in FAULT: its VIPs wait
+            for v in [v for v in i.links if v.lost]:
+                engine._remake_vmac(i, now_us, v=v)
+            if not own_lost and i.holds_vips and (any(a.ifindex in moved for a in i.vips)
+                                                  or any(r.oif in moved for r in i.routes)):
                 engine._nl.extend(engine._take_batches(i))  # what went with the old interface comes back
                 engine.announce(i, [a for a in i.vips if a.ifindex in moved])
         engine._resync_links(now_us)
