@@ -550,5 +550,20 @@ def test_a_deleted_extra_vmac_is_made_again_with_its_vips(tmp_path, loop_kind):
         wait_for(lambda: "10.98.0.100" in addrs(a.ns, "vrrp1.51"), 5, "vrrp1.51 made again with its VIP")
         assert link(a.ns, "vrrp1.51")["ifindex"] == index
         assert "Entering FAULT" not in a.log_text() and a.stats()["instances"][0]["state"] == "MASTER"
+        # and its IGMP / MLD reports still leave by its parent
+        assert '"vrrp1.51" : "eth1"' in ip("netns", "exec", a.ns, "nft", "list", "map", "ip", "fastka", "vmacs")
         assert a.stop() == 0
         assert link(a.ns, "vrrp1.51") is None
+
+
+def test_dont_track_primary_vmac_deleted_gets_its_vips_back(tmp_path):
+    """With dont_track_primary a deleted VMAC is no FAULT: the master stays master, so the
+    VMAC is made again with its VIPs back on it."""
+    with lan(tmp_path, ["a"]) as net:
+        a, = net.nodes
+        a.start(instance(priority=200, extra="use_vmac\ndont_track_primary"))
+        wait_for(lambda: VIP in addrs(a.ns, "vrrp.51"), 15, "a to be master on its VMAC")
+        ip("-n", a.ns, "link", "del", "vrrp.51")
+        wait_for(lambda: VIP in addrs(a.ns, "vrrp.51"), 5, "vrrp.51 made again with the VIP")
+        assert a.stats()["instances"][0]["state"] == "MASTER"
+        assert a.stop() == 0

@@ -570,7 +570,8 @@ class _Validator:
                                  f"{spec.parent_name}) is also vrrp_instance '{other.name}''s",
                                  inst.pos_of("use_vmac_addr" if spec.extra else
                                              ("use_vmac" if inst.use_vmac is not None else "use_ipvlan")),
-                                 hint="name it (use_vmac NAME / use_ipvlan NAME), or use vmac_prefix")
+                                 hint="name the instance's own (use_vmac NAME / use_ipvlan NAME); an extra "
+                                      "VMAC (use_vmac_addr) takes its name from vmac_prefix and the VRID")
                 seen[spec.name] = inst
 
     def statics(self) -> None:

@@ -229,13 +229,25 @@ class Engine:
         self.vmacs = Vmacs(self.rtnl)
         self.vmac_filter = VmacFilter(config, lambda: self.vmacs.links)  # IGMP / MLD off the VMACs
         self.vmacs.before_up = self.vmac_filter.sync
+        self.vmac_filter.start()  # disable_local_igmp: before a VMAC joins a group (it would report)
+        self.sockets: dict[str, socket.socket] = {}
+        self._holders: list[socket.socket] = []  # IPv4 group memberships beyond a socket's limit
         try:
             self._build(config)
+            self._setup(config)
         except BaseException:
-            self.vmacs.remove()  # the VMACs made before the failure
+            self.vmacs.remove()  # the VMACs made before the failure, and their rules
             self.vmac_filter.stop()
+            for sock in [*self.sockets.values(), *self._holders,
+                         *(getattr(self, n, None) for n in ("_link", "_addr_gone", "_wake_r", "_wake_w"))]:
+                if sock is not None:
+                    sock.close()
             self.rtnl.close()
             raise
+
+    def _setup(self, config: Any) -> None:
+        """The rest of __init__, after the instances are built: trackers, sockets, the loop."""
+        clock = self.clock
         gd = getattr(config, "global_defs", None)
         self.scripts = ScriptRunner(config, self._used.scripts, gd.script_user if gd is not None else None)
         self.files = FileTracker(config, self._used.files)
@@ -249,8 +261,6 @@ class Engine:
         self.batch = batchio.Batch(1024, slot_size=4096)
         self.announcer = Announcer()
         self.pacer = Pacer(config, self.announcer, self.extras.call_at, clock)
-        self.sockets: dict[str, socket.socket] = {}
-        self._holders: list[socket.socket] = []  # IPv4 group memberships beyond a socket's limit
         self._out: dict[str, list[tuple[bytes, Optional[str], int, Optional[str]]]] = {}
         self._nl: list[tuple[int, bytes, list[int]]] = []
         self._arp: list[tuple[bytes, int]] = []
@@ -1036,7 +1046,7 @@ class Engine:
                         if name in self._tracked_ifaces:
                             self._track_changed("interface", name, up, now_us)
                         if name in self._static_devs:
-                            was_up = self._static_up.get(name, True)
+                            was_up = self._static_up.get(name, False)  # one a reload added: re-add
                             self._static_up[name] = up
                             if up and not was_up and self._static and name not in statics_up:
                                 statics_up.add(name)
@@ -1223,6 +1233,10 @@ class Engine:
         v = v if v is not None else i.vmac
         if not v.lost or self._stopping:
             return
+        owner = self._by_vmac.get(v.ifindex)
+        if owner is None or not any(x is v for x in owner[0].links):
+            return  # a reload came between (its instances and VMACs are others now)
+        i = owner[0]
         try:
             self.vmacs.recreate(v)
         except (VmacError, OSError) as e:
@@ -1236,13 +1250,19 @@ class Engine:
                       e.strerror)
         if i.fixed and v is i.vmac:
             self._nl.append(i.fixed_batch)  # vmac_protodown: the VIPs went with the link
-        if v.extra and i.holds_vips:  # a master's VIPs on an extra VMAC went with it: back, announced
+        if not self._by_vmac[v.ifindex][1] and i.holds_vips:
+            # no FAULT came of it (an extra VMAC, or dont_track_primary): a master's VIPs
+            # and routes that went with it are put back, the VIPs announced
             back = [a for a in i.vips if a.ifindex == v.ifindex]
-            data, seqs = netlink.pack_addresses(netlink.RTM_NEWADDR, back, self._seq_next)
-            self._seq_next += len(seqs)
-            self._own_once(i, seqs)
-            self._nl.append((netlink.RTM_NEWADDR, data, seqs))
-            self.announce(i, back)
+            if back:
+                data, seqs = netlink.pack_addresses(netlink.RTM_NEWADDR, back, self._seq_next)
+                self._seq_next += len(seqs)
+                self._own_once(i, seqs)
+                self._nl.append((netlink.RTM_NEWADDR, data, seqs))
+                self.announce(i, back)
+            for batch in (i.route_add, i.rule_add):
+                if batch[2]:
+                    self._nl.append(batch)
         log.info("(%s) %s %s made again", i.name, v.what, v.name)
         if self._by_vmac[v.ifindex][1]:
             self._apply(i, i.sm.interface_up(now_us, v.name), now_us)  # flushed by this step
@@ -1272,6 +1292,9 @@ class Engine:
             self._join4(s, mreq)
 
     def _resync_links(self, now_us: int) -> None:
+        if self._static:  # a lost "down" would hide the next "up": the statics are put back now
+            self._static_up = {name: netlink.link_is_up(name) for name in self._static_devs}
+            self._nl.extend(self._static.adds)
         for index, (i, tracked) in list(self._by_vmac.items()):
             v = next((x for x in i.links if x.ifindex == index), i.vmac)
             info = netlink.get_link(v.name)
@@ -1294,7 +1317,6 @@ class Engine:
     def start(self) -> None:
         now_us = self.clock() // 1000
         self.events.start()
-        self.vmac_filter.start()
         self.vmac_filter.sync()
         if self._static:
             self._nl.extend(self._static.adds)  # static addresses, routes, rules: for as long as fastka runs

@@ -103,7 +103,7 @@ class Refused(Exception):
 def identity(inst: Any) -> tuple:
     """What an instance must keep to continue through a reload (else: removed + added)."""
     return (str(inst.interface), inst.vrf, inst.family, inst.virtual_router_id, inst.use_vmac, inst.use_ipvlan,
-            bool(inst.vmac_protodown), bool(inst.vmac_xmit_base), inst.priority == 255,
+            bool(inst.vmac_protodown), bool(inst.vmac_xmit_base), inst.priority == 255, bool(inst.dont_track_primary),
             tuple((x.parent_name, x.family) for x in extra_specs(None, inst)))
 
 
@@ -230,7 +230,8 @@ def _refreshed(engine: Any, plan: Optional[Plan]) -> None:
         moved = {x for name, x in engine._dev_index.items() if before.get(name) != x}
         now_us = engine.clock() // 1000
         for i in engine.instances:
-            own_lost = i.vmac is not None and i.vmac.lost  # the instance is in FAULT: its VIPs wait
+            # its own VMAC lost and followed: the instance is in FAULT, its VIPs wait for MASTER
+            own_lost = i.vmac is not None and i.vmac.lost and engine._by_vmac.get(i.vmac.ifindex, (i, False))[1]
             for v in [v for v in i.links if v.lost]:
                 engine._remake_vmac(i, now_us, v=v)
             if not own_lost and i.holds_vips and (any(a.ifindex in moved for a in i.vips)
@@ -738,8 +739,7 @@ def _difference(engine: Any, o: Instance, i: Instance) -> None:
         if items:
             data, seqs = pack(op, items, engine._seq_next)
             engine._seq_next += len(seqs)
-            for s in seqs:
-                engine._nl_owner[s] = i
+            engine._own_once(i, seqs)  # made once: forgotten after their flush
             batches.append((op, data, seqs))
 
     gone = [a for a in o.vips if a not in i.vips] if held else []

@@ -10,10 +10,11 @@ already there, a route that already exists are not errors (EEXIST is ignored for
 them as for VIPs); the delete of one that is gone is quiet.
 
 A static address someone else deletes is added again (``Engine._addresses_gone``), as
-keepalived 2.2.7 does (observed). Not acted on (reported at start): ``track_group``
-(instances that would go to FAULT when a static address, route or rule goes away
-and cannot be put back) and the route options the engine does not carry out for
-virtual_routes either.
+keepalived 2.2.7 does (observed); so is a static route (of protocol keepalived) or rule
+when some static line has a ``track_group`` (then ``tracked_keys`` / ``tracked_adds``).
+All of them are added again when one of their interfaces comes up. A track group's
+instances follow its statics' interfaces (``tracking.static_devs``). A route whose table
+name iproute2's files do not know is left out (reported at start).
 """
 
 from __future__ import annotations

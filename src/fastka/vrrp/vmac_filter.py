@@ -73,6 +73,7 @@ class VmacFilter:
         self._made: tuple = ()  # what the tables were last written for
         self._old_sysctl: Optional[str] = None
         self._no_nft = False
+        self._stopped = False  # stop(): no more writes (a reload's loader thread may still try)
 
     def start(self) -> None:
         if not self.local_igmp_off:
@@ -104,9 +105,12 @@ class VmacFilter:
         they changed since the last write that went in. A VMAC deleted and not made
         again yet is left out (nft resolves each name when it loads the table)."""
         with self._lock:
+            if self._stopped:
+                return
             every = {v.name: v for v in [*self._links(), *self._pending.values(), *coming]}
+            now = {v.name for v in coming}  # made again: still marked lost until it is up
             made = tuple(sorted((v.name, v.ifindex, v.parent_name, v.parent) for v in every.values()
-                                if v.kind == "macvlan" and v.ifindex and not v.lost))
+                                if v.kind == "macvlan" and v.ifindex and (not v.lost or v.name in now)))
             if made == self._made:
                 return
             pairs = [(v, p) for v, _, p, _ in made]
@@ -129,9 +133,11 @@ class VmacFilter:
 
     def stop(self, keep_rules: bool = False) -> None:
         """Delete the tables (kept with the VMACs under -V) and put the sysctl back."""
-        if self._made and not keep_rules:
-            self._nft(_DELETE)
-            self._made = ()
+        with self._lock:
+            self._stopped = True
+            if self._made and not keep_rules:
+                self._nft(_DELETE)
+                self._made = ()
         if self._old_sysctl is not None:
             try:
                 with open(SYSCTL, "w") as f:
