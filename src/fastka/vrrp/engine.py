@@ -114,11 +114,6 @@ class ConfigError(Exception):
     """The configuration cannot run on this host (an interface is missing, ...)."""
 
 
-# What the engine does not do yet, by the configuration that asks for it: each use is
-# reported at startup (never silently ignored), with the instance it belongs to.
-NOT_YET = {
-    "virtual_routes": "virtual_routes options",
-}
 
 
 def not_implemented_uses(config: Any) -> list[str]:
@@ -128,7 +123,7 @@ def not_implemented_uses(config: Any) -> list[str]:
         for r in i.virtual_routes:
             extra = route_unsupported(r)
             if extra:
-                out.append(f"vrrp_instance {i.name}: {NOT_YET['virtual_routes']} {', '.join(extra)} "
+                out.append(f"vrrp_instance {i.name}: virtual_routes options {', '.join(extra)} "
                            f"(route {r.dest} is set up without them)")
             why = route_left_out(r)
             if why:
@@ -145,6 +140,27 @@ def not_implemented_uses(config: Any) -> list[str]:
 
 def _now_us() -> int:
     return time.monotonic_ns() // 1000
+
+
+def _advert_source(inst: Any, addrs: list[tuple[int, int, str, int, int]], index: int, dsts: tuple[str, ...],
+                   vmac: Any, vrf: Optional[str]) -> str:
+    """The address an instance's adverts come from: unicast_src_ip / mcast_src_ip; an
+    ipvlan's own; the interface's link-local (IPv6 multicast) or primary address; for
+    an instance without an interface, routing's choice towards its first peer."""
+    family = inst.family
+    given = inst.unicast_src_ip or inst.mcast_src_ip
+    src = str(given) if given is not None else None
+    if src is None and vmac is not None and vmac.kind == "ipvlan":
+        src = vmac.link_local.address  # use_ipvlan: its own address, or its own link-local
+    elif family == 6 and not inst.unicast_peer:
+        src = _primary(addrs, index, 6)  # adverts come from the link-local address
+    if src is None:
+        src = _primary(addrs, index, family) if index else _route_source(dsts[0], family, vrf)
+    if src is None:
+        raise ConfigError(f"vrrp_instance {inst.name}: " + (
+            f"interface {inst.interface} has no {'IPv6 link-local' if family == 6 else 'IPv4'} address to send "
+            "adverts from" if index else f"no route to its unicast peer {dsts[0]} to send adverts by"))
+    return src
 
 
 def _route_source(peer: str, family: int, vrf: Optional[str] = None) -> Optional[str]:
@@ -365,7 +381,7 @@ class Engine:
         links_of: dict[str, list[Any]] = dict(vmacs or {})
         try:
             for inst in config.vrrp_instances if vmacs is None else ():
-                links_of[inst.name] = [self.vmacs.add_spec(spec, inst.name) for spec in link_specs(config, inst)]
+                links_of[inst.name] = [self.vmacs.add(spec, inst.name) for spec in link_specs(config, inst)]
             if vmacs is None:
                 self.vmacs.create(addrs)
         except (VmacError, OSError) as e:
@@ -402,18 +418,7 @@ class Engine:
                 raise ConfigError(f"vrrp_instance {inst.name}: vrf {vrf} does not exist") from None
             vmac = next((v for v in links_of.get(inst.name, ()) if not v.extra), None)
             extras = [v for v in links_of.get(inst.name, ()) if v.extra]
-            src = inst.unicast_src_ip or inst.mcast_src_ip
-            src = str(src) if src is not None else None
-            if src is None and vmac is not None and vmac.kind == "ipvlan":
-                src = vmac.link_local.address  # use_ipvlan: its own address, or its own link-local
-            elif family == 6 and not inst.unicast_peer:
-                src = _primary(addrs, index, 6)  # adverts come from the link-local address
-            if src is None:
-                src = _primary(addrs, index, family) if index else _route_source(dsts[0], family, vrf)
-            if src is None:
-                raise ConfigError(f"vrrp_instance {inst.name}: " + (
-                    f"interface {ifname} has no {'IPv6 link-local' if family == 6 else 'IPv4'} address to send "
-                    "adverts from" if index else f"no route to its unicast peer {dsts[0]} to send adverts by"))
+            src = _advert_source(inst, addrs, index, dsts, vmac, vrf)
             vip_dev, vip_index = ifname, index
             if not index and any(v.dev is None for v in [*inst.virtual_ipaddress, *inst.virtual_ipaddress_excluded]):
                 vip_dev = (gd.default_interface if gd is not None else None) or static.DEFAULT_INTERFACE
@@ -873,6 +878,16 @@ class Engine:
             self._nl_owner[seq] = i
         self._once.extend(seqs)
 
+    def _queue_once(self, op: int, pack: Callable[..., tuple[bytes, list[int]]], items: list,
+                    owner: Optional[Instance] = None) -> None:
+        """Pack these items' requests now (a restore, not prebuilt), numbered after the
+        prebuilt ones, for the next netlink flush; their errors are owner's."""
+        data, seqs = pack(op, items, self._seq_next)
+        self._seq_next += len(seqs)
+        if owner is not None:
+            self._own_once(owner, seqs)
+        self._nl.append((op, data, seqs))
+
     def _netlink_errors(self, errors: Iterable[tuple[int, int]]) -> None:
         for seq, err in errors:
             owner = self._nl_owner.get(seq)
@@ -1058,29 +1073,30 @@ class Engine:
                             self._apply(i, i.sm.interface_down(now_us, i.ifname), now_us)
                 off += (n + 3) & ~3
 
-    def _link_followed(self) -> set[int]:
-        """The id() of every instance its interface's link state puts in FAULT (not with
-        dont_track_primary): a set, for the lists are long at scale (a dataclass's == is slow)."""
-        return {id(x) for insts in self._by_ifindex.values() for x in insts}
+    def _link_followed(self) -> set[Instance]:
+        """Every instance its interface's link state puts in FAULT (not with
+        dont_track_primary): a set, for the lists are long at scale."""
+        return {x for insts in self._by_ifindex.values() for x in insts}
 
     def _follow_statics(self) -> None:
         """Route and rule deletions are heard too (at start and after a reload) when an
         instance has virtual routes or rules, or a static line a track_group."""
-        if self._route_owner or (self._static and self._static.tracked_keys):
+        if self._route_owner or (self._static and self._static.restore_keys):
             netlink.follow_route_deletes(self._addr_gone)
 
     def _addresses_gone(self) -> None:
-        """Addresses deleted (the socket passes only RTM_DELADDR): a VIP of an instance
+        """Deletions (the socket passes RTM_DELADDR, and RTM_DELROUTE of protocol
+        keepalived and RTM_DELRULE once it follows them): a VIP of an instance
         that holds its VIPs (a master), or a vmac_protodown VIP (on its VMAC in every
         state), deleted by someone else is added again, its gratuitous ARP / NA sent,
         and a master's routes replaced (those through the address went with it).
         keepalived 2.2.7 (observed) goes BACKUP and MASTER again to do the same; fastka
         restores without a transition. fastka's own deletes come for instances that no
         longer hold their VIPs and are let be; so are addresses whose interface went
-        (the link events say what follows)."""
+        (the link events say what follows). Routes and rules: _routes_gone."""
         gone: dict[int, list[tuple[int, bytes]]] = {}  # instance index -> deleted VIP keys
         statics: list[netlink.Address] = []  # static_ipaddress deleted
-        routes_gone: dict[str, int] = {}  # "route" / "rule" -> how many tracked ones were deleted
+        routes_gone: dict[str, int] = {}  # "route" / "rule" -> how many static ones were deleted
         virtual_gone: dict[int, dict[tuple, Any]] = {}  # instance index -> its tracked routes / rules deleted
         lost = False
         for data in _datagrams(self._addr_gone):
@@ -1093,9 +1109,9 @@ class Engine:
                     gone.setdefault(k, []).append(key)
                 elif self._static is not None and key in self._static_keys:
                     statics.append(self._static_keys[key])
-            if self._route_owner or (self._static is not None and self._static.tracked_keys):
+            if self._route_owner or (self._static is not None and self._static.restore_keys):
                 for rkey in netlink.deleted_routes(data):
-                    kind = self._static.tracked_keys.get(rkey) if self._static is not None else None
+                    kind = self._static.restore_keys.get(rkey) if self._static is not None else None
                     if kind is not None:
                         routes_gone[kind] = routes_gone.get(kind, 0) + 1
                     owner = self._route_owner.get(rkey)
@@ -1111,37 +1127,14 @@ class Engine:
                     if keys:
                         gone[i.index] = keys
             statics = [a for k, a in self._static_keys.items() if k not in present]
-            if self._static is not None:  # routes and rules are not dumped: the tracked ones are put back
-                routes_gone = {kind: 0 for kind in self._static.tracked_adds}
+            if self._static is not None:  # routes and rules are not dumped: the followed ones are put back
+                routes_gone = {kind: 0 for kind in self._static.restore_adds}
         if self._stopping:
             return
-        for k, items in virtual_gone.items():  # keepalived: as for a VIP (fastka: without a transition)
-            i = self.instances[k]
-            if not (i.holds_vips and i.state == State.MASTER):
-                continue  # fastka's own deletes as it left MASTER
-            for kind, op, pack in (("route", netlink.RTM_NEWROUTE, netlink.pack_routes),
-                                   ("rule", netlink.RTM_NEWRULE, pack_rules)):
-                these = [x for key, x in items.items() if key[0] == kind]
-                if these:
-                    data, seqs = pack(op, these, self._seq_next)
-                    self._seq_next += len(seqs)
-                    self._own_once(i, seqs)
-                    self._nl.append((op, data, seqs))
-                    i.counters[f"{kind}s_restored"] += len(these)
-                    log.warning("(%s) virtual %s %s deleted by someone else: added again", i.name, kind,
-                                ", ".join(x.describe() if kind == "rule" else f"{x.dst or 'default'}/{x.dst_len}"
-                                          for x in these))
-        for kind, n in routes_gone.items():
-            assert self._static is not None
-            self._nl.append(self._static.tracked_adds[kind])  # what is there already is replaced
-            self.counters[f"static_{kind}s_restored"] += n
-            log.warning("static %s%s deleted by someone else: the static %ss added again", kind,
-                        "s" if n != 1 else "", kind)
+        self._routes_gone(virtual_gone, routes_gone)
         statics = [a for a in statics if _link_exists(a.ifindex)]
         if statics:  # put back as keepalived 2.2.7 does (observed); the add replaces one that is there
-            data, seqs = netlink.pack_addresses(netlink.RTM_NEWADDR, statics, self._seq_next)
-            self._seq_next += len(seqs)
-            self._nl.append((netlink.RTM_NEWADDR, data, seqs))
+            self._queue_once(netlink.RTM_NEWADDR, netlink.pack_addresses, statics)
             self.counters["static_addresses_restored"] += len(statics)
             log.warning("static address %s deleted by someone else: added again",
                         ", ".join(f"{a.address}/{a.prefixlen}" for a in statics))
@@ -1153,10 +1146,7 @@ class Engine:
                      if key in wanted and (master or a in i.fixed) and _link_exists(a.ifindex)]
             if not addrs:
                 continue
-            data, seqs = netlink.pack_addresses(netlink.RTM_NEWADDR, addrs, self._seq_next)
-            self._seq_next += len(seqs)
-            self._own_once(i, seqs)
-            self._nl.append((netlink.RTM_NEWADDR, data, seqs))
+            self._queue_once(netlink.RTM_NEWADDR, netlink.pack_addresses, addrs, i)
             if master and i.routes:
                 self._nl.append(i.route_add)
             i.counters["vips_restored"] += len(addrs)
@@ -1164,6 +1154,30 @@ class Engine:
                         ", ".join(f"{a.address}/{a.prefixlen}" for a in addrs))
             if i.holds_vips:  # not a vmac_protodown backup's: its VMAC is held down
                 self.announce(i, addrs)
+
+    def _routes_gone(self, virtual: dict[int, dict[tuple, Any]], static: dict[str, int]) -> None:
+        """Routes and rules deleted by someone else, put back: a master's own (virtual,
+        by instance index: only those), the statics (by kind: all of that kind, what is
+        there already replaced)."""
+        for k, items in virtual.items():  # keepalived: as for a VIP (fastka: without a transition)
+            i = self.instances[k]
+            if not (i.holds_vips and i.state == State.MASTER):
+                continue  # fastka's own deletes as it left MASTER
+            for kind, op, pack in (("route", netlink.RTM_NEWROUTE, netlink.pack_routes),
+                                   ("rule", netlink.RTM_NEWRULE, pack_rules)):
+                these = [x for key, x in items.items() if key[0] == kind]
+                if these:
+                    self._queue_once(op, pack, these, i)
+                    i.counters[f"{kind}s_restored"] += len(these)
+                    log.warning("(%s) virtual %s %s deleted by someone else: added again", i.name, kind,
+                                ", ".join(x.describe() if kind == "rule" else f"{x.dst or 'default'}/{x.dst_len}"
+                                          for x in these))
+        for kind, n in static.items():
+            assert self._static is not None
+            self._nl.append(self._static.restore_adds[kind])
+            self.counters[f"static_{kind}s_restored"] += n
+            log.warning("static %s%s deleted by someone else: the static %ss added again", kind,
+                        "s" if n != 1 else "", kind)
 
     def announce(self, i: Instance, addrs: list[netlink.Address]) -> None:
         """Gratuitous ARP / unsolicited NA for these addresses of i (garp_master_repeat
@@ -1219,7 +1233,7 @@ class Engine:
             if tracked:
                 self._apply(i, i.sm.interface_down(now_us, v.name), now_us)
             # after this iteration's flush (the VIPs it held went with it)
-            self.extras.call_at(self.clock(), functools.partial(self._remake_vmac, i, v=v))
+            self.extras.call_at(self.clock(), functools.partial(self._remake_vmac, v))
             return
         if v.lost or not tracked or (v.protodown and not self.vmacs.proto_down):
             return  # without protodown fastka flips IFF_UP itself: its state is the instance's
@@ -1229,8 +1243,8 @@ class Engine:
         if actions:  # a failover's flips come back as events: nothing to do for them
             self._apply(i, actions, now_us)
 
-    def _remake_vmac(self, i: Instance, now_us: int, v: Any = None) -> None:
-        v = v if v is not None else i.vmac
+    def _remake_vmac(self, v: Any, now_us: int) -> None:
+        """Make a lost VMAC (or ipvlan) again, for the instance that has it now."""
         if not v.lost or self._stopping:
             return
         owner = self._by_vmac.get(v.ifindex)
@@ -1255,10 +1269,7 @@ class Engine:
             # and routes that went with it are put back, the VIPs announced
             back = [a for a in i.vips if a.ifindex == v.ifindex]
             if back:
-                data, seqs = netlink.pack_addresses(netlink.RTM_NEWADDR, back, self._seq_next)
-                self._seq_next += len(seqs)
-                self._own_once(i, seqs)
-                self._nl.append((netlink.RTM_NEWADDR, data, seqs))
+                self._queue_once(netlink.RTM_NEWADDR, netlink.pack_addresses, back, i)
                 self.announce(i, back)
             for batch in (i.route_add, i.rule_add):
                 if batch[2]:
@@ -1345,7 +1356,7 @@ class Engine:
             if i.fixed:
                 self._nl.append(i.fixed_batch)  # vmac_protodown: the VIPs, on the held-down VMAC, once
             self._apply(i, i.sm.start(now_us), now_us)
-            if id(i) in link_followed and not netlink.link_is_up(i.ifname):
+            if i in link_followed and not netlink.link_is_up(i.ifname):
                 self._apply(i, i.sm.interface_down(now_us, i.ifname), now_us)
             self._retrack(i, now_us)
         self.flush()

@@ -233,7 +233,7 @@ def _refreshed(engine: Any, plan: Optional[Plan]) -> None:
             # its own VMAC lost and followed: the instance is in FAULT, its VIPs wait for MASTER
             own_lost = i.vmac is not None and i.vmac.lost and engine._by_vmac.get(i.vmac.ifindex, (i, False))[1]
             for v in [v for v in i.links if v.lost]:
-                engine._remake_vmac(i, now_us, v=v)
+                engine._remake_vmac(v, now_us)
             if not own_lost and i.holds_vips and (any(a.ifindex in moved for a in i.vips)
                                                   or any(r.oif in moved for r in i.routes)):
                 engine._nl.extend(engine._take_batches(i))  # what went with the old interface comes back
@@ -440,7 +440,7 @@ def _make_vmacs(engine: Any, wanted: list[tuple[Any, LinkSpec]]) -> Vmacs:
             other = engine.vmacs.by_name.get(spec.name)
             if other is not None:
                 raise VmacError(f"vrrp_instance {inst.name}: {other.what} {spec.name} is already {other.owner}'s")
-            vm.add_spec(spec, inst.name)
+            vm.add(spec, inst.name)
         vm.create(netlink.dump_addresses())
     except (VmacError, OSError) as e:
         _unmake(vm)
@@ -573,7 +573,7 @@ def _commit_rebuilt(engine: Any, plan: Plan, rebuilt: Rebuilt, t0: int) -> bool:
         if i.fixed:
             engine._nl.append(i.fixed_batch)  # vmac_protodown: the VIPs, on the held-down VMAC, once
         engine._apply(i, i.sm.start(now_us), now_us)
-        if id(i) in link_followed and not netlink.link_is_up(i.ifname):
+        if i in link_followed and not netlink.link_is_up(i.ifname):
             engine._apply(i, i.sm.interface_down(now_us, i.ifname), now_us)
         engine._retrack(i, now_us)
     engine._follow_statics()

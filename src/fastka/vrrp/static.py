@@ -11,7 +11,7 @@ them as for VIPs); the delete of one that is gone is quiet.
 
 A static address someone else deletes is added again (``Engine._addresses_gone``), as
 keepalived 2.2.7 does (observed); so is a static route (of protocol keepalived) or rule
-when some static line has a ``track_group`` (then ``tracked_keys`` / ``tracked_adds``).
+when some static line has a ``track_group`` (then ``restore_keys`` / ``restore_adds``).
 All of them are added again when one of their interfaces comes up. A track group's
 instances follow its statics' interfaces (``tracking.static_devs``). A route whose table
 name iproute2's files do not know is left out (reported at start).
@@ -40,8 +40,8 @@ class Static:
     addresses: list[netlink.Address] = field(default_factory=list)  # static_ipaddress, resolved
     # the routes and rules added again when deleted (when some static line has a
     # track_group: build): netlink.route_key / ("rule", family, priority) -> kind
-    tracked_keys: dict[tuple, str] = field(default_factory=dict)
-    tracked_adds: dict[str, Batch] = field(default_factory=dict)  # "route" / "rule" -> their add requests
+    restore_keys: dict[tuple, str] = field(default_factory=dict)
+    restore_adds: dict[str, Batch] = field(default_factory=dict)  # "route" / "rule" -> their add requests
 
     def __bool__(self) -> bool:
         return bool(self.adds)
@@ -99,9 +99,9 @@ def build(config: Any, first_seq: int, prefs: Preferences) -> tuple[Optional[Sta
         out.words.update({s: f"adding static {kind} {n}" for s, n in zip(seqs_add, names, strict=True)})
         out.words.update({s: f"removing static {kind} {n}" for s, n in zip(seqs_rm, names, strict=True)})
         if kind != "address" and followed:
-            out.tracked_adds[kind] = (add_op, add, seqs_add)
+            out.restore_adds[kind] = (add_op, add, seqs_add)
             # a deleted route is heard only if its protocol is keepalived (the socket's filter)
-            out.tracked_keys.update({(netlink.route_key(x) if kind == "route" else ("rule", x.family, x.priority)):
+            out.restore_keys.update({(netlink.route_key(x) if kind == "route" else ("rule", x.family, x.priority)):
                                      kind for x in items
                                      if kind == "rule" or x.protocol == netlink.RTPROT_KEEPALIVED})
     return (out if out else None), seq

@@ -212,25 +212,22 @@ class Vmacs:
     before_up: Optional[Callable[[list[Vmac]], None]] = None
     on_removed: Optional[Callable[[list[Vmac]], None]] = None  # after remove(): a reload's, dropped
 
-    def add_spec(self, spec: LinkSpec, owner: str) -> Vmac:
-        v = self.add(spec.name, spec.parent_name, spec.mac, spec.family, spec.protodown, owner)
-        v.kind, v.flags, v.address, v.extra = spec.kind, spec.flags, spec.address, spec.extra
-        if v.kind == "ipvlan":
-            v.mac = netlink.mac_address(spec.parent_name)
-        return v
-
-    def add(self, name: str, parent_name: str, mac: bytes, family: int, protodown: bool, owner: str) -> Vmac:
+    def add(self, spec: LinkSpec, owner: str) -> Vmac:
+        """The link spec asks for, of instance owner (made by create)."""
+        name = spec.name
         if name in self.by_name:
             other = self.by_name[name]
             raise VmacError(f"vrrp_instance {owner}: VMAC {name} is already {other.owner}'s; give use_vmac a name")
         if len(name.encode()) > 15:
             raise VmacError(f"vrrp_instance {owner}: VMAC name {name} is longer than 15 bytes")
         try:
-            parent = netlink.ifindex(parent_name)
+            parent = netlink.ifindex(spec.parent_name)
         except OSError:
-            raise VmacError(f"vrrp_instance {owner}: interface {parent_name} does not exist") from None
-        v = Vmac(name=name, parent=parent, parent_name=parent_name, mac=mac, family=family, protodown=protodown,
-                 owner=owner)
+            raise VmacError(f"vrrp_instance {owner}: interface {spec.parent_name} does not exist") from None
+        v = Vmac(name=name, parent=parent, parent_name=spec.parent_name, family=spec.family,
+                 protodown=spec.protodown, owner=owner, kind=spec.kind, flags=spec.flags, address=spec.address,
+                 extra=spec.extra,
+                 mac=netlink.mac_address(spec.parent_name) if spec.kind == "ipvlan" else spec.mac)
         self.links.append(v)
         self.by_name[name] = v
         return v
